@@ -1,0 +1,78 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Upcoming features we hold every target to; warnings become errors in CI.
+let strict: [SwiftSetting] =
+    ["ExistentialAny", "InternalImportsByDefault", "MemberImportVisibility"].map { .enableUpcomingFeature($0) }
+    + (Context.environment["CI"] != nil ? [.treatAllWarnings(as: .error)] : [])
+
+let package = Package(
+    name: "Lumis",
+    products: [
+        .executable(name: "lumis", targets: ["lumis"]),
+        .library(name: "LumisInference", targets: ["LumisInference"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // C libraries. No pkgConfig for zmq: libzmq.pc emits flags SwiftPM rejects.
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+
+        .target(name: "LumisTensor", swiftSettings: strict),
+        .target(
+            name: "LumisDistributions",
+            dependencies: ["LumisTensor", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
+        .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        .target(
+            name: "LumisCore",
+            dependencies: ["LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
+            swiftSettings: strict),
+        .target(
+            name: "LumisInference",
+            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions"],
+            swiftSettings: strict),
+        .target(
+            name: "LumisCommandLine",
+            dependencies: [
+                "LumisInference", "LumisCore", "LumisTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
+        .target(
+            name: "LumisTestSupport",
+            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "LumisDistributionsTests",
+            dependencies: ["LumisDistributions", "LumisTensor", "LumisTestSupport",
+                .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisWireTests",
+            dependencies: ["LumisWire", "LumisTensor", "LumisDistributions", "LumisTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Golden")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisTransportTests", dependencies: ["LumisTransport", "LumisTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LumisCoreTests",
+            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisInferenceTests",
+            dependencies: ["LumisInference", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisCommandLineTests",
+            dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport"],
+            swiftSettings: strict),
+    ]
+)
