@@ -1,1 +1,3 @@
 import LumisCommandLine
+
+LumisCommand.main()

@@ -1,0 +1,24 @@
+import Foundation
+import LumisTransport
+
+/// Standard-error output and signal handling for the command line.
+enum Console {
+    /// Whether standard error is a terminal (progress lines are drawn only then, unless asked for).
+    static var isTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Writes one line to standard error.
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Routes SIGINT and SIGTERM to ``Interrupt``: blocked receive loops notice within 100 ms and unwind, which
+    /// stops launched simulators and leaves no half-written output.
+    static func installInterruptHandlers() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in Interrupt.request() }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+    }
+}

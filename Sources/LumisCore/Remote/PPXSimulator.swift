@@ -1,0 +1,178 @@
+public import LumisTensor
+public import LumisTransport
+import LumisWire
+
+/// A simulator in another process, driven over PPX: Lumis is the REQ side and connects to the simulator's REP
+/// endpoint.
+///
+/// Each ``run(_:)`` is one PPX `Run` conversation. Any fault (a `Reset`, an unexpected or undecodable message,
+/// a timeout, a launched process that died) throws ``SimulatorFailure`` and marks the connection for renewal:
+/// the next run opens a fresh socket (restarting a launched process that is dead or hung) and handshakes again.
+/// The trace in flight is never returned in part.
+public final class PPXSimulator: Simulator {
+    /// The system name Lumis sends in its handshake.
+    public static let systemName = "lumis 0.1"
+
+    /// The simulator's endpoint.
+    public let endpoint: String
+    /// The longest wait for any single reply.
+    public let timeout: Duration
+    /// The model name from the simulator's handshake.
+    public private(set) var modelName = ""
+    /// The system name from the simulator's handshake.
+    public private(set) var simulatorSystemName = ""
+    /// How many times a launched simulator was restarted.
+    public private(set) var restartCount = 0
+
+    private let context: ZMQContext
+    private var socket: ZMQSocket
+    private var encoder = MessageEncoder()
+    private let process: SimulatorProcess?
+    private var isConnected = false
+
+    /// Creates a client for the simulator at `endpoint`; it connects on first use.
+    ///
+    /// - Parameters:
+    ///   - endpoint: the simulator's REP endpoint, e.g. `tcp://127.0.0.1:5555` or `ipc:///tmp/sim`.
+    ///   - context: the ZeroMQ context to make sockets in.
+    ///   - timeout: the longest wait for one reply; a slower simulator is declared hung.
+    ///   - process: the launched process behind the endpoint, if Lumis started it (it is then restarted on
+    ///     failure).
+    public init(
+        endpoint: String, context: ZMQContext, timeout: Duration = .seconds(60), process: SimulatorProcess? = nil
+    ) throws {
+        self.endpoint = endpoint
+        self.context = context
+        self.timeout = timeout
+        self.process = process
+        self.socket = try ZMQSocket(context: context, kind: .request)
+    }
+
+    /// Connects and handshakes now, instead of on the first run.
+    ///
+    /// - Throws: ``SimulatorFailure`` if nothing answers within the timeout, or a ``ZMQError``.
+    public func connect() throws {
+        if isConnected { return }
+        if let process, !process.isRunning {
+            try process.restart()
+            restartCount += 1
+        }
+        socket = try ZMQSocket(context: context, kind: .request)
+        try socket.connect(to: endpoint)
+        switch try exchange(.handshake(systemName: Self.systemName), waitingFor: "HandshakeResult") {
+        case .handshakeResult(let systemName, let modelName):
+            self.simulatorSystemName = systemName
+            self.modelName = modelName
+            isConnected = true
+        case let other:
+            throw outOfSync("expected HandshakeResult, got \(other.kindName)")
+        }
+    }
+
+    /// Runs one trace over PPX.
+    public func run(_ execution: inout TraceExecution) throws -> Tensor? {
+        try connect()
+        var reply = try exchange(.run, waitingFor: "the first message of a run")
+        while true {
+            switch reply {
+            case .sample(let sample):
+                let value = try execution.sample(
+                    sample.distribution, address: sample.address, name: sample.name,
+                    isControlled: sample.isControlled)
+                reply = try exchange(.sampleResult(result: value), waitingFor: "the message after a SampleResult")
+            case .observe(let observe):
+                try execution.observe(
+                    observe.distribution, address: observe.address, name: observe.name, value: observe.value)
+                reply = try exchange(.observeResult, waitingFor: "the message after an ObserveResult")
+            case .tag(let tag):
+                execution.tag(tag.value, address: tag.address, name: tag.name)
+                reply = try exchange(.tagResult, waitingFor: "the message after a TagResult")
+            case .runResult(let result):
+                return result
+            case .reset:
+                throw outOfSync("replied Reset (it did not expect our last message)")
+            case let other:
+                throw outOfSync("sent \(other.kindName) during a run")
+            }
+        }
+    }
+
+    /// Sends `message` and waits for the reply, turning every fault into a ``SimulatorFailure``.
+    private func exchange(_ message: Message, waitingFor expectation: String) throws -> Message {
+        do {
+            try encoder.withEncoded(message) { bytes in try socket.send(bytes, timeout: timeout) }
+            return try receiveReply(expectation)
+        } catch let failure as SimulatorFailure {
+            isConnected = false
+            throw failure
+        } catch {
+            // Whatever else interrupted the conversation (an interrupt, a model error), the REQ socket is now
+            // out of step: start over on the next run.
+            isConnected = false
+            throw error
+        }
+    }
+
+    private func receiveReply(_ expectation: String) throws -> Message {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            do {
+                return try socket.receive(timeout: .milliseconds(200)) { bytes in
+                    do throws(WireError) {
+                        return try MessageDecoder.decode(bytes)
+                    } catch {
+                        throw outOfSync("sent \(bytes.count) bytes that are not a PPX message (\(error))")
+                    }
+                }
+            } catch ZMQSocket.WaitError.timedOut {
+                if let process, !process.isRunning {
+                    throw SimulatorFailure(
+                        kind: .processExited, endpoint: endpoint,
+                        detail: "process '\(process.resolvedCommand)' \(process.exitDescription ?? "exited")"
+                            + " while Lumis waited for \(expectation)",
+                        isRecoverable: true)
+                }
+                if clock.now >= deadline {
+                    if let process {
+                        // A hung launched simulator is stopped; the next run restarts it.
+                        process.terminate()
+                        throw SimulatorFailure(
+                            kind: .timedOut, endpoint: endpoint,
+                            detail: "no reply within \(timeout) while waiting for \(expectation); process stopped",
+                            isRecoverable: true)
+                    }
+                    throw SimulatorFailure(
+                        kind: .timedOut, endpoint: endpoint,
+                        detail: isConnected
+                            ? "no reply within \(timeout) while waiting for \(expectation)"
+                            : "no simulator answered within \(timeout) (is it running and bound there?)",
+                        isRecoverable: false)
+                }
+            }
+        }
+    }
+
+    private func outOfSync(_ detail: String) -> SimulatorFailure {
+        SimulatorFailure(kind: .outOfSync, endpoint: endpoint, detail: detail, isRecoverable: true)
+    }
+}
+
+extension Message {
+    /// The PPX body name, for messages.
+    var kindName: String {
+        switch self {
+        case .handshake: "Handshake"
+        case .handshakeResult: "HandshakeResult"
+        case .run: "Run"
+        case .runResult: "RunResult"
+        case .sample: "Sample"
+        case .sampleResult: "SampleResult"
+        case .observe: "Observe"
+        case .observeResult: "ObserveResult"
+        case .tag: "Tag"
+        case .tagResult: "TagResult"
+        case .reset: "Reset"
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// A failed libzmq call: the `errno` it reported and the C function that failed.
+public struct ZMQError: Error, Equatable, CustomStringConvertible {
+    /// The `errno` value reported by `zmq_errno()`.
+    public var code: Int32
+    /// The libzmq function that failed, e.g. `zmq_msg_recv`.
+    public var operation: String
+
+    /// Creates an error from a code and the failed operation.
+    public init(code: Int32, operation: String) {
+        self.code = code
+        self.operation = operation
+    }
+
+    /// libzmq's text for the error code.
+    public var description: String { "\(operation): \(zmqErrorText(code))" }
+}

@@ -1,0 +1,114 @@
+import CZeroMQ
+
+/// A ZeroMQ REQ or REP socket exchanging single-frame messages, with bounded waits.
+///
+/// The socket owns one reusable `zmq_msg_t`, so receiving does not allocate on our side. Waits are sliced into
+/// ``pollInterval`` steps so that ``Interrupt`` is noticed promptly. Linger is 0: closing never blocks.
+public struct ZMQSocket: ~Copyable {
+    /// The socket role.
+    public enum Kind: Sendable {
+        /// A REQ socket (the engine side of PPX).
+        case request
+        /// A REP socket (the simulator side of PPX).
+        case reply
+    }
+
+    /// Why a wait ended without a message.
+    public enum WaitError: Error, Equatable {
+        /// Nothing arrived within the timeout.
+        case timedOut
+        /// ``Interrupt/request()`` was called while waiting.
+        case interrupted
+    }
+
+    /// How often a blocked wait wakes up to check ``Interrupt`` and its deadline.
+    public static let pollInterval: Duration = .milliseconds(100)
+
+    private let handle: UnsafeMutableRawPointer
+    private let message: UnsafeMutablePointer<zmq_msg_t>
+
+    /// Creates a socket of `kind` in `context`. Wraps `zmq_socket`.
+    ///
+    /// - Parameter maxMessageSize: frames larger than this many bytes are refused by libzmq (the peer is
+    ///   disconnected), so a misbehaving peer cannot make us allocate without bound.
+    public init(context: ZMQContext, kind: Kind, maxMessageSize: Int64 = 1 << 30) throws(ZMQError) {
+        let socket = try zmqSocketNew(context.handle, type: kind == .request ? zmqRequestType : zmqReplyType)
+        do {
+            try zmqSetOption(socket, zmqLingerOption, Int32(0))
+            try zmqSetOption(socket, zmqReceiveTimeoutOption, Int32(Self.pollInterval.milliseconds))
+            try zmqSetOption(socket, zmqSendTimeoutOption, Int32(Self.pollInterval.milliseconds))
+            try zmqSetOption(socket, zmqMaxMessageSizeOption, maxMessageSize)
+        } catch {
+            zmqClose(socket)
+            throw error
+        }
+        handle = socket
+        message = .allocate(capacity: 1)
+        zmqMessageInit(message)
+    }
+
+    deinit {
+        zmqMessageClose(message)
+        message.deallocate()
+        zmqClose(handle)
+    }
+
+    /// Connects to `endpoint` (`tcp://host:port`, `ipc:///path`, `ipc://@abstract`). Wraps `zmq_connect`.
+    public func connect(to endpoint: String) throws(ZMQError) {
+        try zmqConnect(handle, endpoint)
+    }
+
+    /// Binds to `endpoint`. Wraps `zmq_bind`.
+    public func bind(to endpoint: String) throws(ZMQError) {
+        try zmqBind(handle, endpoint)
+    }
+
+    /// Sends `bytes` as one frame, waiting at most `timeout` for room. Wraps `zmq_send`.
+    ///
+    /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails.
+    public func send(_ bytes: UnsafeRawBufferPointer, timeout: Duration) throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while try !zmqSend(handle, bytes) {
+            if Interrupt.isRequested { throw WaitError.interrupted }
+            if clock.now >= deadline { throw WaitError.timedOut }
+        }
+    }
+
+    /// Waits at most `timeout` for the next frame and lends its bytes to `body`; they are invalid afterwards.
+    /// Wraps `zmq_msg_recv`.
+    ///
+    /// A multi-part message is not PPX: its later parts are drained and the first part is handed to `body`,
+    /// which will fail to decode it unless it happens to be a whole message.
+    /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails, or what `body` throws.
+    public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while try !zmqReceive(handle, into: message) {
+            if Interrupt.isRequested { throw WaitError.interrupted }
+            if clock.now >= deadline { throw WaitError.timedOut }
+        }
+        if zmqMoreFrames(message) {
+            // Keep only the first part's bytes; the rest are read and dropped.
+            let first = Array(zmqMessageBytes(message))
+            let drain = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+            defer { drain.deallocate() }
+            zmqMessageInit(drain)
+            defer { zmqMessageClose(drain) }
+            repeat {
+                guard try zmqReceive(handle, into: drain) else { break }
+            } while zmqMoreFrames(drain)
+            return try first.withUnsafeBytes(body)
+        }
+        return try body(zmqMessageBytes(message))
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded down and clamped to `Int32`.
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int(min(max(total, 0), Int64(Int32.max)))
+    }
+}
