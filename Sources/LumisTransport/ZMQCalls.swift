@@ -81,3 +81,4 @@ let zmqLingerOption = ZMQ_LINGER
 let zmqReceiveTimeoutOption = ZMQ_RCVTIMEO
 let zmqSendTimeoutOption = ZMQ_SNDTIMEO
 let zmqMaxMessageSizeOption = ZMQ_MAXMSGSIZE
+let zmqWrongStateCode = EFSM

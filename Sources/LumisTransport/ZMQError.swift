@@ -11,6 +11,10 @@ public struct ZMQError: Error, Equatable, CustomStringConvertible {
         self.operation = operation
     }
 
+    /// The code libzmq gives for an operation the socket's state does not allow (`EFSM`), such as a second send
+    /// on a REQ socket before its reply.
+    public static let wrongStateCode: Int32 = zmqWrongStateCode
+
     /// libzmq's text for the error code.
     public var description: String { "\(operation): \(zmqErrorText(code))" }
 }

@@ -1,5 +1,5 @@
 import Foundation
-public import LumisTensor
+import LumisTensor
 
 /// Why an observation given on the command line or in a file could not be read.
 public struct ObservationParseError: Error, Equatable, CustomStringConvertible {
