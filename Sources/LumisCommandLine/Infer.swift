@@ -3,7 +3,6 @@ import Foundation
 import LumisCore
 import LumisInference
 
-extension InferenceJob.Engine: ExpressibleByArgument {}
 
 extension LumisCommand {
     struct Infer: ParsableCommand {
@@ -18,8 +17,13 @@ extension LumisCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
+        enum Engine: String, ExpressibleByArgument, CaseIterable {
+            case prior, `is`
+            var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
+        }
+
         @Option(help: "Inference engine: prior (prior sampling) or is (importance sampling).")
-        var engine: InferenceJob.Engine = .importanceSampling
+        var engine: Engine = .is
 
         @Option(name: .customLong("traces"), help: "Number of traces.")
         var traceCount = 1_000
@@ -63,7 +67,7 @@ extension LumisCommand {
             }
             let workerCount = workers ?? max(connection.endpoints.count, 1)
             let job = InferenceJob(
-                source: try connection.source(workers: workerCount), engine: engine, traceCount: traceCount,
+                source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,
                 workers: workerCount, seed: seed ?? UInt64.random(in: 0...UInt64.max),
                 observations: observationSet, timeout: connection.timeoutDuration,
                 maxConsecutiveFailures: maxFailures)

@@ -1,3 +1,3 @@
 import LumisCommandLine
 
-LumisCommand.main()
+LumisCommand.runFromCommandLine()

@@ -1,6 +1,6 @@
 import Foundation
 public import LumisCore
-public import LumisTransport
+import LumisTransport
 
 /// One inference run as a scientist asks for it: which simulator, which engine, how many traces, which data.
 ///

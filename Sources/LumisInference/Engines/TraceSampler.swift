@@ -1,6 +1,6 @@
 import Foundation
 public import LumisCore
-public import LumisDistributions
+import LumisDistributions
 import Synchronization
 
 /// Runs many independent traces over one or more simulators, in parallel, reproducibly.

@@ -1,5 +1,5 @@
 import Foundation
-public import LumisTensor
+import LumisTensor
 
 /// Exact posteriors of the reference models, computed independently of the engines.
 public enum ExactPosteriors {

@@ -1,5 +1,5 @@
 public import LumisCore
-public import LumisDistributions
+import LumisDistributions
 public import LumisTensor
 
 /// The reference branching model (pyprob §6.1): `r ~ Poisson(4)`; if `r > 4` then `l = 6`, else

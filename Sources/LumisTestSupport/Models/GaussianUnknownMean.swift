@@ -1,6 +1,6 @@
 import Foundation
 public import LumisCore
-public import LumisDistributions
+import LumisDistributions
 public import LumisTensor
 
 /// The reference "Gaussian with unknown mean" model (pyprob §6.1), in process:

@@ -1,5 +1,5 @@
 public import LumisCore
-public import LumisDistributions
+import LumisDistributions
 public import LumisTensor
 
 /// The reference 3-state hidden Markov model with 16 observations (pyprob §6.1).

@@ -1,0 +1,61 @@
+import Foundation
+import LumisCore
+import LumisInference
+
+/// Runs an inference job for `lumis infer`: progress on stderr, the posterior to a file or a table to stdout.
+struct InferRunner {
+    let job: InferenceJob
+    let outputPath: String?
+    let showsProgress: Bool
+
+    func run() throws {
+        if let outputPath { try Self.checkWritable(outputPath) }
+        Console.installInterruptHandlers()
+        let line = showsProgress ? ProgressLine(isWeighted: job.engine != .prior) : nil
+        let output: JobOutput
+        do {
+            output = try job.run(progress: line.map { line in { line.update($0) } })
+            line?.finish()
+        } catch {
+            line?.finish()
+            throw error
+        }
+        let posterior = output.posterior
+        let metadata = PosteriorMetadata(
+            engine: job.engine.rawValue, seed: job.seed, model: output.report.modelName,
+            observations: job.observations.values, failedTraces: output.report.discardedTraces,
+            restarts: output.report.restarts)
+        let summary = posterior.summary(metadata: metadata)
+        if output.report.discardedTraces > 0 || output.report.restarts > 0 {
+            Console.note(
+                "\(output.report.discardedTraces) trace attempts discarded and run again;"
+                    + " \(output.report.restarts) simulator restarts")
+        }
+        if posterior.nanWeightCount > 0 {
+            Console.note("\(posterior.nanWeightCount) traces had a NaN log weight and were left out of the weighting")
+        }
+        if let outputPath {
+            try summary.write(toFile: outputPath)
+            Console.note("wrote \(outputPath)")
+        } else {
+            print(summary.table(), terminator: "")
+        }
+    }
+
+    /// Fails before a long run, rather than after it, when the output's directory cannot be written.
+    static func checkWritable(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let folder = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
+            access(folder, W_OK) == 0
+        else {
+            throw OutputError(description: "cannot write posterior file \(path): directory \(folder) is not writable")
+        }
+    }
+}
+
+/// An output file that cannot be written.
+struct OutputError: Error, CustomStringConvertible {
+    var description: String
+}
