@@ -307,6 +307,9 @@ public struct TraceStore: Sendable {
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// Whether some trace returned a result.
+    public var hasResults: Bool { typeResultShapeIDs.contains { $0 >= 0 } }
+
     /// Selectors for the distinct unnamed sample sites, ordered by address text then instance.
     public var unnamedSampleSelectors: [VariableSelector] {
         var seen = Set<VariableSelector>()
