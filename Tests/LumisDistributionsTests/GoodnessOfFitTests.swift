@@ -22,14 +22,19 @@ struct GoodnessOfFitTests {
     /// Pearson's chi-square over cells of consecutive integers, each with expected count ≥ 5 (tails merged into
     /// the end cells). Under the null the statistic is χ² with cells − 1 degrees of freedom; we reject only at
     /// significance 1e-6, so a correct sampler fails with probability 1e-6 per case.
-    @Test("Poisson and Binomial draws fit their PMFs", arguments: [
-        Distribution.poisson(rate: Tensor(0.7)), .poisson(rate: Tensor(4)), .poisson(rate: Tensor(9.99)),
-        .poisson(rate: Tensor(10)), .poisson(rate: Tensor(37.5)), .poisson(rate: Tensor(1e4)),
-        .binomial(totalCount: Tensor(10), probs: Tensor(0.2)), .binomial(totalCount: Tensor(10), probs: Tensor(0.72)),
-        .binomial(totalCount: Tensor(25), probs: Tensor(0.4)), .binomial(totalCount: Tensor(60), probs: Tensor(0.5)),
-        .binomial(totalCount: Tensor(200), probs: Tensor(0.96)), .binomial(totalCount: Tensor(1000), probs: Tensor(0.3)),
-        .binomial(totalCount: Tensor(100_000), probs: Tensor(0.999)),
-    ])
+    @Test(
+        "Poisson and Binomial draws fit their PMFs",
+        arguments: [
+            Distribution.poisson(rate: Tensor(0.7)), .poisson(rate: Tensor(4)), .poisson(rate: Tensor(9.99)),
+            .poisson(rate: Tensor(10)), .poisson(rate: Tensor(37.5)), .poisson(rate: Tensor(1e4)),
+            .binomial(totalCount: Tensor(10), probs: Tensor(0.2)),
+            .binomial(totalCount: Tensor(10), probs: Tensor(0.72)),
+            .binomial(totalCount: Tensor(25), probs: Tensor(0.4)),
+            .binomial(totalCount: Tensor(60), probs: Tensor(0.5)),
+            .binomial(totalCount: Tensor(200), probs: Tensor(0.96)),
+            .binomial(totalCount: Tensor(1000), probs: Tensor(0.3)),
+            .binomial(totalCount: Tensor(100_000), probs: Tensor(0.999)),
+        ])
     func chiSquare(_ distribution: Distribution) {
         let count = 40_000
         let n = Double(count)

@@ -14,8 +14,10 @@ struct LogProbCase: Sendable, CustomTestStringConvertible {
         "\(distribution.kind.name)\(distribution.parameters.map { $0.scalars }) at \(value)"
     }
 
-    init(_ kind: DistributionKind, _ parameters: [Double], at value: Double, _ expected: Double,
-         tolerance: Double = 1e-10) {
+    init(
+        _ kind: DistributionKind, _ parameters: [Double], at value: Double, _ expected: Double,
+        tolerance: Double = 1e-10
+    ) {
         // Categorical takes the parameters as one probs vector; other kinds as scalars.
         distribution =
             kind == .categorical
@@ -144,7 +146,8 @@ struct LogProbTests {
     func batched() {
         let distribution = Distribution.gamma(concentration: Tensor([0.5, 7.5]), rate: Tensor(1.2))
         let value = Tensor([0.3, 4.0])
-        let expected = Distribution.gamma(concentration: Tensor(0.5), rate: Tensor(1.2)).logProbScalar(of: 0.3)
+        let expected =
+            Distribution.gamma(concentration: Tensor(0.5), rate: Tensor(1.2)).logProbScalar(of: 0.3)
             + Distribution.gamma(concentration: Tensor(7.5), rate: Tensor(1.2)).logProbScalar(of: 4.0)
         #expect(distribution.logProb(of: value).isApproximatelyEqual(to: expected, relativeTolerance: 1e-14))
         #expect(distribution.logProb(of: Tensor([0.3, -1])) == -.infinity)

@@ -14,8 +14,10 @@ struct MomentCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(distribution.kind.name)\(distribution.parameters.map { $0.scalars[0] })" }
 
-    static func make(_ kind: DistributionKind, _ parameters: [Double], _ mean: Double, _ variance: Double,
-                     _ excessKurtosis: Double) -> MomentCase {
+    static func make(
+        _ kind: DistributionKind, _ parameters: [Double], _ mean: Double, _ variance: Double,
+        _ excessKurtosis: Double
+    ) -> MomentCase {
         MomentCase(
             distribution: Distribution(kind: kind, parameters: parameters.map { Tensor($0) }), mean: mean,
             variance: variance, excessKurtosis: excessKurtosis)

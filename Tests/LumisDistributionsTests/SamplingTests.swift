@@ -75,12 +75,16 @@ struct SamplingTests {
         #expect(first != third)
     }
 
-    @Test("Invalid parameters never hang the samplers", arguments: [
-        Distribution.poisson(rate: Tensor(.nan)), .poisson(rate: Tensor(.infinity)),
-        .gamma(concentration: Tensor(.nan), rate: Tensor(1)), .beta(concentration1: Tensor(-1), concentration0: Tensor(1)),
-        .binomial(totalCount: Tensor(.infinity), probs: Tensor(0.5)), .binomial(totalCount: Tensor(5), probs: Tensor(.nan)),
-        .categorical(probs: Tensor([0, 0])),
-    ])
+    @Test(
+        "Invalid parameters never hang the samplers",
+        arguments: [
+            Distribution.poisson(rate: Tensor(.nan)), .poisson(rate: Tensor(.infinity)),
+            .gamma(concentration: Tensor(.nan), rate: Tensor(1)),
+            .beta(concentration1: Tensor(-1), concentration0: Tensor(1)),
+            .binomial(totalCount: Tensor(.infinity), probs: Tensor(0.5)),
+            .binomial(totalCount: Tensor(5), probs: Tensor(.nan)),
+            .categorical(probs: Tensor([0, 0])),
+        ])
     func invalidDoesNotHang(_ distribution: Distribution) {
         var generator = SplitMix64(seed: 0)
         _ = distribution.sample(using: &generator)

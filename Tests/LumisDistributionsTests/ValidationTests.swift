@@ -50,12 +50,14 @@ struct ValidationTests {
         #expect(throws: c.expected) { try c.distribution.validate() }
     }
 
-    @Test("Valid parameters pass, including boundary values", arguments: [
-        Distribution.poisson(rate: Tensor(0)), .bernoulli(probs: Tensor([0, 1])),
-        .binomial(totalCount: Tensor(0), probs: Tensor(1)), .categorical(probs: Tensor([0, 1])),
-        .categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0.25, 0.75])),
-        .categorical(probs: Tensor(1)), .uniform(low: Tensor(-1e300), high: Tensor(1e300)),
-    ])
+    @Test(
+        "Valid parameters pass, including boundary values",
+        arguments: [
+            Distribution.poisson(rate: Tensor(0)), .bernoulli(probs: Tensor([0, 1])),
+            .binomial(totalCount: Tensor(0), probs: Tensor(1)), .categorical(probs: Tensor([0, 1])),
+            .categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0.25, 0.75])),
+            .categorical(probs: Tensor(1)), .uniform(low: Tensor(-1e300), high: Tensor(1e300)),
+        ])
     func valid(_ distribution: Distribution) throws {
         try distribution.validate()
     }
