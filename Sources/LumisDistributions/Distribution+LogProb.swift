@@ -21,9 +21,13 @@ extension Distribution {
         let x = value.scalars
         switch self {
         case .normal(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.normal(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.normal(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .uniform(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.uniform(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.uniform(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .categorical(let probs):
             let width = probs.shape.last ?? 1
             return Self.sum(shape, own, [], value) {
@@ -34,17 +38,27 @@ extension Distribution {
         case .bernoulli(let a):
             return Self.sum(shape, a.shape, [], value) { Densities.bernoulli(x[$0.2], a.scalars[$0.0]) }
         case .beta(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.beta(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.beta(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .exponential(let a):
             return Self.sum(shape, a.shape, [], value) { Densities.exponential(x[$0.2], a.scalars[$0.0]) }
         case .gamma(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.gamma(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.gamma(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .logNormal(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.logNormal(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.logNormal(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .binomial(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.binomial(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.binomial(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         case .weibull(let a, let b):
-            return Self.sum(shape, a.shape, b.shape, value) { Densities.weibull(x[$0.2], a.scalars[$0.0], b.scalars[$0.1]) }
+            return Self.sum(shape, a.shape, b.shape, value) {
+                Densities.weibull(x[$0.2], a.scalars[$0.0], b.scalars[$0.1])
+            }
         }
     }
 

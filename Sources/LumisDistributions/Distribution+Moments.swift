@@ -22,7 +22,9 @@ extension Distribution {
             case .binomial: a * b
             case .weibull: a * Double.gamma(1 + 1 / b)
             }
-        } categorical: { mean, _ in mean }
+        } categorical: { mean, _ in
+            mean
+        }
     }
 
     /// The analytic variance of each element, a tensor of ``valueShape``.
@@ -45,7 +47,9 @@ extension Distribution {
             case .binomial: a * b * (1 - b)
             case .weibull: a * a * (Double.gamma(1 + 2 / b) - Double.pow(Double.gamma(1 + 1 / b), 2))
             }
-        } categorical: { _, variance in variance }
+        } categorical: { _, variance in
+            variance
+        }
     }
 
     /// The analytic standard deviation of each element, `sqrt(variance)`, a tensor of ``valueShape``.

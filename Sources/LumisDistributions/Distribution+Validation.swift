@@ -67,7 +67,8 @@ extension Distribution {
                 let l = low.scalars[i]
                 let h = high.scalars[j]
                 guard l < h else {
-                    throw .invalidParameter(kind, parameter: names[0], index: i, value: l, requirement: .lessThanHigh(h))
+                    throw .invalidParameter(
+                        kind, parameter: names[0], index: i, value: l, requirement: .lessThanHigh(h))
                 }
                 walk.advance()
             }

@@ -36,7 +36,8 @@ enum Variates {
         Double.exp(loc + scale * generator.nextStandardNormal())
     }
 
-    static func gamma(_ concentration: Double, _ rate: Double, _ generator: inout some RandomNumberGenerator) -> Double {
+    static func gamma(_ concentration: Double, _ rate: Double, _ generator: inout some RandomNumberGenerator) -> Double
+    {
         standardGamma(concentration, &generator) / rate
     }
 
