@@ -14,7 +14,9 @@ struct InferRunner {
         let line = showsProgress ? ProgressLine(isWeighted: job.engine != .prior) : nil
         let output: JobOutput
         do {
-            output = try job.run(progress: line.map { line in { line.update($0) } })
+            var report: (@Sendable (InferenceJob.Progress) -> Void)? = nil
+            if let line { report = { progress in line.update(progress) } }
+            output = try job.run(progress: report)
             line?.finish()
         } catch {
             line?.finish()
@@ -38,7 +40,7 @@ struct InferRunner {
             try summary.write(toFile: outputPath)
             Console.note("wrote \(outputPath)")
         } else {
-            print(summary.table(), terminator: "")
+            print(summary.renderTable(), terminator: "")
         }
     }
 

@@ -9,7 +9,7 @@ extension LumisCommand {
         var path: String
 
         func run() throws {
-            print(try PosteriorSummary(contentsOfFile: path).table(), terminator: "")
+            print(try PosteriorSummary(contentsOfFile: path).renderTable(), terminator: "")
         }
     }
 }

@@ -16,7 +16,7 @@ struct SimulatorProcessTests {
 
     @Test("An exit status is reported, and restart starts it again")
     func exitStatus() throws {
-        let process = try SimulatorProcess(command: "exit 3 # {endpoint}", endpoint: "e")
+        let process = try SimulatorProcess(command: "sh -c 'exit 3' # {endpoint}", endpoint: "e")
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while process.isRunning && clock.now < deadline { usleep(10_000) }

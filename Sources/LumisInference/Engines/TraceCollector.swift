@@ -11,6 +11,13 @@ public struct JobOutput: Sendable {
     /// Discarded attempts, restarts and the model name.
     public var report: TraceSampler.Report
 
+    /// Creates an output from its parts.
+    public init(store: TraceStore, weighting: Posterior.Weighting, report: TraceSampler.Report) {
+        self.store = store
+        self.weighting = weighting
+        self.report = report
+    }
+
     /// The weighted posterior over the traces.
     public var posterior: Posterior { Posterior(store: store, weighting: weighting) }
 }

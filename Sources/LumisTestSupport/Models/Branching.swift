@@ -4,7 +4,7 @@ public import LumisTensor
 
 /// The reference branching model (pyprob §6.1): `r ~ Poisson(4)`; if `r > 4` then `l = 6`, else
 /// `s ~ Poisson(4)` and `l = 1 + fib(3r) + s`; observe `obs ~ Poisson(l)`; returns `r`.
-public struct Branching: Simulator {
+public struct Branching: Simulator, Sendable {
     /// The model name.
     public let modelName = "Branching"
 

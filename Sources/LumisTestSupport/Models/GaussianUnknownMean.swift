@@ -5,7 +5,7 @@ public import LumisTensor
 
 /// The reference "Gaussian with unknown mean" model (pyprob §6.1), in process:
 /// `mu ~ Normal(1, √5)`, `obs0, obs1 ~ Normal(mu, √2)`; returns `mu`.
-public struct GaussianUnknownMean: Simulator {
+public struct GaussianUnknownMean: Simulator, Sendable {
     /// The model name, as the bundled C++ simulator reports it.
     public let modelName = "Gaussian with unknown mean"
     /// Prior mean and stddev of `mu`, and the likelihood stddev.
@@ -27,7 +27,7 @@ public struct GaussianUnknownMean: Simulator {
 
 /// The same model with `mu` drawn by Marsaglia's polar method: a rejection loop of `Uniform(-1, 1)` pairs, so
 /// traces have random length. `mu` is tagged under its name.
-public struct MarsagliaGaussianUnknownMean: Simulator {
+public struct MarsagliaGaussianUnknownMean: Simulator, Sendable {
     /// The model name.
     public let modelName = "Gaussian with unknown mean (Marsaglia)"
 

@@ -6,7 +6,7 @@ public import LumisTensor
 ///
 /// State `x0` is drawn from the uniform initial distribution; each later state `x(t+1)` from the transition row of
 /// `x(t)` and emits `obs(t)` from its Normal. The result is the 17×3 one-hot matrix of the states.
-public struct HiddenMarkovModel: Simulator {
+public struct HiddenMarkovModel: Simulator, Sendable {
     /// The model name.
     public let modelName = "Hidden Markov model"
     /// Initial state probabilities.
