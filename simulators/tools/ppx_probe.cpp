@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: ppx_probe ENDPOINT [TRACES [SEED]]\n");
         return 64;
     }
+    setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines reach a pipe even if the probe is killed.
     const long traces = argc > 2 ? std::atol(argv[2]) : 3;
     std::mt19937_64 generator(argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1);
     Probe probe;
