@@ -101,7 +101,10 @@ import Testing
         frame.setU32(string, UInt32(available))  // fits, but its terminator would lie past the end
         expectError(.missingStringTerminator(field: "Handshake.system_name"), frame.bytes)
         frame.setU32(string, UInt32(available + 1))
-        expectError(.lengthOutOfBounds(field: "Handshake.system_name", count: available + 1, available: available), frame.bytes)
+        expectError(
+            .lengthOutOfBounds(field: "Handshake.system_name", count: available + 1, available: available),
+            frame.bytes
+        )
     }
 
     @Test("Invalid UTF-8 is rejected", arguments: [[UInt8(0xFF)], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xE6, 0x97]])
@@ -119,10 +122,14 @@ import Testing
         frame.setU32(data, 0x8000_0000)
         let available = frame.bytes.count - data - 4
         expectError(
-            .lengthOutOfBounds(field: "RunResult.result.data", count: 0x8000_0000, available: available), frame.bytes)
+            .lengthOutOfBounds(field: "RunResult.result.data", count: 0x8000_0000, available: available),
+            frame.bytes
+        )
         frame.setU32(data, 0xFFFF_FFFF)
         expectError(
-            .lengthOutOfBounds(field: "RunResult.result.data", count: 0xFFFF_FFFF, available: available), frame.bytes)
+            .lengthOutOfBounds(field: "RunResult.result.data", count: 0xFFFF_FFFF, available: available),
+            frame.bytes
+        )
     }
 
     @Test func missingDistributionTable() throws {

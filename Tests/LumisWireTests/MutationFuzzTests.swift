@@ -28,11 +28,17 @@ import Testing
             let interesting: [UInt32] = [0, 1, 4, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF]
             let value = interesting.randomElement(using: &rng) ?? 0
             let start = min(position & ~3, max(frame.count - 4, 0))
-            for index in 0..<min(4, frame.count - start) { frame[start + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+            for index in 0..<min(4, frame.count - start) {
+                frame[start + index] = UInt8(truncatingIfNeeded: value >> (8 * index))
+            }
         case 3:
             frame.removeLast(Int.random(in: 1...frame.count, using: &rng))
         case 4:
-            frame.insert(contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: position)
+            frame.insert(
+                contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng)
+                },
+                at: position
+            )
         default:
             frame.removeSubrange(position..<min(frame.count, position + Int.random(in: 1...8, using: &rng)))
         }

@@ -7,7 +7,9 @@ import LumisWire
 /// Tensors are non-empty (an empty tensor means "no value" and decodes as `nil`) and hold no NaN, so that
 /// decoded messages compare equal with `==`.
 enum RandomMessages {
-    static let specialStrings = ["", "a", "mu", "[forward()+0x2a; main+0x1f]", "é", "日本語", "🦊🦊", "nul\u{0}inside"]
+    static let specialStrings = [
+        "", "a", "mu", "[forward()+0x2a; main+0x1f]", "é", "日本語", "🦊🦊", "nul\u{0}inside",
+    ]
     static let specialDoubles: [Double] = [
         0, -0.0, 1, -1, .infinity, -.infinity, .ulpOfOne, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e-300,
     ]
@@ -59,14 +61,22 @@ enum RandomMessages {
         case 4:
             .sample(
                 Sample(
-                    address: string(using: &rng), name: string(using: &rng),
-                    distribution: distribution(using: &rng), isControlled: Bool.random(using: &rng)))
+                    address: string(using: &rng),
+                    name: string(using: &rng),
+                    distribution: distribution(using: &rng),
+                    isControlled: Bool.random(using: &rng)
+                )
+            )
         case 5: .sampleResult(result: optionalTensor(using: &rng))
         case 6:
             .observe(
                 Observe(
-                    address: string(using: &rng), name: string(using: &rng),
-                    distribution: distribution(using: &rng), value: optionalTensor(using: &rng)))
+                    address: string(using: &rng),
+                    name: string(using: &rng),
+                    distribution: distribution(using: &rng),
+                    value: optionalTensor(using: &rng)
+                )
+            )
         case 7: .observeResult
         case 8: .tag(Tag(address: string(using: &rng), name: string(using: &rng), value: optionalTensor(using: &rng)))
         case 9: .tagResult

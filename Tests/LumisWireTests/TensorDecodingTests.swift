@@ -32,7 +32,10 @@ enum CustomFrames {
 /// pyprob's tensor rules: empty means none, shape [] is a scalar or a vector, shapes must hold the data.
 @Suite struct TensorDecodingTests {
     func decodedResult(data: [Double]?, shape: [Int]?) throws(WireError) -> Tensor? {
-        guard case .sampleResult(let result) = try MessageDecoder.decode(CustomFrames.sampleResult(data: data, shape: shape))
+        guard
+            case .sampleResult(let result) = try MessageDecoder.decode(
+                CustomFrames.sampleResult(data: data, shape: shape)
+            )
         else { preconditionFailure("not a SampleResult") }
         return result
     }
@@ -50,7 +53,10 @@ enum CustomFrames {
     }
 
     @Test func matrixKeepsItsShape() throws {
-        #expect(try decodedResult(data: [1, 2, 3, 4, 5, 6], shape: [3, 2]) == Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]))
+        #expect(
+            try decodedResult(data: [1, 2, 3, 4, 5, 6], shape: [3, 2])
+                == Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+        )
     }
 
     @Test("No data means no value", arguments: [[Int]?.none, [], [0], [2, 0], [3]])
@@ -133,7 +139,10 @@ enum CustomFrames {
             builder.startTable()
             builder.add(byte, slot: 4)
             let sample = builder.endTable()
-            guard case .sample(let decoded) = try MessageDecoder.decode(CustomFrames.finish(&builder, tag: 5, body: sample))
+            guard
+                case .sample(let decoded) = try MessageDecoder.decode(
+                    CustomFrames.finish(&builder, tag: 5, body: sample)
+                )
             else { Issue.record("not a sample"); continue }
             #expect(decoded.isControlled == isControlled)
         }
@@ -153,7 +162,8 @@ enum CustomFrames {
         let empty = Tensor(shape: [0], scalars: [])
         #expect(
             try MessageDecoder.decode(CustomFrames.finish(&builder, tag: 5, body: sample))
-                == .sample(Sample(address: "", name: "", distribution: .normal(mean: empty, stddev: empty))))
+                == .sample(Sample(address: "", name: "", distribution: .normal(mean: empty, stddev: empty)))
+        )
     }
 
     @Test func noneDistributionIsNilWhateverFollows() throws {
@@ -161,7 +171,8 @@ enum CustomFrames {
         frame.bytes[frame.field(2, of: frame.body)] = 0
         #expect(
             try MessageDecoder.decode(frame.bytes)
-                == .sample(Sample(address: "[forward()+0x2a; main+0x1f]", name: "mu", distribution: nil)))
+                == .sample(Sample(address: "[forward()+0x2a; main+0x1f]", name: "mu", distribution: nil))
+        )
     }
 }
 
