@@ -257,7 +257,9 @@ public struct FlatBufferBuilder {
             for distance in vtables {
                 let start = storage.count - distance
                 let existingSize = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt16.self))
-                if Int(existingSize) == count && candidate.elementsEqual(bytes[start..<(start + count)]) { return distance }
+                if Int(existingSize) == count && candidate.elementsEqual(bytes[start..<(start + count)]) {
+                    return distance
+                }
             }
             return nil
         }

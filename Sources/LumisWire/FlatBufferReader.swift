@@ -36,12 +36,17 @@ struct FlatBufferReader {
 
     /// Checks that `size` bytes at `position` lie inside the buffer and are aligned to `alignment`.
     func check(
-        _ position: Int, size: Int, alignment: Int, field: @autoclosure () -> String
+        _ position: Int,
+        size: Int,
+        alignment: Int,
+        field: @autoclosure () -> String
     ) throws(WireError) {
         guard position >= 0, size <= bytes.count, position <= bytes.count - size else {
             throw .offsetOutOfBounds(position, field: field())
         }
-        guard position % alignment == 0 else { throw .misaligned(offset: position, alignment: alignment, field: field()) }
+        guard position % alignment == 0 else {
+            throw .misaligned(offset: position, alignment: alignment, field: field())
+        }
     }
 
     /// The position of the root table, read from the 32-bit offset at the start of the buffer.
@@ -71,7 +76,10 @@ struct FlatBufferReader {
     /// Slots beyond a short vtable are absent (an older writer); fields the reader does not ask for are ignored
     /// (a newer writer).
     func field(
-        _ slot: Int, of table: Table, size: Int, name: @autoclosure () -> String
+        _ slot: Int,
+        of table: Table,
+        size: Int,
+        name: @autoclosure () -> String
     ) throws(WireError) -> Int? {
         let entry = 4 + 2 * slot
         guard entry + 2 <= table.vtableSize else { return nil }
@@ -99,7 +107,9 @@ struct FlatBufferReader {
 
     /// Checks the vector at `position`: its 32-bit count, its elements' alignment and extent.
     func vector(
-        at position: Int, elementSize: Int, name: @autoclosure () -> String
+        at position: Int,
+        elementSize: Int,
+        name: @autoclosure () -> String
     ) throws(WireError) -> Vector {
         try check(position, size: 4, alignment: 4, field: name())
         let count = Int(load(position, as: UInt32.self))

@@ -57,7 +57,8 @@ private struct MessageReader {
             let table = try reader.table(at: position, name: "HandshakeResult")
             return .handshakeResult(
                 systemName: try reader.string(0, of: table, name: "HandshakeResult.system_name") ?? "",
-                modelName: try reader.string(1, of: table, name: "HandshakeResult.model_name") ?? "")
+                modelName: try reader.string(1, of: table, name: "HandshakeResult.model_name") ?? ""
+            )
         case WireSchema.BodyTag.run:
             _ = try reader.table(at: position, name: "Run")
             return .run
@@ -80,7 +81,9 @@ private struct MessageReader {
                 Tag(
                     address: try reader.string(Slot.address, of: table, name: "Tag.address") ?? "",
                     name: try reader.string(Slot.name, of: table, name: "Tag.name") ?? "",
-                    value: try tensor(Slot.tagValue, of: table, name: "Tag.value")))
+                    value: try tensor(Slot.tagValue, of: table, name: "Tag.value")
+                )
+            )
         case WireSchema.BodyTag.tagResult:
             _ = try reader.table(at: position, name: "TagResult")
             return .tagResult
@@ -97,7 +100,8 @@ private struct MessageReader {
             name: try reader.string(Slot.name, of: table, name: "Sample.name") ?? "",
             distribution: try distribution(of: table, name: "Sample"),
             isControlled: try reader.uint8(Slot.controlOrValue, of: table, name: "Sample.control").map { $0 != 0 }
-                ?? true)
+                ?? true
+        )
     }
 
     func observe(at position: Int) throws(WireError) -> Observe {
@@ -106,7 +110,8 @@ private struct MessageReader {
             address: try reader.string(Slot.address, of: table, name: "Observe.address") ?? "",
             name: try reader.string(Slot.name, of: table, name: "Observe.name") ?? "",
             distribution: try distribution(of: table, name: "Observe"),
-            value: try tensor(Slot.controlOrValue, of: table, name: "Observe.value"))
+            value: try tensor(Slot.controlOrValue, of: table, name: "Observe.value")
+        )
     }
 
     /// The `distribution` union of a `Sample` or `Observe` table; `nil` for NONE.
@@ -140,7 +145,9 @@ private struct MessageReader {
 
     /// The `Tensor` table in `slot`, or `nil` when the field is absent or the tensor has no data.
     func tensor(
-        _ slot: Int, of owner: FlatBufferReader.Table, name: @autoclosure () -> String
+        _ slot: Int,
+        of owner: FlatBufferReader.Table,
+        name: @autoclosure () -> String
     ) throws(WireError) -> Tensor? {
         guard let position = try reader.target(slot, of: owner, name: name()) else { return nil }
         let table = try reader.table(at: position, name: name())
@@ -171,7 +178,9 @@ private struct MessageReader {
             var elementCount = 1
             for index in 0..<rank {
                 let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension(index))
-                guard !overflow else { throw .tensorShapeMismatch(shape: shapeArray(), count: data.count, field: name()) }
+                guard !overflow else {
+                    throw .tensorShapeMismatch(shape: shapeArray(), count: data.count, field: name())
+                }
                 elementCount = product
             }
             guard elementCount == data.count else {
@@ -182,11 +191,15 @@ private struct MessageReader {
         let scalars = ContiguousArray<Double>(unsafeUninitializedCapacity: data.count) { buffer, initialized in
             let source = UnsafeRawBufferPointer(rebasing: reader.bytes[data.start..<(data.start + 8 * data.count)])
             #if _endian(little)
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
             #else
-            for index in 0..<data.count {
-                buffer[index] = Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)))
-            }
+                for index in 0..<data.count {
+                    buffer[index] = Double(
+                        bitPattern: UInt64(
+                            littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)
+                        )
+                    )
+                }
             #endif
             initialized = data.count
         }

@@ -26,7 +26,8 @@ public struct MessageEncoder {
     ///
     /// - Returns: What `body` returns.
     public mutating func withEncoded<R>(
-        _ message: Message, _ body: (UnsafeRawBufferPointer) throws -> R
+        _ message: Message,
+        _ body: (UnsafeRawBufferPointer) throws -> R
     ) rethrows -> R {
         build(message)
         return try builder.withFinishedBytes(body)

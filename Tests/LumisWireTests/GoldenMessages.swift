@@ -23,16 +23,22 @@ enum GoldenMessages {
             "sample_normal",
             .sample(
                 Sample(
-                    address: "[forward()+0x2a; main+0x1f]", name: "mu",
-                    distribution: .normal(mean: scalar(1), stddev: scalar(2.2360679774997896)))
+                    address: "[forward()+0x2a; main+0x1f]",
+                    name: "mu",
+                    distribution: .normal(mean: scalar(1), stddev: scalar(2.2360679774997896))
+                )
             )
         ),
         (
             "sample_uncontrolled",
             .sample(
                 Sample(
-                    address: "a", name: "", distribution: .uniform(low: scalar(0), high: scalar(1)),
-                    isControlled: false))
+                    address: "a",
+                    name: "",
+                    distribution: .uniform(low: scalar(0), high: scalar(1)),
+                    isControlled: false
+                )
+            )
         ),
         ("sample_result", .sampleResult(result: scalar(0.5))),
         ("sample_result_empty", .sampleResult(result: nil)),
@@ -40,16 +46,23 @@ enum GoldenMessages {
             "observe_value",
             .observe(
                 Observe(
-                    address: "obs_site", name: "obs0",
+                    address: "obs_site",
+                    name: "obs0",
                     distribution: .normal(mean: Tensor([1, 2]), stddev: scalar(1.4142135623730951)),
-                    value: Tensor([8, 9])))
+                    value: Tensor([8, 9])
+                )
+            )
         ),
         (
             "observe_named",
             .observe(
                 Observe(
-                    address: "[forward()+0x99]", name: "obs1", distribution: .normal(mean: scalar(0), stddev: scalar(1)),
-                    value: nil))
+                    address: "[forward()+0x99]",
+                    name: "obs1",
+                    distribution: .normal(mean: scalar(0), stddev: scalar(1)),
+                    value: nil
+                )
+            )
         ),
         ("observe_result", .observeResult),
         ("tag", .tag(Tag(address: "t", name: "energy", value: scalar(3.5)))),

@@ -42,7 +42,8 @@ enum GoldenFiles {
         let tool = GoldenFiles.tool
         try #require(
             FileManager.default.isExecutableFile(atPath: tool.path),
-            "\(tool.path) is missing: run `bash simulators/build.sh` in the repository root first")
+            "\(tool.path) is missing: run `bash simulators/build.sh` in the repository root first"
+        )
         var encoder = MessageEncoder(writesFileIdentifier: name == "handshake_with_identifier")
         let bytes = encoder.encode(GoldenMessages.message(named: name))
         let file = FileManager.default.temporaryDirectory
@@ -67,7 +68,8 @@ enum GoldenFiles {
     /// C++ peer's generated code does, so only the other files can match byte for byte.
     @Test(
         "Swift encoding equals the C++ bytes",
-        arguments: GoldenMessages.names.filter { !$0.hasPrefix("dist_") })
+        arguments: GoldenMessages.names.filter { !$0.hasPrefix("dist_") }
+    )
     func bytesMatchCpp(name: String) throws {
         var encoder = MessageEncoder(writesFileIdentifier: name == "handshake_with_identifier")
         #expect(encoder.encode(GoldenMessages.message(named: name)) == (try GoldenFiles.bytes(named: name)))
