@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Paths to the built `lumis` executable and the bundled C++ simulators, and a way to run them, for tests.
 public enum Executables {
