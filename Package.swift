@@ -64,7 +64,9 @@ let package = Package(
             name: "LumisTransportTests", dependencies: ["LumisTransport", "LumisTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LumisCoreTests",
-            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            dependencies: [
+                "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport", "LumisWire", "LumisTransport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisInferenceTests",

@@ -55,7 +55,13 @@ extension LumisCommand {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
+            // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
+            if connection.launch == nil && !connection.endpoints.isEmpty {
+                _ = try connection.source(workers: workerCount)
+            }
         }
+
+        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         func run() throws {
             var observationSet = ObservationSet()
@@ -65,13 +71,13 @@ extension LumisCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            let workerCount = workers ?? max(connection.endpoints.count, 1)
             let job = InferenceJob(
                 source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,
                 workers: workerCount, seed: seed ?? UInt64.random(in: 0...UInt64.max),
                 observations: observationSet, timeout: connection.timeoutDuration,
                 maxConsecutiveFailures: maxFailures)
-            if seed == nil { Console.note("seed \(job.seed)") }
+            // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
+            // a run that fails at once then says exactly one line.
             try InferRunner(job: job, outputPath: out, showsProgress: progress ?? Console.isTerminal).run()
         }
     }

@@ -14,18 +14,28 @@ public struct LumisCommand: ParsableCommand {
     /// Creates the command (argument-parser fills it in).
     public init() {}
 
-    /// Parses the process arguments and runs the command; every error ends in one line on stderr and a non-zero
-    /// exit (64 for usage errors, 130 after Ctrl-C, 1 otherwise).
+    /// Parses the process arguments and runs the command; every error ends in exactly one line on stderr and a
+    /// non-zero exit (64 for usage errors, 130 after Ctrl-C, 1 otherwise).
     public static func runFromCommandLine() -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)
         } catch ZMQSocket.WaitError.interrupted {
-            FileHandle.standardError.write(Data("\nlumis: interrupted\n".utf8))
+            Console.note("lumis: interrupted")
             Foundation.exit(130)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // --help and --version arrive as errors with a success code; argument-parser prints those in full.
+            if code == .success { exit(withError: error) }
+            Console.note("Error: " + oneLineMessage(for: error))
+            Foundation.exit(code.rawValue)
         }
+    }
+
+    /// The error's message without usage text, folded onto one line (a script reading stderr gets one line).
+    static func oneLineMessage(for error: any Error) -> String {
+        message(for: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
     }
 }

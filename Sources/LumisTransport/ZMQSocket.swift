@@ -21,6 +21,12 @@ public struct ZMQSocket: ~Copyable {
         case interrupted
     }
 
+    /// A message of more than one frame arrived where one frame was expected.
+    public struct MultipartMessage: Error, Equatable {
+        /// How many parts the message had.
+        public var partCount: Int
+    }
+
     /// How often a blocked wait wakes up to check ``Interrupt`` and its deadline.
     public static let pollInterval: Duration = .milliseconds(100)
 
@@ -78,9 +84,10 @@ public struct ZMQSocket: ~Copyable {
     /// Waits at most `timeout` for the next frame and lends its bytes to `body`; they are invalid afterwards.
     /// Wraps `zmq_msg_recv`.
     ///
-    /// A multi-part message is not PPX: its later parts are drained and the first part is handed to `body`,
-    /// which will fail to decode it unless it happens to be a whole message.
-    /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails, or what `body` throws.
+    /// A multi-part message is not one frame: all its parts are read and dropped (so the REQ/REP turn stays in
+    /// step) and ``MultipartMessage`` is thrown; `body` is not called.
+    /// - Throws: ``WaitError`` on timeout or interrupt, ``MultipartMessage``, ``ZMQError`` when libzmq fails, or
+    ///   what `body` throws.
     public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
@@ -89,16 +96,17 @@ public struct ZMQSocket: ~Copyable {
             if clock.now >= deadline { throw WaitError.timedOut }
         }
         if zmqMoreFrames(message) {
-            // Keep only the first part's bytes; the rest are read and dropped.
-            let first = Array(zmqMessageBytes(message))
+            // Accepting the first part alone would let a peer that does not speak single frames pass unnoticed.
+            var partCount = 1
             let drain = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
             defer { drain.deallocate() }
             zmqMessageInit(drain)
             defer { zmqMessageClose(drain) }
             repeat {
                 guard try zmqReceive(handle, into: drain) else { break }
+                partCount += 1
             } while zmqMoreFrames(drain)
-            return try first.withUnsafeBytes(body)
+            throw MultipartMessage(partCount: partCount)
         }
         return try body(zmqMessageBytes(message))
     }

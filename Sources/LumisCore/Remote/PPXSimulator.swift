@@ -125,6 +125,10 @@ public final class PPXSimulator: Simulator {
                         throw outOfSync("sent \(bytes.count) bytes that are not a PPX message (\(error))")
                     }
                 }
+            } catch let multipart as ZMQSocket.MultipartMessage {
+                throw outOfSync(
+                    "sent a message of \(multipart.partCount) frames while Lumis waited for \(expectation)"
+                        + " (PPX messages are single frames)")
             } catch ZMQSocket.WaitError.timedOut {
                 if let process, !process.isRunning {
                     throw SimulatorFailure(
