@@ -88,7 +88,8 @@ import Testing
         let occupied = "\(directory)/occupied"
         try FileManager.default.createDirectory(atPath: "\(occupied)/inner", withIntermediateDirectories: true)
         #expect(throws: PosteriorFileError.self) { try Self.summary().write(toFile: occupied) }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["not-a-directory", "occupied"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(left == ["not-a-directory", "occupied"])
     }
 
     @Test(arguments: [
@@ -122,7 +123,9 @@ import Testing
         let error = #expect(throws: PosteriorFileError.self) {
             try PosteriorSummary(contentsOfFile: "/nonexistent/lumis/posterior.json")
         }
-        #expect(error?.description == "posterior file '/nonexistent/lumis/posterior.json': cannot open: No such file or directory")
+        #expect(
+            error?.description
+                == "posterior file '/nonexistent/lumis/posterior.json': cannot open: No such file or directory")
     }
 }
 

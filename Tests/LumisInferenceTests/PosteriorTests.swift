@@ -69,7 +69,8 @@ import Testing
     }
 
     @Test func allNegativeInfinityIsUndefinedNotNaN() {
-        let posterior = Posterior(store: gaussianStore(values: [1, 2, 3], logWeights: [-.infinity, -.infinity, -.infinity]))
+        let store = gaussianStore(values: [1, 2, 3], logWeights: [-.infinity, -.infinity, -.infinity])
+        let posterior = Posterior(store: store)
         #expect(posterior.logEvidence == -.infinity)
         #expect(posterior.effectiveSampleSize == nil)
         #expect(!posterior.hasUsableWeights)
@@ -108,7 +109,8 @@ import Testing
         let statistics = try posterior.statistics(of: .name("mu"), quantileLevels: [0, 0.05, 0.25, 0.5, 0.75, 0.76, 1])
         #expect(statistics.quantiles == [0: [1], 0.05: [1], 0.25: [1], 0.5: [2], 0.75: [3], 0.76: [4], 1: [4]])
         // 0.7 · 10 rounds to 7.000000000000001; the 0.7-quantile of 1…10 is still 7.
-        let ten = Posterior(store: gaussianStore(values: (1...10).map(Double.init), logWeights: Array(repeating: 0, count: 10)))
+        let tenValues = (1...10).map(Double.init)
+        let ten = Posterior(store: gaussianStore(values: tenValues, logWeights: Array(repeating: 0, count: 10)))
         #expect(try ten.statistics(of: .name("mu"), quantileLevels: [0.3, 0.7]).quantiles == [0.3: [3], 0.7: [7]])
     }
 
@@ -144,7 +146,9 @@ import Testing
             if !shape.isEmpty {
                 let count = shape[0]
                 trace.entries = [
-                    entry(.sample, "v", name: "x", value: Tensor(shape: shape, scalars: (0..<count).map { Double($0 + index) }))
+                    entry(
+                        .sample, "v", name: "x",
+                        value: Tensor(shape: shape, scalars: (0..<count).map { Double($0 + index) }))
                 ]
             }
             store.append(trace)

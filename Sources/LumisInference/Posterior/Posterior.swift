@@ -181,7 +181,8 @@ public struct Posterior: Sendable {
     ///   - range: the histogram's extent; by default the smallest to largest finite value with positive weight
     ///     (widened by ±0.5 if they are equal).
     /// - Returns: the normalised weight per bin (the weights renormalised over traces holding the variable).
-    /// - Throws: as ``statistics(of:quantileLevels:)``, or ``PosteriorError/elementOutOfRange(_:element:elementCount:)``.
+    /// - Throws: as ``statistics(of:quantileLevels:)``, or
+    ///   ``PosteriorError/elementOutOfRange(_:element:elementCount:)``.
     /// - Precondition: `binCount > 0`; `range` is finite with positive width.
     /// - Complexity: O(*N*).
     public func histogram(

@@ -196,7 +196,8 @@ public struct TraceStore: Sendable {
                 var agrees = otherOffset < 0
                 if otherOffset >= 0, offset >= 0 {
                     agrees = bitwiseEqual(
-                        constants[offset..<offset + otherCount], other.constants[otherOffset..<otherOffset + otherCount])
+                        constants[offset..<offset + otherCount],
+                        other.constants[otherOffset..<otherOffset + otherCount])
                 }
                 constantAgrees.append(agrees)
             } else {
