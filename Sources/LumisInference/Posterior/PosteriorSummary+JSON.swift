@@ -175,11 +175,12 @@ private struct Field {
         return Field(value: member, keyPath: path)
     }
 
-    func members() throws(FieldError) -> [String: Field] {
+    /// The members in key order, so the first error reported does not depend on hashing.
+    func members() throws(FieldError) -> [(key: String, field: Field)] {
         guard case .object(let members) = value else { throw FieldError(message: "\(keyPath): expected an object") }
-        var fields: [String: Field] = [:]
-        for (key, member) in members { fields[key] = Field(value: member, keyPath: "\(keyPath).\(key)") }
-        return fields
+        return members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { key in
+            (key, Field(value: members[key]!, keyPath: "\(keyPath).\(key)"))  // key comes from `members`
+        }
     }
 
     func statisticsMembers() throws(FieldError) -> [String: VariableStatistics] {
