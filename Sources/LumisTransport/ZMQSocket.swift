@@ -67,11 +67,10 @@ public struct ZMQSocket: ~Copyable {
     ///
     /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails.
     public func send(_ bytes: UnsafeRawBufferPointer, timeout: Duration) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        var deadline = Deadline(timeout: timeout)
         while try !zmqSend(handle, bytes) {
             if Interrupt.isRequested { throw WaitError.interrupted }
-            if clock.now >= deadline { throw WaitError.timedOut }
+            if deadline.hasPassed() { throw WaitError.timedOut }
         }
     }
 
@@ -82,11 +81,10 @@ public struct ZMQSocket: ~Copyable {
     /// which will fail to decode it unless it happens to be a whole message.
     /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails, or what `body` throws.
     public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        var deadline = Deadline(timeout: timeout)
         while try !zmqReceive(handle, into: message) {
             if Interrupt.isRequested { throw WaitError.interrupted }
-            if clock.now >= deadline { throw WaitError.timedOut }
+            if deadline.hasPassed() { throw WaitError.timedOut }
         }
         if zmqMoreFrames(message) {
             // Keep only the first part's bytes; the rest are read and dropped.
@@ -101,6 +99,28 @@ public struct ZMQSocket: ~Copyable {
             return try first.withUnsafeBytes(body)
         }
         return try body(zmqMessageBytes(message))
+    }
+}
+
+/// The end of a bounded wait, fixed when the first `zmq_send`/`zmq_msg_recv` attempt comes back empty.
+///
+/// Almost every PPX send and receive completes at the first attempt, so the clock is read only once a wait has
+/// actually begun (2 reads less per message in the engine's hot loop). libzmq returns empty-handed after one
+/// ``ZMQSocket/pollInterval`` (or earlier on a signal), so that much of `timeout` is counted as already spent.
+private struct Deadline {
+    private let timeout: Duration
+    private var end: ContinuousClock.Instant?
+
+    init(timeout: Duration) { self.timeout = timeout }
+
+    /// Whether the wait is over; the first call starts the clock.
+    mutating func hasPassed() -> Bool {
+        let now = ContinuousClock.now
+        guard let end else {
+            end = now.advanced(by: timeout - ZMQSocket.pollInterval)
+            return timeout <= ZMQSocket.pollInterval
+        }
+        return now >= end
     }
 }
 
