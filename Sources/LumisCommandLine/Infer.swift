@@ -37,7 +37,8 @@ extension LumisCommand {
                 """)
         var engine: Engine = .is
 
-        @Option(name: .customLong("traces"), help: "Number of traces (lmh/rmh: proposals per chain after burn-in).")
+        @Option(
+            name: .customLong("traces"), help: "Number of traces (lmh/rmh: proposals per chain after burn-in).")
         var traceCount = 1_000
 
         @Option(help: "Number of simulators run in parallel (prior, is).")

@@ -64,7 +64,8 @@ struct MCMCTests {
     @Test("(9) Branching obs 6, LMH: posterior over r within 0.05 total variation of enumeration")
     func branching() throws {
         let output = try Self.run(
-            Branching(), kernel: .lightweight, steps: 25_000, seed: 22, observations: ObservationSet(["obs": Tensor(6)]))
+            Branching(), kernel: .lightweight, steps: 25_000, seed: 22,
+            observations: ObservationSet(["obs": Tensor(6)]))
         let chains = try Self.draws(output, .name("r"))
         let pooled = chains.flatMap { $0 }
         var estimate = [Double](repeating: 0, count: 81)
@@ -142,7 +143,9 @@ struct MCMCTests {
             }
             // Stddev of a sample stddev ≈ σ/√(2·ESS) for a Normal; the length is skewed, so allow 2x that.
             let sdTolerance = 10 * stddev / (2 * ess).squareRoot()
-            if abs(sd - stddev) > sdTolerance { failures.append("\(label) stddev \(sd) vs \(stddev) ± \(sdTolerance)") }
+            if abs(sd - stddev) > sdTolerance {
+                failures.append("\(label) stddev \(sd) vs \(stddev) ± \(sdTolerance)")
+            }
         }
         return failures
     }
@@ -173,7 +176,8 @@ struct MCMCTests {
                 chains: 2, steps: 200, burnIn: 0, thin: 1, stepSize: 1, isComplete: true, note: nil,
                 drawsPerChain: output.chainSet.chains.map(\.count), statistics: output.chainSet.statistics,
                 chainStates: output.finalStates)
-            var summary = output.pooledPosterior.summary(metadata: PosteriorMetadata(engine: "rmh", seed: 25, model: ""))
+            var summary = output.pooledPosterior.summary(
+                metadata: PosteriorMetadata(engine: "rmh", seed: 25, model: ""))
             summary.mcmc = section
             let reread = try PosteriorSummary(jsonText: Array(summary.jsonText().utf8), path: "resume.json")
             #expect(reread.mcmc == section)

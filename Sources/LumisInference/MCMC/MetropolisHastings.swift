@@ -310,7 +310,8 @@ private struct ChainRunner {
                         + "\(saved.entries.count) saved values reused, \(controlled) controlled samples now)")
             }
             guard trace.logLikelihood > -.infinity else {
-                throw MCMCError(description: "the saved state of chain \(chain) has zero likelihood (log \(trace.logLikelihood))")
+                throw MCMCError(
+                    description: "the saved state of chain \(chain) has zero likelihood (log \(trace.logLikelihood))")
             }
             try accept(initial: trace)
             return

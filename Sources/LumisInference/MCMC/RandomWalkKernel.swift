@@ -13,11 +13,13 @@ import LumisTensor
 /// | --- | --- |
 /// | Normal(μ, σ) | Normal(x, s·σ) |
 /// | Uniform(a, b) | Normal(x, s·0.1·(b − a)) truncated to [a, b] |
-/// | Exponential, Gamma, LogNormal, Weibull | `log y ~ Normal(log x, τ)`, τ = s·scale (LogNormal) or s·min(1, sd/mean); density has the Jacobian `1/y` |
+/// | Exponential, Gamma, LogNormal, Weibull | `log y ~ Normal(log x, τ)`, Jacobian `1/y` (τ below) |
 /// | Beta | `logit y ~ Normal(logit x, τ)`, τ = s·min(1, sd/(m(1 − m))); Jacobian `1/(y(1 − y))` |
 /// | Poisson, Binomial | `y = x ± 1`, each with probability ½ (a step outside the support is rejected) |
 /// | Categorical (K ≥ 2) | uniform over the other K − 1 categories |
 /// | Bernoulli | `y = 1 − x` |
+///
+/// For the log walks τ = s·scale (LogNormal) or s·min(1, sd/mean) of the prior.
 ///
 /// A kernel exists only where the current value is a valid centre (inside the open support for the log and logit
 /// walks, inside [a, b] for Uniform, an integer in the support for discrete kinds); otherwise the site is
@@ -121,7 +123,8 @@ struct RandomWalkKernel {
             case .exponential, .gamma, .logNormal, .weibull:
                 y.scalars[e] = value * Foundation.exp(scales[e] * generator.nextStandardNormal())
             case .beta:
-                let logit = Foundation.log(value) - Foundation.log1p(-value) + scales[e] * generator.nextStandardNormal()
+                let logit =
+                    Foundation.log(value) - Foundation.log1p(-value) + scales[e] * generator.nextStandardNormal()
                 y.scalars[e] = 1 / (1 + Foundation.exp(-logit))
             case .poisson, .binomial:
                 y.scalars[e] = value + (generator.next() & 1 == 0 ? 1 : -1)
