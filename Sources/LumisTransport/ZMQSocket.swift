@@ -26,6 +26,9 @@ public struct ZMQSocket: ~Copyable {
 
     private let handle: UnsafeMutableRawPointer
     private let message: UnsafeMutablePointer<zmq_msg_t>
+    // Held so the context outlives the socket: `zmq_ctx_term` blocks until every socket of the context is closed,
+    // and Swift may end a local context's lifetime before a socket made from it.
+    private let context: ZMQContext
 
     /// Creates a socket of `kind` in `context`. Wraps `zmq_socket`.
     ///
@@ -43,6 +46,7 @@ public struct ZMQSocket: ~Copyable {
             throw error
         }
         handle = socket
+        self.context = context
         message = .allocate(capacity: 1)
         zmqMessageInit(message)
     }
