@@ -13,23 +13,38 @@ extension LumisCommand {
                   lumis infer --launch 'simulators/build/bin/gum {endpoint}' --observe obs0=8 --observe obs1=9 \\
                       --traces 20000 --out posterior.json
                   lumis infer --simulator tcp://127.0.0.1:5555 --engine prior --traces 1000
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --observe obs0=8 --observe obs1=9 \\
+                      --engine rmh --chains 4 --burn-in 1000 --traces 5000 --out chains.json
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --engine rmh --traces 5000 \\
+                      --resume chains.json --out more.json
+
+                With --engine lmh or rmh, --traces is the number of proposals per chain after burn-in; every
+                chain keeps the state after each --thin-th of them. See docs/mcmc.md.
                 """)
 
         @OptionGroup var connection: ConnectionOptions
 
         enum Engine: String, ExpressibleByArgument, CaseIterable {
-            case prior, `is`
+            case prior, `is`, lmh, rmh
             var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
+            var mcmcEngine: MCMCJob.Engine? { self == .lmh ? .lmh : self == .rmh ? .rmh : nil }
         }
 
-        @Option(help: "Inference engine: prior (prior sampling) or is (importance sampling).")
+        @Option(
+            help: """
+                Inference engine: prior (prior sampling), is (importance sampling), lmh (lightweight \
+                Metropolis-Hastings) or rmh (random-walk Metropolis-Hastings).
+                """)
         var engine: Engine = .is
 
-        @Option(name: .customLong("traces"), help: "Number of traces.")
+        @Option(
+            name: .customLong("traces"), help: "Number of traces (lmh/rmh: proposals per chain after burn-in).")
         var traceCount = 1_000
 
-        @Option(help: "Number of simulators run in parallel.")
+        @Option(help: "Number of simulators run in parallel (prior, is).")
         var workers: Int?
+
+        @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
 
         @Option(
             name: .customLong("observe"),
@@ -54,9 +69,17 @@ extension LumisCommand {
         func validate() throws {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
+            if engine.mcmcEngine == nil {
+                guard !mcmc.isUsed else {
+                    throw ValidationError("--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
+                        + "apply to --engine lmh or rmh.")
+                }
+            } else if workers != nil {
+                throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
+            }
             guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
-            if connection.launch == nil && !connection.endpoints.isEmpty {
+            if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {
                 _ = try connection.source(workers: workerCount)
             }
         }
@@ -70,6 +93,14 @@ extension LumisCommand {
                 for assignment in observations { try observationSet.add(assignment: assignment) }
             } catch {
                 throw ValidationError(error.description)
+            }
+            if let mcmcEngine = engine.mcmcEngine {
+                try MCMCRunner(
+                    engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
+                    observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
+                    outputPath: out, showsProgress: progress ?? Console.isTerminal, maxFailures: maxFailures
+                ).run()
+                return
             }
             let job = InferenceJob(
                 source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,

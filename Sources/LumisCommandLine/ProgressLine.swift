@@ -13,23 +13,30 @@ final class ProgressLine: Sendable {
     private let start: ContinuousClock.Instant
     private let state: Mutex<State>
     private let isWeighted: Bool
+    private let unit: String
 
-    init(isWeighted: Bool) {
+    init(isWeighted: Bool, unit: String = "traces") {
         self.isWeighted = isWeighted
+        self.unit = unit
         start = clock.now
         state = Mutex(State(lastDraw: start))
     }
 
     /// Redraws at most ten times a second, and always for the last trace.
     func update(_ progress: InferenceJob.Progress) {
+        update(completed: progress.completed, total: progress.total, effectiveSampleSize: progress.effectiveSampleSize)
+    }
+
+    /// Redraws at most ten times a second, and always for the last item.
+    func update(completed: Int, total: Int, effectiveSampleSize: Double = 0) {
         let now = clock.now
         state.withLock { state in
-            guard progress.completed == progress.total || now - state.lastDraw >= .milliseconds(100) else { return }
+            guard completed == total || now - state.lastDraw >= .milliseconds(100) else { return }
             state.lastDraw = now
             let elapsed = max((now - start) / .seconds(1), 1e-9)
-            var line = "\(progress.completed)/\(progress.total) traces  "
-                + String(format: "%.0f traces/s", Double(progress.completed) / elapsed)
-            if isWeighted { line += String(format: "  ESS %.1f", progress.effectiveSampleSize) }
+            var line = "\(completed)/\(total) \(unit)  "
+                + String(format: "%.0f \(unit)/s", Double(completed) / elapsed)
+            if isWeighted { line += String(format: "  ESS %.1f", effectiveSampleSize) }
             let padding = String(repeating: " ", count: max(0, state.lastLength - line.count))
             state.lastLength = line.count
             FileHandle.standardError.write(Data(("\r" + line + padding).utf8))

@@ -5,7 +5,6 @@ public enum Executables {
     /// The repository root, found from this file's location.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     /// The directory holding the CMake-built simulators and tools.
     public static var simulatorDirectory: URL {
@@ -19,6 +18,9 @@ public enum Executables {
     public struct Missing: Error, CustomStringConvertible {
         /// A one-line message saying what to build.
         public var description: String
+
+        /// Creates the error.
+        public init(description: String) { self.description = description }
     }
 
     /// The path of a bundled simulator or tool, e.g. `gum`.
@@ -34,8 +36,8 @@ public enum Executables {
 
     /// The `lumis` executable built beside the test bundle.
     public static func lumis() throws -> String {
-        let directory = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
+        let bundle = Bundle.main.bundleURL
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
             let path = candidate.appendingPathComponent("lumis").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }

@@ -32,6 +32,9 @@ public struct ZMQSocket: ~Copyable {
 
     private let handle: UnsafeMutableRawPointer
     private let message: UnsafeMutablePointer<zmq_msg_t>
+    // Held so the context outlives the socket: `zmq_ctx_term` blocks until every socket of the context is closed,
+    // and Swift may end a local context's lifetime before a socket made from it.
+    private let context: ZMQContext
 
     /// Creates a socket of `kind` in `context`. Wraps `zmq_socket`.
     ///
@@ -49,6 +52,7 @@ public struct ZMQSocket: ~Copyable {
             throw error
         }
         handle = socket
+        self.context = context
         message = .allocate(capacity: 1)
         zmqMessageInit(message)
     }
@@ -73,11 +77,10 @@ public struct ZMQSocket: ~Copyable {
     ///
     /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails.
     public func send(_ bytes: UnsafeRawBufferPointer, timeout: Duration) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        var deadline = Deadline(timeout: timeout)
         while try !zmqSend(handle, bytes) {
             if Interrupt.isRequested { throw WaitError.interrupted }
-            if clock.now >= deadline { throw WaitError.timedOut }
+            if deadline.hasPassed() { throw WaitError.timedOut }
         }
     }
 
@@ -89,11 +92,10 @@ public struct ZMQSocket: ~Copyable {
     /// - Throws: ``WaitError`` on timeout or interrupt, ``MultipartMessage``, ``ZMQError`` when libzmq fails, or
     ///   what `body` throws.
     public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        var deadline = Deadline(timeout: timeout)
         while try !zmqReceive(handle, into: message) {
             if Interrupt.isRequested { throw WaitError.interrupted }
-            if clock.now >= deadline { throw WaitError.timedOut }
+            if deadline.hasPassed() { throw WaitError.timedOut }
         }
         if zmqMoreFrames(message) {
             // Accepting the first part alone would let a peer that does not speak single frames pass unnoticed.
@@ -109,6 +111,28 @@ public struct ZMQSocket: ~Copyable {
             throw MultipartMessage(partCount: partCount)
         }
         return try body(zmqMessageBytes(message))
+    }
+}
+
+/// The end of a bounded wait, fixed when the first `zmq_send`/`zmq_msg_recv` attempt comes back empty.
+///
+/// Almost every PPX send and receive completes at the first attempt, so the clock is read only once a wait has
+/// actually begun (2 reads less per message in the engine's hot loop). libzmq returns empty-handed after one
+/// ``ZMQSocket/pollInterval`` (or earlier on a signal), so that much of `timeout` is counted as already spent.
+private struct Deadline {
+    private let timeout: Duration
+    private var end: ContinuousClock.Instant?
+
+    init(timeout: Duration) { self.timeout = timeout }
+
+    /// Whether the wait is over; the first call starts the clock.
+    mutating func hasPassed() -> Bool {
+        let now = ContinuousClock.now
+        guard let end else {
+            end = now.advanced(by: timeout - ZMQSocket.pollInterval)
+            return timeout <= ZMQSocket.pollInterval
+        }
+        return now >= end
     }
 }
 

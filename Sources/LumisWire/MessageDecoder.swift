@@ -188,20 +188,13 @@ private struct MessageReader {
             }
             shape = shapeArray()
         }
-        let scalars = ContiguousArray<Double>(unsafeUninitializedCapacity: data.count) { buffer, initialized in
-            let source = UnsafeRawBufferPointer(rebasing: reader.bytes[data.start..<(data.start + 8 * data.count)])
-            #if _endian(little)
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-            #else
-                for index in 0..<data.count {
-                    buffer[index] = Double(
-                        bitPattern: UInt64(
-                            littleEndian: source.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)
-                        )
-                    )
-                }
-            #endif
-            initialized = data.count
+        // Grown with `reserveCapacity` + `append`, which are specialised here. The uninitialised-capacity
+        // initialiser goes through a non-inlinable stdlib entry that looks up `_ContiguousArrayStorage<Double>`
+        // metadata on every call: about 600 instructions per tensor, a fifth of decoding a GUM Observe (callgrind).
+        var scalars = ContiguousArray<Double>()
+        scalars.reserveCapacity(data.count)
+        for index in 0..<data.count {
+            scalars.append(Double(bitPattern: reader.load(data.start + 8 * index, as: UInt64.self)))
         }
         return Tensor(shape: shape, scalars: scalars)
     }

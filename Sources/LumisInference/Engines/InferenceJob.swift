@@ -85,18 +85,8 @@ public struct InferenceJob: Sendable {
                 mode: engine == .prior ? .prior : .posterior, traceCount: traceCount, seed: seed,
                 observations: observations, maxConsecutiveFailures: maxConsecutiveFailures))
         let collector = TraceCollector(total: traceCount, isWeighted: engine != .prior, progress: progress)
-        let source = self.source, timeout = self.timeout
-        let nonce = UInt64.random(in: 0..<UInt64.max)
-        let report = try sampler.run(workers: workers) { worker in
-            switch source {
-            case .attach(let endpoints):
-                return try PPXSimulator(endpoint: endpoints[worker], context: context, timeout: timeout)
-            case .launch(let command):
-                let endpoint = "ipc://@lumis-\(getpid())-\(String(nonce, radix: 36))-\(worker)"
-                let process = try SimulatorProcess(command: command, endpoint: endpoint)
-                return try PPXSimulator(endpoint: endpoint, context: context, timeout: timeout, process: process)
-            }
-        } consume: { _, traces in
+        let makeSimulator = source.simulatorFactory(context: context, timeout: timeout)
+        let report = try sampler.run(workers: workers, makeSimulator: makeSimulator) { _, traces in
             collector.append(traces)
         }
         return collector.output(report: report)

@@ -131,17 +131,27 @@ public struct Posterior: Sendable {
         let (column, weights) = try weightedColumn(for: selector)
         let elementCount = column.elementCount
         var meanSums = [CompensatedSum](repeating: CompensatedSum(), count: elementCount)
-        for (row, weight) in weights.enumerated() where weight > 0 {
-            let base = row * elementCount
-            for element in 0..<elementCount { meanSums[element].add(weight * column.values[base + element]) }
-        }
-        let mean = meanSums.map(\.value)
-        var varianceSums = [CompensatedSum](repeating: CompensatedSum(), count: elementCount)
-        for (row, weight) in weights.enumerated() where weight > 0 {
-            let base = row * elementCount
-            for element in 0..<elementCount {
-                let deviation = column.values[base + element] - mean[element]
-                varianceSums[element].add(weight * deviation * deviation)
+        var varianceSums = meanSums
+        var mean = [Double](repeating: 0, count: elementCount)
+        column.values.withUnsafeBufferPointer { values in
+            weights.withUnsafeBufferPointer { weights in
+                meanSums.withUnsafeMutableBufferPointer { sums in
+                    for row in 0..<weights.count where weights[row] > 0 {
+                        let base = row * elementCount
+                        for element in 0..<elementCount { sums[element].add(weights[row] * values[base + element]) }
+                    }
+                }
+                for element in 0..<elementCount { mean[element] = meanSums[element].value }
+                // Two passes: Σ w (x − mean)² avoids the cancellation of Σ w x² − mean².
+                varianceSums.withUnsafeMutableBufferPointer { sums in
+                    for row in 0..<weights.count where weights[row] > 0 {
+                        let base = row * elementCount
+                        for element in 0..<elementCount {
+                            let deviation = values[base + element] - mean[element]
+                            sums[element].add(weights[row] * deviation * deviation)
+                        }
+                    }
+                }
             }
         }
         let stddev = varianceSums.map { $0.value.squareRoot() }
@@ -171,7 +181,8 @@ public struct Posterior: Sendable {
     ///   - range: the histogram's extent; by default the smallest to largest finite value with positive weight
     ///     (widened by ±0.5 if they are equal).
     /// - Returns: the normalised weight per bin (the weights renormalised over traces holding the variable).
-    /// - Throws: as ``statistics(of:quantileLevels:)``, or ``PosteriorError/elementOutOfRange(_:element:elementCount:)``.
+    /// - Throws: as ``statistics(of:quantileLevels:)``, or
+    ///   ``PosteriorError/elementOutOfRange(_:element:elementCount:)``.
     /// - Precondition: `binCount > 0`; `range` is finite with positive width.
     /// - Complexity: O(*N*).
     public func histogram(

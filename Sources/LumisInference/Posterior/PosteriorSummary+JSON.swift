@@ -13,7 +13,7 @@ extension PosteriorSummary {
                 "values": .array(value.scalars.map(JSONValue.double)),
             ])
         }
-        return .object([
+        var members: [String: JSONValue] = [
             "format": .string(Self.formatName),
             "version": .integer(Self.formatVersion),
             "engine": .string(metadata.engine),
@@ -31,7 +31,9 @@ extension PosteriorSummary {
             "undefined_variables": .array(undefinedVariables.map(JSONValue.string)),
             "result": result?.jsonValue ?? .null,
             "addresses": .object(addresses.mapValues(\.jsonValue)),
-        ])
+        ]
+        if let mcmc { members["mcmc"] = mcmc.jsonValue }
+        return .object(members)
     }
 
     /// Parses a posterior file's text.
@@ -102,6 +104,9 @@ extension PosteriorSummary {
         }
         result = try root.member("result").optional { field throws(FieldError) in try VariableStatistics(field: field) }
         addresses = try root.member("addresses").statisticsMembers()
+        if case .object(let members) = root.value, members["mcmc"] != nil {
+            mcmc = try MCMCSummary(field: root.member("mcmc"))
+        }
     }
 }
 
@@ -159,12 +164,12 @@ extension VariableStatistics {
 }
 
 /// A problem in a parsed posterior document, with the offending key path.
-private struct FieldError: Error {
+struct FieldError: Error {
     var message: String
 }
 
 /// A JSON value with the key path that leads to it, for error messages.
-private struct Field {
+struct Field {
     var value: JSONValue
     var keyPath: String
 
@@ -175,11 +180,12 @@ private struct Field {
         return Field(value: member, keyPath: path)
     }
 
-    func members() throws(FieldError) -> [String: Field] {
+    /// The members in key order, so the first error reported does not depend on hashing.
+    func members() throws(FieldError) -> [(key: String, field: Field)] {
         guard case .object(let members) = value else { throw FieldError(message: "\(keyPath): expected an object") }
-        var fields: [String: Field] = [:]
-        for (key, member) in members { fields[key] = Field(value: member, keyPath: "\(keyPath).\(key)") }
-        return fields
+        return members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { key in
+            (key, Field(value: members[key]!, keyPath: "\(keyPath).\(key)"))  // key comes from `members`
+        }
     }
 
     func statisticsMembers() throws(FieldError) -> [String: VariableStatistics] {

@@ -64,12 +64,15 @@ public struct PosteriorSummary: Sendable, Equatable {
     public var result: VariableStatistics?
     /// Statistics of unnamed samples, keyed `address__instance`.
     public var addresses: [String: VariableStatistics]
+    /// The MCMC section (chains, acceptance, restarts, chain states), `nil` for other engines.
+    public var mcmc: MCMCSummary?
 
     /// Creates a summary from its parts.
     public init(
         metadata: PosteriorMetadata, weighting: Posterior.Weighting, traceCount: Int, nanWeightCount: Int,
         effectiveSampleSize: Double?, logEvidence: Double?, variables: [String: VariableStatistics],
-        undefinedVariables: [String], result: VariableStatistics?, addresses: [String: VariableStatistics]
+        undefinedVariables: [String], result: VariableStatistics?, addresses: [String: VariableStatistics],
+        mcmc: MCMCSummary? = nil
     ) {
         self.metadata = metadata
         self.weighting = weighting
@@ -81,6 +84,7 @@ public struct PosteriorSummary: Sendable, Equatable {
         self.undefinedVariables = undefinedVariables
         self.result = result
         self.addresses = addresses
+        self.mcmc = mcmc
     }
 }
 

@@ -196,7 +196,8 @@ public struct TraceStore: Sendable {
                 var agrees = otherOffset < 0
                 if otherOffset >= 0, offset >= 0 {
                     agrees = bitwiseEqual(
-                        constants[offset..<offset + otherCount], other.constants[otherOffset..<otherOffset + otherCount])
+                        constants[offset..<offset + otherCount],
+                        other.constants[otherOffset..<otherOffset + otherCount])
                 }
                 constantAgrees.append(agrees)
             } else {
@@ -402,14 +403,17 @@ public struct TraceStore: Sendable {
         column.shapeMismatchCount = shapeCounts.reduce(0, +) - shapeCounts[best]
         column.traceIndices.reserveCapacity(shapeCounts[best])
         column.values.reserveCapacity(shapeCounts[best] * column.elementCount)
-        for index in 0..<count where isIncluded?[index] ?? true {
-            guard let location = locations[Int(traceTypes[index])], Int(location.shapeID) == best else { continue }
-            column.traceIndices.append(index)
-            if location.isConstant {
-                column.values.append(contentsOf: constants[location.offset..<location.offset + location.elementCount])
-            } else {
-                let first = valueStarts[index] + location.offset
-                column.values.append(contentsOf: values[first..<first + location.elementCount])
+        constants.withUnsafeBufferPointer { constants in
+            values.withUnsafeBufferPointer { values in
+                for index in 0..<count where isIncluded?[index] ?? true {
+                    guard let location = locations[Int(traceTypes[index])], Int(location.shapeID) == best else {
+                        continue
+                    }
+                    column.traceIndices.append(index)
+                    let source = location.isConstant ? constants : values
+                    let first = location.isConstant ? location.offset : valueStarts[index] + location.offset
+                    for element in first..<first + location.elementCount { column.values.append(source[element]) }
+                }
             }
         }
         return column
@@ -459,7 +463,14 @@ public struct TraceStore: Sendable {
     private func isElidable(_ value: Tensor, at siteID: Int) -> Bool {
         let offset = siteConstantOffsets[siteID]
         guard offset >= 0 else { return false }
-        return bitwiseEqual(value.scalars[...], constants[offset..<offset + siteElementCounts[siteID]])
+        return value.scalars.withUnsafeBufferPointer { scalars in
+            constants.withUnsafeBufferPointer { constants in
+                for index in 0..<scalars.count where scalars[index].bitPattern != constants[offset + index].bitPattern {
+                    return false
+                }
+                return true
+            }
+        }
     }
 
     /// The id of the type made of `scratchCodes` and `resultShapeID`, adding it if new.

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import LumisCore
+import LumisInference
+import LumisTensor
+
+/// The options of `lumis infer --engine lmh|rmh`.
+struct MCMCOptions: ParsableArguments {
+    @Option(help: "Number of chains, each with its own simulator (default: one per --simulator, or 4 with --launch).")
+    var chains: Int?
+
+    @Option(help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).")
+    var burnIn: Int?
+
+    @Option(help: "Keep every T-th state after burn-in.")
+    var thin: Int = 1
+
+    @Option(help: "RMH step scale: multiplies each kernel's width (docs/mcmc.md).")
+    var stepSize: Double = 1
+
+    @Option(help: ArgumentHelp("Start chain k from state k of this posterior file's chain_states.", valueName: "file"))
+    var initialTrace: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Continue the chains saved in this posterior file (same seed, chains and random streams).",
+            valueName: "file"))
+    var resume: String?
+
+    /// Whether any MCMC option was given.
+    var isUsed: Bool {
+        chains != nil || burnIn != nil || thin != 1 || stepSize != 1 || initialTrace != nil || resume != nil
+    }
+
+    func validate() throws {
+        if let chains, chains <= 0 { throw ValidationError("--chains must be positive.") }
+        if let burnIn, burnIn < 0 { throw ValidationError("--burn-in must not be negative.") }
+        guard thin > 0 else { throw ValidationError("--thin must be positive.") }
+        guard stepSize > 0, stepSize.isFinite else { throw ValidationError("--step-size must be a positive number.") }
+        if initialTrace != nil && resume != nil {
+            throw ValidationError("Give either --initial-trace or --resume, not both.")
+        }
+    }
+}
+
+/// Runs `lumis infer --engine lmh|rmh`: the chains, progress on stderr, then the posterior file (or a table).
+struct MCMCRunner {
+    let engine: MCMCJob.Engine
+    let options: MCMCOptions
+    let connection: ConnectionOptions
+    let steps: Int
+    let seed: UInt64?
+    let observations: ObservationSet
+    let hasObservations: Bool
+    let outputPath: String?
+    let showsProgress: Bool
+    let maxFailures: Int
+
+    func run() throws {
+        if let outputPath { try InferRunner.checkWritable(outputPath) }
+        var seed = self.seed
+        var observations = self.observations
+        var chainCount = options.chains
+        var initialStates: [ChainState?]?
+        if let path = options.resume {
+            let previous = try PosteriorSummary(contentsOfFile: path)
+            guard let section = previous.mcmc else {
+                throw ValidationError("--resume \(path): not an MCMC posterior file (no mcmc section)")
+            }
+            if let chainCount, chainCount != section.chains {
+                throw ValidationError("--resume \(path) holds \(section.chains) chains; --chains \(chainCount) differs")
+            }
+            chainCount = section.chains
+            if let seed, let previousSeed = previous.metadata.seed, seed != previousSeed {
+                throw ValidationError("--resume \(path) continues seed \(previousSeed); --seed \(seed) differs")
+            }
+            seed = seed ?? previous.metadata.seed
+            if !hasObservations {
+                observations = ObservationSet(previous.metadata.observations)
+            } else if observations.values != previous.metadata.observations {
+                throw ValidationError("--resume \(path) was conditioned on other observations; omit --observe")
+            }
+            initialStates = section.chainStates
+        } else if let path = options.initialTrace {
+            let file = try PosteriorSummary(contentsOfFile: path)
+            let states = (file.mcmc?.chainStates ?? []).compactMap { $0 }
+            guard !states.isEmpty else {
+                throw ValidationError("--initial-trace \(path): the file holds no mcmc.chain_states")
+            }
+            let count = chainCount ?? defaultChains
+            initialStates = (0..<count).map { chain in
+                ChainState(steps: 0, entries: states[chain % states.count].entries)
+            }
+        }
+        let chains = chainCount ?? defaultChains
+        let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
+        if seed == nil { Console.note("seed \(runSeed)") }
+        let kernel: MetropolisHastings.Kernel =
+            engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
+        let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
+        let configuration = MetropolisHastings.Configuration(
+            kernel: kernel, steps: steps, burnIn: burnIn, thin: options.thin, seed: runSeed,
+            observations: observations, initialStates: initialStates, maxConsecutiveFailures: maxFailures)
+        let job = MCMCJob(
+            source: try connection.source(workers: chains), engine: engine, configuration: configuration,
+            chains: chains, timeout: connection.timeoutDuration)
+        Console.installInterruptHandlers()
+        let line = showsProgress ? ProgressLine(isWeighted: false, unit: "steps") : nil
+        var failure: MCMCFailure?
+        let output: MCMCOutput
+        do {
+            output = try job.run { progress in line?.update(completed: progress.completed, total: progress.total) }
+        } catch let error as MCMCFailure {
+            failure = error
+            output = error.partial
+        }
+        line?.finish()
+        for note in output.notes { Console.note(note) }
+        let summary = Self.summary(of: output, job: job, failure: failure)
+        let totals = output.chainSet.statistics
+        let restarts = totals.reduce(0) { $0 + $1.restarts }
+        let discarded = totals.reduce(0) { $0 + $1.discardedProposals }
+        if restarts > 0 || discarded > 0 {
+            Console.note("\(discarded) proposals redone after simulator failures; \(restarts) simulator restarts")
+        }
+        let rates = totals.map { $0.acceptanceRate.map { String(format: "%.3f", $0) } ?? "-" }
+        Console.note("acceptance rate per chain: \(rates.joined(separator: " "))")
+        if let outputPath {
+            try summary.write(toFile: outputPath)
+            Console.note(failure == nil ? "wrote \(outputPath)" : "wrote the draws collected so far to \(outputPath)")
+        } else {
+            print(summary.renderTable(), terminator: "")
+        }
+        if let failure { throw failure }
+    }
+
+    private var defaultChains: Int { connection.endpoints.isEmpty ? 4 : connection.endpoints.count }
+
+    /// The posterior file's contents: the pooled draws' summary plus the `mcmc` section.
+    static func summary(of output: MCMCOutput, job: MCMCJob, failure: MCMCFailure?) -> PosteriorSummary {
+        let statistics = output.chainSet.statistics
+        let metadata = PosteriorMetadata(
+            engine: job.engine.rawValue, seed: job.configuration.seed, model: output.modelName,
+            observations: job.configuration.observations.values,
+            failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
+            restarts: statistics.reduce(0) { $0 + $1.restarts })
+        var summary = output.pooledPosterior.summary(metadata: metadata)
+        var stepSize: Double?
+        if case .randomWalk(let size) = job.configuration.kernel { stepSize = size }
+        summary.mcmc = MCMCSummary(
+            chains: job.chains, steps: job.configuration.steps, burnIn: job.configuration.burnIn,
+            thin: job.configuration.thin, stepSize: stepSize, isComplete: failure == nil,
+            note: failure.map { "stopped early: \($0)" }, drawsPerChain: output.chainSet.chains.map(\.count),
+            statistics: statistics, chainStates: output.finalStates)
+        return summary
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import LumisCore
+import LumisTransport
+
+/// An MCMC run as a scientist asks for it (`lumis infer --engine lmh|rmh`): which simulators, which sampler, how
+/// many chains.
+///
+/// Each chain gets its own simulator: with ``InferenceJob/Source/launch(command:)`` one process per chain on a
+/// private endpoint, restarted after a crash or hang (the interrupted proposal is then redone with the same
+/// randomness, so the chain is the same as without the failure); with ``InferenceJob/Source/attach(endpoints:)``
+/// one endpoint per chain, and a simulator that stops answering ends the run with an ``MCMCFailure`` holding the
+/// draws so far.
+public struct MCMCJob: Sendable {
+    /// The MCMC engines.
+    public enum Engine: String, Sendable, CaseIterable {
+        /// Lightweight Metropolis–Hastings.
+        case lmh
+        /// Random-walk Metropolis–Hastings.
+        case rmh
+    }
+
+    /// Where the simulators come from.
+    public var source: InferenceJob.Source
+    /// The engine name, as on the command line.
+    public var engine: Engine
+    /// The sampler's configuration.
+    public var configuration: MetropolisHastings.Configuration
+    /// How many chains (and simulators).
+    public var chains: Int
+    /// The longest wait for one simulator reply.
+    public var timeout: Duration
+
+    /// Creates a job.
+    ///
+    /// - Precondition: `chains > 0`; with `.attach`, one endpoint per chain; `configuration.kernel` matches
+    ///   `engine`.
+    public init(
+        source: InferenceJob.Source, engine: Engine, configuration: MetropolisHastings.Configuration, chains: Int,
+        timeout: Duration = .seconds(60)
+    ) {
+        precondition(chains > 0, "chains must be positive")
+        if case .attach(let endpoints) = source {
+            precondition(endpoints.count == chains, "one endpoint per chain")
+        }
+        precondition((engine == .lmh) == (configuration.kernel == .lightweight), "engine and kernel disagree")
+        self.source = source
+        self.engine = engine
+        self.configuration = configuration
+        self.chains = chains
+        self.timeout = timeout
+    }
+
+    /// Runs the chains.
+    ///
+    /// - Parameter progress: called now and then with the proposals made so far.
+    /// - Returns: the chains' draws, statistics and final states.
+    /// - Throws: ``MCMCFailure`` (with the partial output) for any error met while the chains ran; a ZeroMQ
+    ///   error if no context can be made. Launched simulators are stopped in every case.
+    public func run(progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil) throws -> MCMCOutput {
+        let context = try ZMQContext()
+        let sampler = MetropolisHastings(configuration: configuration)
+        return try sampler.run(
+            chains: chains, makeSimulator: source.simulatorFactory(context: context, timeout: timeout),
+            progress: progress)
+    }
+}

@@ -1,0 +1,56 @@
+import LumisCore
+import LumisInference
+import LumisTensor
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator for repeatable tests.
+struct PosteriorTestGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// An entry with the fields a posterior uses.
+func entry(
+    _ kind: Trace.Kind, _ address: String, instance: Int = 1, name: String = "", value: Tensor,
+    controlled: Bool = true
+) -> Trace.Entry {
+    Trace.Entry(
+        kind: kind, address: address, instance: instance, name: name, distribution: nil, value: value, logProb: 0,
+        isControlled: kind == .sample && controlled)
+}
+
+/// A trace of the Gaussian-unknown-mean model: sample `mu`, observe `obs0`/`obs1`, result `mu`.
+func gaussianTrace(mu: Double, logWeight: Double, observations: (Double, Double) = (8, 9)) -> Trace {
+    var trace = Trace()
+    trace.entries = [
+        entry(.sample, "normal_mu", name: "mu", value: Tensor(mu)),
+        entry(.observe, "normal_obs", instance: 1, name: "obs0", value: Tensor(observations.0)),
+        entry(.observe, "normal_obs", instance: 2, name: "obs1", value: Tensor(observations.1)),
+    ]
+    trace.result = Tensor(mu)
+    trace.logWeight = logWeight
+    return trace
+}
+
+/// A store of Gaussian traces with these `mu` values and log weights.
+func gaussianStore(values: [Double], logWeights: [Double]) -> TraceStore {
+    precondition(values.count == logWeights.count)
+    var store = TraceStore()
+    for (value, logWeight) in zip(values, logWeights) { store.append(gaussianTrace(mu: value, logWeight: logWeight)) }
+    return store
+}
+
+/// Whether two tensors have the same shape and bit-identical elements.
+func bitwiseEqual(_ a: Tensor?, _ b: Tensor?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    return a.shape == b.shape && a.scalars.count == b.scalars.count
+        && zip(a.scalars, b.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
+}
