@@ -20,5 +20,12 @@ enum Console {
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        // A parent may start us with these blocked (a test runner's worker thread did): the handler would then
+        // never run and Ctrl-C would be ignored. Threads started later inherit this thread's mask.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 }

@@ -87,11 +87,17 @@ public struct ZMQSocket: ~Copyable {
     /// Waits at most `timeout` for the next frame and lends its bytes to `body`; they are invalid afterwards.
     /// Wraps `zmq_msg_recv`.
     ///
+    /// An ``Interrupt`` request is honoured before any wait, so it is seen within one message however fast the
+    /// peer answers.
+    ///
     /// A multi-part message is not one frame: all its parts are read and dropped (so the REQ/REP turn stays in
     /// step) and ``MultipartMessage`` is thrown; `body` is not called.
     /// - Throws: ``WaitError`` on timeout or interrupt, ``MultipartMessage``, ``ZMQError`` when libzmq fails, or
     ///   what `body` throws.
     public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        // Checked before waiting too: with a peer that always answers at once no wait comes back empty, and a
+        // signal that landed outside zmq_msg_recv (no EINTR) would otherwise never be noticed.
+        if Interrupt.isRequested { throw WaitError.interrupted }
         var deadline = Deadline(timeout: timeout)
         while try !zmqReceive(handle, into: message) {
             if Interrupt.isRequested { throw WaitError.interrupted }

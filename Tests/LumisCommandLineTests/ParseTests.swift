@@ -37,7 +37,7 @@ struct ParseTests {
             (["infer"], "Give --simulator ENDPOINT or --launch"),
             (["infer", "--traces", "10"], "Give --simulator ENDPOINT or --launch"),
             (["infer", "--launch", "gum"], "must contain '{endpoint}'"),
-            (["infer", "--launch", gum, "--engine", "rmh"], "'rmh' is invalid for '--engine"),
+            (["infer", "--launch", gum, "--engine", "hmc"], "'hmc' is invalid for '--engine"),
             (["infer", "--launch", gum, "--timeout=-1"], "--timeout must be a positive number"),
             (["infer", "--launch", gum, "--timeout", "0"], "--timeout must be a positive number"),
             (["infer", "--launch", gum, "--timeout", "nan"], "--timeout must be a positive number"),
