@@ -20,6 +20,7 @@ let package = Package(
     targets: [
         // C libraries. No pkgConfig for zmq: libzmq.pc emits flags SwiftPM rejects.
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
 
         .target(name: "LumisTensor", swiftSettings: strict),

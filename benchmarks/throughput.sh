@@ -99,7 +99,8 @@ run_probe() { # traces -> traces/s of the minimal C++ PPX engine (ppx_probe; its
 }
 
 run_pingpong() { # round trips -> round trips/s
-    "$bin/zmq_pingpong" "ipc:///tmp/$tag-pp" "$1" $sizes | awk '{ print $2 }'
+    # --fork: the echo in a process of its own, as a simulator is.
+    "$bin/zmq_pingpong" --fork "ipc:///tmp/$tag-pp" "$1" $sizes | awk '{ print $2 }'
 }
 
 pp=() l1=() l2=() ratio=() lb=() ratio_b=() cp=()

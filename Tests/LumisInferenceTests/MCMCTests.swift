@@ -202,9 +202,9 @@ struct MCMCTests {
     func kernelsKeepPriorInvariant() throws {
         // With no observations the posterior is the prior; each kernel's Hastings term must preserve it.
         let output = try Self.run(
-            AllKinds(), kernel: .randomWalk(stepSize: 1), chains: 2, steps: 40_000, burnIn: 500, seed: 26,
+            AllDistributions(), kernel: .randomWalk(stepSize: 1), chains: 2, steps: 40_000, burnIn: 500, seed: 26,
             observations: ObservationSet())
-        for (name, prior) in AllKinds.priors {
+        for (name, prior) in AllDistributions.priors {
             let chains = try Self.draws(output, .name(name))
             let (mean, _) = ChainDiagnostics.meanAndStddev(chains.flatMap { $0 })
             let ess = ChainDiagnostics.effectiveSampleSize(chains)
@@ -216,28 +216,6 @@ struct MCMCTests {
     }
 }
 
-/// One draw of each kind with no observation: MCMC must reproduce the prior.
-struct AllKinds: Simulator, Sendable {
-    let modelName = "all kinds"
-    static let priors: [(String, Distribution)] = [
-        ("normal", .normal(mean: Tensor(1.75), stddev: Tensor(0.5))),
-        ("uniform", .uniform(low: Tensor(1.2), high: Tensor(2.5))),
-        ("categorical", .categorical(probs: Tensor([0.1, 0.5, 0.4]))),
-        ("poisson", .poisson(rate: Tensor(4))),
-        ("bernoulli", .bernoulli(probs: Tensor(0.2))),
-        ("beta", .beta(concentration1: Tensor(1.2), concentration0: Tensor(2.5))),
-        ("exponential", .exponential(rate: Tensor(2.2))),
-        ("gamma", .gamma(concentration: Tensor(0.5), rate: Tensor(1.2))),
-        ("log_normal", .logNormal(loc: Tensor(0.5), scale: Tensor(0.2))),
-        ("binomial", .binomial(totalCount: Tensor(10), probs: Tensor(0.72))),
-        ("weibull", .weibull(scale: Tensor(1.1), concentration: Tensor(0.6))),
-    ]
-
-    mutating func run(_ execution: inout TraceExecution) throws -> Tensor? {
-        for (name, prior) in Self.priors { _ = try execution.sample(prior, address: name, name: name) }
-        return nil
-    }
-}
 
 /// Plain estimators for the tests: mean and stddev, autocorrelation ESS and split-R-hat (Gelman et al., BDA3
 /// §11.4). The diagnostics module will replace these with the rank-normalised versions.

@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+import LumisDistributions
 import LumisInference
 import LumisTensor
 import Testing
@@ -77,7 +78,7 @@ import Testing
         #expect(throws: PosteriorError.noUsableWeight(traceCount: 3, nanWeightCount: 0)) {
             try posterior.statistics(of: .name("mu"))
         }
-        var generator = PosteriorTestGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         #expect(throws: PosteriorError.self) { try posterior.resample(count: 3, using: &generator) }
         let summary = posterior.summary(metadata: PosteriorMetadata(engine: "is", seed: 1, model: "m"))
         #expect(summary.variables.isEmpty)
@@ -191,7 +192,7 @@ import Testing
     @Test(arguments: [Posterior.ResamplingMethod.multinomial, .systematic])
     func frequenciesMatchWeights(method: Posterior.ResamplingMethod) throws {
         let store = gaussianStore(values: [0, 1, 2, 3], logWeights: Self.probabilities.map { log($0) })
-        var generator = PosteriorTestGenerator(seed: 2024)
+        var generator = SplitMix64(seed: 2024)
         let drawCount = 20_000
         let draws = try Posterior(store: store).resample(count: drawCount, method: method, using: &generator)
         #expect(draws.count == drawCount)
@@ -205,8 +206,8 @@ import Testing
 
     @Test func resamplingIsRepeatable() throws {
         let posterior = Posterior(store: gaussianStore(values: [0, 1, 2], logWeights: [0, 1, 2]))
-        var first = PosteriorTestGenerator(seed: 7)
-        var second = PosteriorTestGenerator(seed: 7)
+        var first = SplitMix64(seed: 7)
+        var second = SplitMix64(seed: 7)
         #expect(try posterior.resample(count: 100, using: &first) == posterior.resample(count: 100, using: &second))
         #expect(try posterior.resample(count: 0, using: &first) == [])
     }

@@ -117,20 +117,7 @@ struct RemoteAcceptanceTests {
         let traces = 10_000
         let (json, _) = try Self.infer(
             "distributions", ["--engine", "prior", "--traces", "\(traces)", "--workers", "2", "--seed", "15"])
-        let priors: [(String, Distribution)] = [
-            ("normal", .normal(mean: Tensor(1.75), stddev: Tensor(0.5))),
-            ("uniform", .uniform(low: Tensor(1.2), high: Tensor(2.5))),
-            ("categorical", .categorical(probs: Tensor([0.1, 0.5, 0.4]))),
-            ("poisson", .poisson(rate: Tensor(4))),
-            ("bernoulli", .bernoulli(probs: Tensor(0.2))),
-            ("beta", .beta(concentration1: Tensor(1.2), concentration0: Tensor(2.5))),
-            ("exponential", .exponential(rate: Tensor(2.2))),
-            ("gamma", .gamma(concentration: Tensor(0.5), rate: Tensor(1.2))),
-            ("log_normal", .logNormal(loc: Tensor(0.5), scale: Tensor(0.2))),
-            ("binomial", .binomial(totalCount: Tensor(10), probs: Tensor(0.72))),
-            ("weibull", .weibull(scale: Tensor(1.1), concentration: Tensor(0.6))),
-        ]
-        for (name, prior) in priors {
+        for (name, prior) in AllDistributions.priors {
             let mean = try Self.number(json, "variables", name, "mean")
             let sigma = try #require(prior.stddev.scalar), expected = try #require(prior.mean.scalar)
             #expect(abs(mean - expected) <= 5 * sigma / Double(traces).squareRoot(), "\(name)")

@@ -1,3 +1,4 @@
+import LumisDistributions
 import LumisWire
 import Testing
 

@@ -1,10 +1,12 @@
 // zmq_pingpong: bare libzmq REQ/REP round-trip benchmark, the transport floor under a PPX conversation.
 //
-//   zmq_pingpong ENDPOINT ROUNDTRIPS SIZE...
+//   zmq_pingpong [--fork] ENDPOINT ROUNDTRIPS SIZE...
 //
 // SIZE is REQ:REP (request and reply bytes) or one number for both; the sizes are cycled through, so
-// e.g. `80:176 176:80 ...` mimics the round trips of one GUM trace. A REP echo thread binds ENDPOINT and a
-// REQ socket connects to it. Prints one line: `roundtrips_per_second <rate>` (after one untimed warm-up cycle).
+// e.g. `80:176 176:80 ...` mimics the round trips of one GUM trace. A REP echo binds ENDPOINT and a REQ socket
+// connects to it. The echo runs in a thread of the same process (one ZeroMQ context and I/O thread), or with
+// --fork in a child process with its own context, which is the shape of an engine talking to a simulator.
+// Prints one line: `roundtrips_per_second <rate>` (after one untimed warm-up cycle).
 #include <zmq.h>
 
 #include <chrono>
@@ -13,6 +15,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -43,6 +48,11 @@ bool parseSize(const std::string& text, Sizes& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const bool forks = argc > 1 && std::string(argv[1]) == "--fork";
+    if (forks) {
+        --argc;
+        ++argv;
+    }
     std::vector<Sizes> sizes;
     long roundTrips = argc > 2 ? std::atol(argv[2]) : 0;
     for (int i = 3; i < argc; ++i) {
@@ -51,18 +61,16 @@ int main(int argc, char** argv) {
         sizes.push_back(s);
     }
     if (argc < 4 || roundTrips <= 0) {
-        std::fprintf(stderr, "usage: zmq_pingpong ENDPOINT ROUNDTRIPS SIZE... (SIZE = REQ:REP bytes or N)\n");
+        std::fprintf(stderr, "usage: zmq_pingpong [--fork] ENDPOINT ROUNDTRIPS SIZE... (SIZE = REQ:REP bytes or N)\n");
         return 64;
     }
-    void* context = zmq_ctx_new();
-    void* rep = zmq_socket(context, ZMQ_REP);
     const int linger = 0;
-    zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_bind(rep, argv[1]) != 0) fail("bind");
     const long warmUp = static_cast<long>(sizes.size());
     const long total = roundTrips + warmUp;
-
-    std::thread server([&] {
+    const auto serve = [&](void* serverContext) {
+        void* rep = zmq_socket(serverContext, ZMQ_REP);
+        zmq_setsockopt(rep, ZMQ_LINGER, &linger, sizeof linger);
+        if (zmq_bind(rep, argv[1]) != 0) fail("bind");
         std::vector<char> buffer(1 << 20);
         std::vector<char> reply;
         for (long i = 0; i < total; ++i) {
@@ -70,7 +78,26 @@ int main(int argc, char** argv) {
             reply.resize(sizes[static_cast<std::size_t>(i) % sizes.size()].reply);
             if (zmq_send(rep, reply.data(), reply.size(), 0) < 0) fail("server send");
         }
-    });
+        zmq_close(rep);
+    };
+
+    pid_t child = -1;
+    std::thread server;
+    void* context = nullptr;
+    if (forks) {
+        child = fork();
+        if (child < 0) fail("fork");
+        if (child == 0) {
+            void* own = zmq_ctx_new();
+            serve(own);
+            zmq_ctx_term(own);
+            std::_Exit(0);
+        }
+        context = zmq_ctx_new();
+    } else {
+        context = zmq_ctx_new();
+        server = std::thread([&] { serve(context); });
+    }
 
     void* req = zmq_socket(context, ZMQ_REQ);
     zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
@@ -84,9 +111,13 @@ int main(int argc, char** argv) {
         if (zmq_recv(req, buffer.data(), buffer.size(), 0) < 0) fail("client receive");
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    server.join();
+    if (forks) {
+        int status = 0;
+        waitpid(child, &status, 0);
+    } else {
+        server.join();
+    }
     zmq_close(req);
-    zmq_close(rep);
     zmq_ctx_term(context);
     std::printf("roundtrips_per_second %.1f\n", static_cast<double>(roundTrips) / seconds);
     return 0;

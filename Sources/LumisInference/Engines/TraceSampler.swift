@@ -89,21 +89,7 @@ public struct TraceSampler: Sendable {
                 shared.fail(error)
             }
         }
-        if workers == 1 {
-            work(0)
-        } else {
-            let group = DispatchGroup()
-            for worker in 0..<workers {
-                group.enter()
-                let thread = Thread {
-                    work(worker)
-                    group.leave()
-                }
-                thread.stackSize = 8 << 20
-                thread.start()
-            }
-            group.wait()
-        }
+        runOnWorkerThreads(workers, work)
         return try shared.result()
     }
 

@@ -146,21 +146,7 @@ public struct MetropolisHastings: Sendable {
             let result = runner.result
             results.withLock { $0[chain] = result }
         }
-        if chains == 1 {
-            work(0)
-        } else {
-            let group = DispatchGroup()
-            for chain in 0..<chains {
-                group.enter()
-                let thread = Thread {
-                    work(chain)
-                    group.leave()
-                }
-                thread.stackSize = 8 << 20
-                thread.start()
-            }
-            group.wait()
-        }
+        runOnWorkerThreads(chains, work)
         let finished = results.withLock { $0.map { $0! } }  // every chain stored its result before leaving
         let output = MCMCOutput(
             chainSet: ChainSet(chains: finished.map(\.store), statistics: finished.map(\.statistics)),
