@@ -94,7 +94,6 @@ struct MCMCRunner {
         }
         let chains = chainCount ?? defaultChains
         let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
-        if seed == nil { Console.note("seed \(runSeed)") }
         let kernel: MetropolisHastings.Kernel =
             engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
         let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
