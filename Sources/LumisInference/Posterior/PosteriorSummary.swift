@@ -64,6 +64,8 @@ public struct PosteriorSummary: Sendable, Equatable {
     public var result: VariableStatistics?
     /// Statistics of unnamed samples, keyed `address__instance`.
     public var addresses: [String: VariableStatistics]
+    /// One record per Markov chain, `nil` for runs without chains (importance and prior sampling).
+    public var chains: [ChainRecord]?
 
     /// Creates a summary from its parts.
     public init(
