@@ -39,9 +39,13 @@ let package = Package(
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .target(
+            name: "LumisOutput",
+            dependencies: ["CNetCDF", "LumisInference", "LumisCore", "LumisTensor"],
+            swiftSettings: strict),
+        .target(
             name: "LumisCommandLine",
             dependencies: [
-                "LumisInference", "LumisCore", "LumisTensor",
+                "LumisInference", "LumisOutput", "LumisCore", "LumisTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -73,6 +77,10 @@ let package = Package(
         .testTarget(
             name: "LumisInferenceTests",
             dependencies: ["LumisInference", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisOutputTests",
+            dependencies: ["LumisOutput", "LumisInference", "LumisCore", "LumisTensor", "LumisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",

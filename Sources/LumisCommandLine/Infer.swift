@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCore
 import LumisInference
-
+import LumisOutput
 
 extension LumisCommand {
     struct Infer: ParsableCommand {
@@ -60,6 +60,17 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Write the posterior to this JSON file.", valueName: "file"))
         var out: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Write every draw to this CSV file (chain, draw, weight, one column per variable element).",
+                valueName: "file"))
+        var drawsCSV: String?
+
+        @Option(
+            name: .customLong("netcdf"),
+            help: ArgumentHelp("Write an ArviZ InferenceData NetCDF file of the draws.", valueName: "file"))
+        var netCDF: String?
+
         @Option(help: "Failed trace attempts in a row after which a worker gives up.")
         var maxFailures = 10
 
@@ -109,7 +120,10 @@ extension LumisCommand {
                 maxConsecutiveFailures: maxFailures)
             // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
             // a run that fails at once then says exactly one line.
-            try InferRunner(job: job, outputPath: out, showsProgress: progress ?? Console.isTerminal).run()
+            try InferRunner(
+                job: job, outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                showsProgress: progress ?? Console.isTerminal
+            ).run()
         }
     }
 }

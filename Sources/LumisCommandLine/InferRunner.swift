@@ -1,15 +1,19 @@
 import Foundation
 import LumisCore
 import LumisInference
+import LumisOutput
 
 /// Runs an inference job for `lumis infer`: progress on stderr, the posterior to a file or a table to stdout.
 struct InferRunner {
     let job: InferenceJob
     let outputPath: String?
+    var outputOptions = OutputOptions()
     let showsProgress: Bool
 
     func run() throws {
-        if let outputPath { try Self.checkWritable(outputPath) }
+        for path in [outputPath, outputOptions.drawsCSV, outputOptions.netCDF].compactMap(\.self) {
+            try Self.checkWritable(path)
+        }
         Console.installInterruptHandlers()
         let line = showsProgress ? ProgressLine(isWeighted: job.engine != .prior) : nil
         let output: JobOutput
@@ -35,6 +39,11 @@ struct InferRunner {
         }
         if posterior.nanWeightCount > 0 {
             Console.note("\(posterior.nanWeightCount) traces had a NaN log weight and were left out of the weighting")
+        }
+        for path in try OutputWriters.write(
+            posterior: posterior, observations: job.observations.values, options: outputOptions)
+        {
+            Console.note("wrote \(path)")
         }
         if let outputPath {
             try summary.write(toFile: outputPath)

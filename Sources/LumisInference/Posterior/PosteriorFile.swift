@@ -40,7 +40,9 @@ extension PosteriorSummary {
 private func systemMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// Writes `bytes` to `path` through a temporary sibling file, `fsync` and `rename`.
-func writeAtomically(_ bytes: [UInt8], toFile path: String) throws(PosteriorFileError) {
+///
+/// - Throws: ``PosteriorFileError`` naming `path` and the failing step.
+package func writeAtomically(_ bytes: [UInt8], toFile path: String) throws(PosteriorFileError) {
     precondition(!path.isEmpty, "Empty output path")
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."

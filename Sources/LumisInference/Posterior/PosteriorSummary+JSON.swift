@@ -33,6 +33,7 @@ extension PosteriorSummary {
             "addresses": .object(addresses.mapValues(\.jsonValue)),
         ]
         if let mcmc { members["mcmc"] = mcmc.jsonValue }
+        if let chains { members["chains"] = .array(chains.map(\.jsonValue)) }
         return .object(members)
     }
 
@@ -107,6 +108,9 @@ extension PosteriorSummary {
         if case .object(let members) = root.value, members["mcmc"] != nil {
             mcmc = try MCMCSummary(field: root.member("mcmc"))
         }
+        chains = try root.optionalMember("chains")?.array().map { field throws(FieldError) in
+            try ChainRecord(field: field)
+        }
     }
 }
 
@@ -119,7 +123,7 @@ extension VariableStatistics {
         }
         var quantileMembers: [String: JSONValue] = [:]
         for (level, values) in quantiles { quantileMembers[level.description] = numbers(values) }
-        return .object([
+        var members: [String: JSONValue] = [
             "shape": .array(shape.map(JSONValue.integer)),
             "count": .integer(count),
             "missing": .integer(missingCount),
@@ -127,7 +131,16 @@ extension VariableStatistics {
             "mean": numbers(mean),
             "stddev": numbers(stddev),
             "quantiles": .object(quantileMembers),
-        ])
+        ]
+        if let diagnostics {
+            members["r_hat"] = numbers(diagnostics.rHat)
+            members["ess_bulk"] = numbers(diagnostics.essBulk)
+            members["ess_tail"] = numbers(diagnostics.essTail)
+            members["mcse_mean"] = numbers(diagnostics.mcseMean)
+            members["chains"] = .integer(diagnostics.chainCount)
+            members["draws_per_chain"] = .integer(diagnostics.drawsPerChain)
+        }
+        return .object(members)
     }
 
     fileprivate init(field: Field) throws(FieldError) {
@@ -160,6 +173,53 @@ extension VariableStatistics {
             shape: shape, count: try field.member("count").count(), missingCount: try field.member("missing").count(),
             shapeMismatchCount: try field.member("shape_mismatch").count(), mean: try numbers(field.member("mean")),
             stddev: try numbers(field.member("stddev")), quantiles: quantiles)
+        if let rHat = try field.optionalMember("r_hat") {
+            diagnostics = ChainDiagnostics(
+                chainCount: try field.member("chains").count(), drawsPerChain: try field.member("draws_per_chain").count(),
+                rHat: try numbers(rHat), essBulk: try numbers(field.member("ess_bulk")),
+                essTail: try numbers(field.member("ess_tail")), mcseMean: try numbers(field.member("mcse_mean")))
+        }
+    }
+}
+
+extension ChainRecord {
+    var jsonValue: JSONValue {
+        func rate(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+        var sites: [String: JSONValue] = [:]
+        for (address, proposals) in statistics.proposalsByAddress {
+            sites[address] = .object([
+                "proposals": .integer(proposals),
+                "accepted": .integer(statistics.acceptedByAddress[address] ?? 0),
+                "acceptance_rate": rate(statistics.acceptanceRate(at: address)),
+            ])
+        }
+        return .object([
+            "draws": .integer(draws),
+            "proposals": .integer(statistics.proposals),
+            "accepted": .integer(statistics.accepted),
+            "acceptance_rate": rate(statistics.acceptanceRate),
+            "reused_samples": .integer(statistics.reusedSamples),
+            "controlled_samples": .integer(statistics.controlledSamples),
+            "reuse_rate": rate(statistics.reuseRate),
+            "restarts": .integer(statistics.restarts),
+            "discarded_proposals": .integer(statistics.discardedProposals),
+            "addresses": .object(sites),
+        ])
+    }
+
+    fileprivate init(field: Field) throws(FieldError) {
+        var statistics = ChainStatistics()
+        statistics.proposals = try field.member("proposals").count()
+        statistics.accepted = try field.member("accepted").count()
+        statistics.reusedSamples = try field.member("reused_samples").count()
+        statistics.controlledSamples = try field.member("controlled_samples").count()
+        statistics.restarts = try field.member("restarts").count()
+        statistics.discardedProposals = try field.member("discarded_proposals").count()
+        for (address, site) in try field.member("addresses").members() {
+            statistics.proposalsByAddress[address] = try site.member("proposals").count()
+            statistics.acceptedByAddress[address] = try site.member("accepted").count()
+        }
+        self.init(draws: try field.member("draws").count(), statistics: statistics)
     }
 }
 
@@ -178,6 +238,13 @@ struct Field {
         guard case .object(let members) = value else { throw FieldError(message: "\(keyPath): expected an object") }
         guard let member = members[key] else { throw FieldError(message: "missing key \"\(path)\"") }
         return Field(value: member, keyPath: path)
+    }
+
+    /// The member `key`, or `nil` if absent (keys added in later revisions of the format).
+    func optionalMember(_ key: String) throws(FieldError) -> Field? {
+        guard case .object(let members) = value else { throw FieldError(message: "\(keyPath): expected an object") }
+        guard let member = members[key] else { return nil }
+        return Field(value: member, keyPath: keyPath.isEmpty ? key : "\(keyPath).\(key)")
     }
 
     /// The members in key order, so the first error reported does not depend on hashing.

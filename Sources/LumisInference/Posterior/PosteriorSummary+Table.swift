@@ -20,7 +20,10 @@ extension PosteriorSummary {
         lines.append("log evidence: \(logEvidence.map { format($0, digits: 8) } ?? "not estimated")")
         lines.append("")
 
+        let allStatistics = Array(variables.values) + Array(addresses.values) + (result.map { [$0] } ?? [])
+        let hasDiagnostics = allStatistics.contains { $0.diagnostics != nil }
         var rows: [[String]] = [["name", "mean", "stddev", "5%", "50%", "95%"]]
+        if hasDiagnostics { rows[0] += ["r_hat", "ess_bulk", "ess_tail", "mcse_mean"] }
         var notes: [String] = []
         func addRows(_ name: String, _ statistics: VariableStatistics) {
             let elementCount = statistics.mean.count
@@ -30,6 +33,16 @@ extension PosteriorSummary {
                 var row = [label, format(statistics.mean[element]), format(statistics.stddev[element])]
                 for level in [0.05, 0.5, 0.95] {
                     row.append(statistics.quantiles[level].map { format($0[element]) } ?? "-")
+                }
+                if hasDiagnostics {
+                    if let diagnostics = statistics.diagnostics {
+                        row += [
+                            format(diagnostics.rHat[element], digits: 4), format(diagnostics.essBulk[element], digits: 4),
+                            format(diagnostics.essTail[element], digits: 4), format(diagnostics.mcseMean[element], digits: 3),
+                        ]
+                    } else {
+                        row += ["-", "-", "-", "-"]
+                    }
                 }
                 rows.append(row)
             }
@@ -62,6 +75,23 @@ extension PosteriorSummary {
                 for (column, cell) in row.enumerated() {
                     let padding = String(repeating: " ", count: widths[column] - cell.count)
                     line += column == 0 ? cell + padding : "  " + padding + cell
+                }
+                lines.append(line)
+            }
+        }
+        if let chains {
+            lines.append("")
+            for (index, chain) in chains.enumerated() {
+                let statistics = chain.statistics
+                var line = "chain \(index): \(chain.draws) draws, acceptance "
+                    + (statistics.acceptanceRate.map { format($0, digits: 3) } ?? "-")
+                    + ", reuse " + (statistics.reuseRate.map { format($0, digits: 3) } ?? "-")
+                if statistics.restarts > 0 { line += ", \(statistics.restarts) restarts" }
+                let sites = statistics.proposalsByAddress.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                if !sites.isEmpty {
+                    line += "; by address: " + sites.map { address in
+                        "\(address) " + (statistics.acceptanceRate(at: address).map { format($0, digits: 3) } ?? "-")
+                    }.joined(separator: ", ")
                 }
                 lines.append(line)
             }

@@ -66,6 +66,8 @@ public struct PosteriorSummary: Sendable, Equatable {
     public var addresses: [String: VariableStatistics]
     /// The MCMC section (chains, acceptance, restarts, chain states), `nil` for other engines.
     public var mcmc: MCMCSummary?
+    /// One record per Markov chain, `nil` for runs without chains (importance and prior sampling).
+    public var chains: [ChainRecord]?
 
     /// Creates a summary from its parts.
     public init(

@@ -16,6 +16,8 @@ public struct VariableStatistics: Sendable, Equatable {
     public var stddev: [Double]
     /// Weighted quantiles by level (see ``Posterior/statistics(of:quantileLevels:)`` for the definition).
     public var quantiles: [Double: [Double]]
+    /// Convergence diagnostics over chains (MCMC runs whose every draw holds the variable), else `nil`.
+    public var diagnostics: ChainDiagnostics?
 
     /// Creates statistics from their parts.
     public init(

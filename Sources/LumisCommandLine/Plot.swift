@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import LumisInference
+import LumisOutput
+
+extension LumisCommand {
+    struct Plot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw SVG plots (histogram, trace, autocorrelation) of every variable of a run.",
+            discussion: """
+                The draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
+                the posterior named <posterior without .json>.draws.csv. Example:
+                  lumis infer ... --out run.json --draws-csv run.draws.csv
+                  lumis plot run.json --out plots/ --overlay 'mu=normal(7.25,0.9129)'
+                """)
+
+        @Argument(help: "A posterior file written by 'lumis infer --out'.")
+        var path: String
+
+        @Option(help: ArgumentHelp("Directory for the SVG files (created if missing).", valueName: "directory"))
+        var out: String
+
+        @Option(help: ArgumentHelp("The draws CSV file.", valueName: "file"))
+        var draws: String?
+
+        @Option(
+            name: .customLong("overlay"),
+            help: ArgumentHelp(
+                "A density drawn over a histogram: label=normal(mean,stddev), uniform(low,high) or exponential(rate).",
+                valueName: "label=density"))
+        var overlays: [String] = []
+
+        func run() throws {
+            _ = try PosteriorSummary(contentsOfFile: path)
+            let drawsPath = draws ?? (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".draws.csv"
+            guard FileManager.default.fileExists(atPath: drawsPath) else {
+                throw ValidationError(
+                    "no draws file '\(drawsPath)': run 'lumis infer ... --draws-csv \(drawsPath)' or give --draws FILE.")
+            }
+            var densities: [String: @Sendable (Double) -> Double] = [:]
+            for overlay in overlays {
+                let (label, density) = try Self.parseOverlay(overlay)
+                densities[label] = density
+            }
+            let contents = try DrawsCSV.read(contentsOfFile: drawsPath)
+            let series = contents.labels.indices.map { column in
+                let (values, weights) = contents.series(ofColumn: column)
+                return PlotSeries(label: contents.labels[column], chains: values, weights: weights)
+            }
+            for label in densities.keys where !contents.labels.contains(label) {
+                throw ValidationError("--overlay names '\(label)', which is not a column of \(drawsPath).")
+            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let paths = try Plots.writeAll(series, overlays: densities, to: out)
+            Console.note("wrote \(paths.count) plots to \(out)")
+        }
+
+        /// `label=kind(a,b)` → the label and the density.
+        static func parseOverlay(_ text: String) throws -> (String, @Sendable (Double) -> Double) {
+            guard let equals = text.lastIndex(of: "="), text.hasSuffix(")"), let open = text.lastIndex(of: "("),
+                open > equals
+            else {
+                throw ValidationError("--overlay '\(text)': expected label=kind(parameters), e.g. mu=normal(0,1).")
+            }
+            let label = String(text[..<equals])
+            let kind = text[text.index(after: equals)..<open].lowercased()
+            let parameters = text[text.index(after: open)..<text.index(before: text.endIndex)]
+                .split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parameters.contains(where: { $0 == nil || !$0!.isFinite }) else {  // nil checked first
+                throw ValidationError("--overlay '\(text)': parameters must be finite numbers.")
+            }
+            let p = parameters.compactMap { $0 }
+            switch (kind, p.count) {
+            case ("normal", 2) where p[1] > 0:
+                return (label, { x in exp(-0.5 * pow((x - p[0]) / p[1], 2)) / (p[1] * (2 * Double.pi).squareRoot()) })
+            case ("uniform", 2) where p[1] > p[0]:
+                return (label, { x in x >= p[0] && x <= p[1] ? 1 / (p[1] - p[0]) : 0 })
+            case ("exponential", 1) where p[0] > 0:
+                return (label, { x in x >= 0 ? p[0] * exp(-p[0] * x) : 0 })
+            default:
+                throw ValidationError(
+                    "--overlay '\(text)': use normal(mean,stddev>0), uniform(low<high) or exponential(rate>0).")
+            }
+        }
+    }
+}
