@@ -47,6 +47,10 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
+            name: "LumisNeural",
+            dependencies: ["COpenBLAS", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .target(
             name: "LumisTestSupport",
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
             swiftSettings: strict),
@@ -71,6 +75,10 @@ let package = Package(
         .testTarget(
             name: "LumisInferenceTests",
             dependencies: ["LumisInference", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisNeuralTests",
+            dependencies: ["LumisNeural", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",
