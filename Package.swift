@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "LumisCommandLine",
             dependencies: [
-                "LumisInference", "LumisCore", "LumisTensor",
+                "LumisInference", "LumisCore", "LumisTensor", "LumisCompilation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -53,6 +53,13 @@ let package = Package(
         .target(
             name: "LumisTestSupport",
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
+            swiftSettings: strict),
+        .target(
+            name: "LumisCompilation",
+            dependencies: [
+                "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor",
+                "LumisTransport",
+            ],
             swiftSettings: strict),
 
         .testTarget(
@@ -83,6 +90,13 @@ let package = Package(
         .testTarget(
             name: "LumisCommandLineTests",
             dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisCompilationTests",
+            dependencies: [
+                "LumisCompilation", "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions",
+                "LumisTensor", "LumisTestSupport",
+            ],
             swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LumisCompilation
 import LumisCore
 import LumisInference
 
@@ -25,7 +26,7 @@ extension LumisCommand {
         @OptionGroup var connection: ConnectionOptions
 
         enum Engine: String, ExpressibleByArgument, CaseIterable {
-            case prior, `is`, lmh, rmh
+            case prior, `is`, lmh, rmh, ic
             var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
             var mcmcEngine: MCMCJob.Engine? { self == .lmh ? .lmh : self == .rmh ? .rmh : nil }
         }
@@ -33,7 +34,8 @@ extension LumisCommand {
         @Option(
             help: """
                 Inference engine: prior (prior sampling), is (importance sampling), lmh (lightweight \
-                Metropolis-Hastings) or rmh (random-walk Metropolis-Hastings).
+                Metropolis-Hastings), rmh (random-walk Metropolis-Hastings) or ic (importance sampling with \
+                the proposals of a network trained by lumis train; needs --network).
                 """)
         var engine: Engine = .is
 
@@ -60,6 +62,9 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Write the posterior to this JSON file.", valueName: "file"))
         var out: String?
 
+        @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
+        var network: String?
+
         @Option(help: "Failed trace attempts in a row after which a worker gives up.")
         var maxFailures = 10
 
@@ -78,6 +83,9 @@ extension LumisCommand {
                 throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
             }
             guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
+            guard (engine == .ic) == (network != nil) else {
+                throw ValidationError(engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
+            }
         }
 
         func run() throws {
@@ -97,6 +105,15 @@ extension LumisCommand {
                 return
             }
             let workerCount = workers ?? max(connection.endpoints.count, 1)
+            if engine == .ic, let network {
+                try CompiledRunner(
+                    networkPath: network, source: try connection.source(workers: workerCount),
+                    timeout: connection.timeoutDuration, traceCount: traceCount, workers: workerCount, seed: seed,
+                    observations: observationSet, outputPath: out, showsProgress: progress ?? Console.isTerminal,
+                    maxFailures: maxFailures
+                ).run()
+                return
+            }
             let job = InferenceJob(
                 source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,
                 workers: workerCount, seed: seed ?? UInt64.random(in: 0...UInt64.max),
