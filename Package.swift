@@ -47,6 +47,12 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
+            name: "LumisProposals",
+            dependencies: [
+                "LumisDistributions", "LumisTensor", .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "LumisTestSupport",
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
             swiftSettings: strict),
@@ -71,6 +77,13 @@ let package = Package(
         .testTarget(
             name: "LumisInferenceTests",
             dependencies: ["LumisInference", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisProposalsTests",
+            dependencies: [
+                "LumisProposals", "LumisDistributions", "LumisTensor",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",
