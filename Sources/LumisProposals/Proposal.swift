@@ -128,7 +128,8 @@ public struct Proposal: Sendable {
     public func accumulateLogProbGradient(
         of value: Tensor, into gradient: UnsafeMutableBufferPointer<Double>
     ) -> Double {
-        precondition(gradient.count == family.rawCount, "Gradient has \(gradient.count) elements, need \(family.rawCount)")
+        precondition(
+            gradient.count == family.rawCount, "Gradient has \(gradient.count) elements, need \(family.rawCount)")
         if case .prior = form { return logProb(of: value) }
         guard value.scalarCount == 1 else { return -.infinity }
         return accumulateScalarGradient(value.scalars[0], into: gradient)
@@ -257,8 +258,9 @@ extension Proposal {
         Double.logGamma(n + 1) - Double.logGamma(x + 1) - Double.logGamma(n - x + 1)
     }
 
-    /// The body of ``accumulateLogProbGradient(of:into:)`` for a scalar value. Mixtures make two passes: the
-    /// first finds `log q`, the second adds each component's responsibility `rₖ = wₖ·qₖ/q` times its own
+    /// The body of ``accumulateLogProbGradient(of:into:)`` for a scalar value.
+    ///
+    /// Mixtures make two passes: the first finds `log q`, the second adds each component's responsibility `rₖ = wₖ·qₖ/q` times its own
     /// log-density derivatives, and `rₖ − wₖ` for its mixture logit (the derivative of `log softmax`).
     func accumulateScalarGradient(_ x: Double, into gradient: UnsafeMutableBufferPointer<Double>) -> Double {
         let logQ = logProbScalar(x)

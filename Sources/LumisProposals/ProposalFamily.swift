@@ -9,23 +9,30 @@ import RealModule
 /// draw's raw head outputs (unconstrained reals) into a ``Proposal``, centred and scaled by that draw's prior so
 /// that raw outputs near 0 give a proposal close to the prior and the head only learns the correction.
 ///
-/// With `K` components, the raw outputs are laid out in blocks of `K` (block-major), per prior kind:
+/// With `K` components, the raw outputs are laid out in blocks of `K` (block-major: all `m`, then all `s`, then
+/// all `c`), per prior kind:
 ///
-/// | prior | proposal | raw layout | parameters |
-/// | --- | --- | --- | --- |
-/// | Normal(μ₀, σ₀) | mixture of K normals | `m`, `s`, `c` (3K) | mean `μ₀ + (mₖ + δₖ)·σ₀`, stddev `exp(sₖ)·σ₀` |
-/// | Uniform(a, b) | mixture of K normals truncated to [a, b] | `m`, `s`, `c` (3K) | mean `a + (b−a)·sigmoid(mₖ + δₖ)`, stddev `(b−a)·exp(sₖ)` |
-/// | Categorical(p₀) | categorical | `ℓ` (one per category) | probabilities `softmax(log p₀ + ℓ)` |
-/// | Bernoulli(p₀) | Bernoulli | `ℓ` (1) | probability `sigmoid(logit p₀ + ℓ)` |
-/// | Poisson(λ₀) | mixture of K Poissons | `r`, `c` (2K) | rate `λ₀·exp(rₖ + δₖ/√max(λ₀, 1))` |
-/// | Binomial(n, p₀) | mixture of K binomials, total count n | `r`, `c` (2K) | probability `sigmoid(logit p₀ + rₖ + δₖ/√max(n·p₀·(1−p₀), 1))` |
-/// | Beta | mixture of K logit-normals on (0, 1) | `m`, `s`, `c` (3K) | `logit x ~ Normal(c₀ + (mₖ + δₖ)·s₀, exp(sₖ)·s₀)` |
-/// | Gamma, Exponential, LogNormal, Weibull | mixture of K log-normals on (0, ∞) | `m`, `s`, `c` (3K) | `log x ~ Normal(c₀ + (mₖ + δₖ)·s₀, exp(sₖ)·s₀)` |
+/// - Normal(μ₀, σ₀): mixture of K normals; raw `m`, `s`, `c` (3K); mean `μ₀ + (mₖ + δₖ)·σ₀`, stddev
+///   `exp(sₖ)·σ₀`.
+/// - Uniform(a, b): mixture of K normals truncated to [a, b]; raw `m`, `s`, `c` (3K); mean
+///   `a + (b − a)·sigmoid(mₖ + δₖ)` (always inside [a, b], so no component is lost in a tail), stddev
+///   `(b − a)·exp(sₖ)`.
+/// - Categorical(p₀) with n categories: categorical; raw `ℓ` (n); probabilities `softmax(log p₀ + ℓ)` (a category
+///   the prior excludes stays excluded).
+/// - Bernoulli(p₀): Bernoulli; raw `ℓ` (1); `P(1) = sigmoid(logit p₀ + ℓ)`.
+/// - Poisson(λ₀): mixture of K Poissons; raw `r`, `c` (2K); rate `λ₀·exp(rₖ + δₖ/√max(λ₀, 1))`.
+/// - Binomial(n, p₀): mixture of K binomials with total count n; raw `r`, `c` (2K); probability
+///   `sigmoid(logit p₀ + rₖ + δₖ/√max(n·p₀·(1 − p₀), 1))`.
+/// - Beta: mixture of K logit-normals on (0, 1); raw `m`, `s`, `c` (3K);
+///   `logit x ~ Normal(c₀ + (mₖ + δₖ)·s₀, exp(sₖ)·s₀)`; the density includes the Jacobian `1/(x(1 − x))`.
+/// - Gamma, Exponential, LogNormal, Weibull: mixture of K log-normals on (0, ∞); raw `m`, `s`, `c` (3K);
+///   `log x ~ Normal(c₀ + (mₖ + δₖ)·s₀, exp(sₖ)·s₀)`; the density includes the Jacobian `1/x`.
 ///
 /// Mixture weights are `softmax(c)` (for K = 1 the single logit is present but has no effect, its gradient is 0).
 /// The fixed offsets `δₖ = k/(K−1) − 1/2` (δ = 0 for K = 1) spread the components evenly over half a prior
 /// standard deviation either side of the centre, so that at raw = 0 they differ (breaking the symmetry between
-/// components) while the mixture stays close to the prior. The transformed-space centre and scale `c₀`, `s₀` are
+/// components) while the mixture stays close to the prior (Poisson and Binomial scale the offsets to half the
+/// prior's standard deviation in log-rate and logit space). The transformed-space centre and scale `c₀`, `s₀` are
 /// the prior's exact mean and standard deviation of `logit x` (Beta) or `log x` (the positive kinds):
 ///
 /// ```
@@ -84,8 +91,10 @@ public struct ProposalFamily: Sendable, Hashable {
         }
     }
 
-    /// Whether `prior` fits this family: same kind, a single-element value and, for Categorical, the same number
-    /// of categories. A prior fallback family fits every prior of its kind.
+    /// Whether `prior` fits this family.
+    ///
+    /// It must have the same kind, a single-element value and, for Categorical, the same number of categories. A
+    /// prior fallback family fits every prior of its kind.
     public func matches(_ prior: Distribution) -> Bool {
         guard prior.kind == priorKind else { return false }
         if isPriorFallback { return true }
@@ -107,38 +116,40 @@ public struct ProposalFamily: Sendable, Hashable {
     public func proposal(raw: UnsafeBufferPointer<Double>, prior: Distribution) -> Proposal {
         precondition(raw.count == rawCount, "Proposal head gave \(raw.count) raw outputs, family takes \(rawCount)")
         guard !isPriorFallback && matches(prior) else { return Proposal(family: self, prior: prior) }
-        let p = prior.parameters
-        let a = p[0].scalars[0]
-        let b = p.count > 1 ? p[1].scalars[0] : 0
+        // One-element parameters (checked by `matches`); switching on the cases avoids building `parameters`.
         switch prior {
-        case .normal:
-            return normalMixture(raw, prior, space: .real, centre: a, scale: b)
-        case .uniform:
-            return truncatedNormalMixture(raw, prior, low: a, high: b)
+        case .normal(let mean, let stddev):
+            return normalMixture(raw, prior, space: .real, centre: mean.scalars[0], scale: stddev.scalars[0])
+        case .uniform(let low, let high):
+            return truncatedNormalMixture(raw, prior, low: low.scalars[0], high: high.scalars[0])
         case .categorical(let probs):
             return categorical(raw, prior, probs: probs)
-        case .bernoulli:
-            let logit = Double.log(a) - Double.log(onePlus: -a)
+        case .bernoulli(let probs):
+            let p = probs.scalars[0]
+            let logit = Double.log(p) - Double.log(onePlus: -p)
             return Proposal(family: self, prior: prior, form: .bernoulli(logit: logit + raw[0]))
-        case .poisson:
-            return poissonMixture(raw, prior, rate: a)
-        case .binomial:
-            return binomialMixture(raw, prior, totalCount: a, probs: b)
-        case .beta:
+        case .poisson(let rate):
+            return poissonMixture(raw, prior, rate: rate.scalars[0])
+        case .binomial(let totalCount, let probs):
+            return binomialMixture(raw, prior, totalCount: totalCount.scalars[0], probs: probs.scalars[0])
+        case .beta(let concentration1, let concentration0):
+            let (a, b) = (concentration1.scalars[0], concentration0.scalars[0])
             let centre = Special.digamma(a) - Special.digamma(b)
             let scale = (Special.trigamma(a) + Special.trigamma(b)).squareRoot()
             return normalMixture(raw, prior, space: .unitInterval, centre: centre, scale: scale)
-        case .gamma:
-            let centre = Special.digamma(a) - Double.log(b)
+        case .gamma(let concentration, let rate):
+            let a = concentration.scalars[0]
+            let centre = Special.digamma(a) - Double.log(rate.scalars[0])
             return normalMixture(raw, prior, space: .positive, centre: centre, scale: Special.trigamma(a).squareRoot())
-        case .exponential:
-            let centre = -Special.eulerGamma - Double.log(a)
+        case .exponential(let rate):
+            let centre = -Special.eulerGamma - Double.log(rate.scalars[0])
             return normalMixture(raw, prior, space: .positive, centre: centre, scale: Double.pi / 6.squareRoot())
-        case .logNormal:
-            return normalMixture(raw, prior, space: .positive, centre: a, scale: b)
-        case .weibull:
-            let centre = Double.log(a) - Special.eulerGamma / b
-            return normalMixture(raw, prior, space: .positive, centre: centre, scale: Double.pi / (6.squareRoot() * b))
+        case .logNormal(let loc, let scale):
+            return normalMixture(raw, prior, space: .positive, centre: loc.scalars[0], scale: scale.scalars[0])
+        case .weibull(let scale, let concentration):
+            let k = concentration.scalars[0]
+            let centre = Double.log(scale.scalars[0]) - Special.eulerGamma / k
+            return normalMixture(raw, prior, space: .positive, centre: centre, scale: Double.pi / (6.squareRoot() * k))
         }
     }
 

@@ -33,7 +33,8 @@ package enum Special {
     /// ```
     /// ψ(x) ≈ log x − 1/(2x) − Σₙ B₂ₙ / (2n · x²ⁿ),  n = 1 … 7
     /// ```
-    /// whose truncation error (the next term, `B₁₆/(16x¹⁶)`) is below 5e-17 at x = 10. Non-positive or NaN arguments give NaN.
+    /// whose truncation error (the next term, `B₁₆/(16x¹⁶)`) is below 5e-17 at x = 10. Non-positive or NaN
+    /// arguments give NaN.
     package static func digamma(_ x: Double) -> Double {
         guard x > 0 else { return .nan }
         guard x.isFinite else { return .infinity }

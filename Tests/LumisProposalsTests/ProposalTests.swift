@@ -6,8 +6,9 @@ import Testing
 
 @Suite("Proposal families")
 struct ProposalTests {
-    /// Central differences with h = 1e-6 against the analytic gradient, at four random raw vectors and, for each,
-    /// three values drawn from the proposal and two from the prior. Tolerance: 1e-6 relative to the larger of
+    /// Central differences with h = 1e-6 agree with the analytic gradient.
+    ///
+    /// At four random raw vectors and, for each, three values drawn from the proposal and two from the prior. Tolerance: 1e-6 relative to the larger of
     /// |gradient| and 1 (the rounding error of a central difference of a log density of order 1–10 is about
     /// 1e-9, so a floor is needed for components near 0). Priors located 3·10⁴ or 2·10⁶ scales from 0 are left
     /// out: there a raw step of 1e-6 moves the mean by only 10⁵ or 10³ ulps, and the difference quotient itself is
@@ -20,7 +21,8 @@ struct ProposalTests {
         for _ in 0..<4 {
             let raw = randomRaw(family.rawCount, &generator)
             let proposal = family.proposal(raw, prior: prior)
-            let values = (0..<3).map { _ in proposal.sample(using: &generator).scalars[0] }
+            let values =
+                (0..<3).map { _ in proposal.sample(using: &generator).scalars[0] }
                 + (0..<2).map { _ in prior.sample(using: &generator).scalars[0] }
             for value in values {
                 let (gradient, logProb) = proposal.gradient(at: value)
@@ -56,8 +58,9 @@ struct ProposalTests {
         for i in 0..<family.rawCount { #expect(gradient[i] == 1 + fresh[i]) }
     }
 
-    /// Continuous: Simpson quadrature of exp(log q) over the support; discrete: the exact sum of the masses.
-    /// Both have errors far below the 1e-9 tolerance.
+    /// The total mass is 1.
+    ///
+    /// Continuous: Simpson quadrature of exp(log q) over the support; discrete: the exact sum of the masses. Both have errors far below the 1e-9 tolerance.
     @Test("Proposals are normalised", arguments: PriorCase.all, [1, 3])
     func normalised(_ testCase: PriorCase, components: Int) {
         let family = ProposalFamily(prior: testCase.prior, components: components)
@@ -84,7 +87,8 @@ struct ProposalTests {
         var sum = 0.0
         for _ in 0..<count { sum += testCase.statistic(proposal.sample(using: &generator).scalars[0]) }
         let sampleMean = sum / Double(count)
-        #expect(abs(sampleMean - mean) <= 5 * stddev / Double(count).squareRoot(), "\(sampleMean) vs \(mean) ± \(stddev)")
+        #expect(
+            abs(sampleMean - mean) <= 5 * stddev / Double(count).squareRoot(), "\(sampleMean) vs \(mean) ± \(stddev)")
     }
 
     @Test("Samples stay in the support", arguments: PriorCase.all)
@@ -154,7 +158,9 @@ struct ProposalTests {
     /// With one component the offsets vanish, so at raw = 0 these families reproduce the prior exactly.
     @Test(
         "At raw = 0 with one component the proposal is the prior",
-        arguments: PriorCase.all.filter { [.normal, .logNormal, .categorical, .bernoulli, .poisson, .binomial].contains($0.prior.kind) })
+        arguments: PriorCase.all.filter {
+            [.normal, .logNormal, .categorical, .bernoulli, .poisson, .binomial].contains($0.prior.kind)
+        })
     func rawZeroIsPrior(_ testCase: PriorCase) {
         let prior = testCase.prior
         let family = ProposalFamily(prior: prior, components: 1)
@@ -240,6 +246,8 @@ struct ProposalTests {
         #expect(poisson.proposal([0, 0, 0, 0], prior: shaped).sample(using: &generator).shape == [1])
     }
 
+    /// Non-finite raw outputs never trap or hang.
+    ///
     /// NaN raw outputs (a diverged network) give NaN samples or log probabilities; infinite ones give the limit
     /// or NaN. Either way the call returns: no trap, no endless rejection loop.
     @Test("Non-finite raw outputs give NaN or a limit, never a trap or a hang", arguments: PriorCase.all)
@@ -270,6 +278,23 @@ struct ProposalTests {
             }
             let total = PriorCase(prior: prior).expectation({ proposal.logProb(of: Tensor($0)) }, of: { _ in 1 })
             if raw[1] > -6 { #expect(abs(total - 1) <= 1e-9, "\(raw): \(total)") }
+        }
+    }
+
+    @Test("Preconditions: components, raw count and gradient count")
+    func preconditions() async {
+        await #expect(processExitsWith: .failure) {
+            _ = ProposalFamily(prior: .poisson(rate: Tensor(1)), components: 0)
+        }
+        await #expect(processExitsWith: .failure) {
+            let prior = Distribution.poisson(rate: Tensor(1))
+            _ = ProposalFamily(prior: prior, components: 2).proposal([0, 0, 0], prior: prior)
+        }
+        await #expect(processExitsWith: .failure) {
+            let prior = Distribution.poisson(rate: Tensor(1))
+            let proposal = ProposalFamily(prior: prior, components: 2).proposal([0, 0, 0, 0], prior: prior)
+            var gradient = [0.0, 0, 0]
+            gradient.withUnsafeMutableBufferPointer { _ = proposal.accumulateLogProbGradient(of: Tensor(1), into: $0) }
         }
     }
 }

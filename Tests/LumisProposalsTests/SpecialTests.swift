@@ -49,10 +49,12 @@ struct SpecialTests {
         let inside = Special.logNormalIntervalProbability(-1, 1)
         #expect(inside.isApproximatelyEqual(to: Double.log(0.6826894921370859), relativeTolerance: 1e-14))
         let q5minusq6 = 2.866515718791939e-07 - 9.865876450376946e-10
-        #expect(Special.logNormalIntervalProbability(5, 6).isApproximatelyEqual(
-            to: Double.log(q5minusq6), relativeTolerance: 1e-12))
-        #expect(Special.logNormalIntervalProbability(-6, -5).isApproximatelyEqual(
-            to: Double.log(q5minusq6), relativeTolerance: 1e-12))
+        #expect(
+            Special.logNormalIntervalProbability(5, 6).isApproximatelyEqual(
+                to: Double.log(q5minusq6), relativeTolerance: 1e-12))
+        #expect(
+            Special.logNormalIntervalProbability(-6, -5).isApproximatelyEqual(
+                to: Double.log(q5minusq6), relativeTolerance: 1e-12))
         // 40 standard deviations out, where Φ differences are 0 in Double: Q(40) ≈ φ(40)/40·(1 − 1/1600 + …).
         let far = Special.logNormalIntervalProbability(40, 41)
         let mills = Special.logStandardNormalDensity(40) - Double.log(40.0) + Double.log(onePlus: -1.0 / 1600)

@@ -104,12 +104,15 @@ struct PriorCase: Sendable, CustomTestStringConvertible {
         .init(prior: .uniform(low: Tensor(1e6), high: Tensor(1e6 + 0.5))),
         .init(prior: .categorical(probs: Tensor([0.2, 0.5, 0.3]))),
         .init(prior: .categorical(probs: Tensor([0.25, 0, 0.75]))),
+        .init(prior: .categorical(probs: Tensor([1]))),
         .init(prior: .bernoulli(probs: Tensor(0.3))),
+        .init(prior: .bernoulli(probs: Tensor(1))),
         .init(prior: .poisson(rate: Tensor(4.5))),
         .init(prior: .poisson(rate: Tensor(0))),
         .init(prior: .poisson(rate: Tensor(250))),
         .init(prior: .binomial(totalCount: Tensor(12), probs: Tensor(0.35))),
         .init(prior: .binomial(totalCount: Tensor(400), probs: Tensor(0.9))),
+        .init(prior: .binomial(totalCount: Tensor(5), probs: Tensor(0))),
         .init(prior: .beta(concentration1: Tensor(2), concentration0: Tensor(5))),
         // Skewed towards 0, where doubles resolve logit x down to −744; towards 1 they stop at logit 36.7, so a
         // U-shaped Beta with wide raw-[−1, 1] components would put mass above that on the value nearest 1.
