@@ -11,6 +11,10 @@ import RealModule
 /// gradient. Supports: Normal's is ℝ; Uniform's is the closed [low, high] (samples lie in [low, high), the prior's
 /// support); Beta's is (0, 1); the positive kinds' is (0, ∞); Categorical's `0 ..< K`; Bernoulli's {0, 1};
 /// Poisson's the non-negative integers; Binomial's `0 ... n`.
+///
+/// Doubles limit the open supports: a logit-normal draw beyond logit ±36.7 (or a log-normal one beyond log ±709)
+/// is returned as the nearest representable interior value (`1 − 2⁻⁵³`, the least positive double, or the largest
+/// finite one), and scored there, so a very wide Beta component loses its far-right tail mass to one point.
 public struct Proposal: Sendable {
     /// The family that built this proposal.
     public let family: ProposalFamily
