@@ -51,6 +51,12 @@ let package = Package(
             dependencies: ["COpenBLAS", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         .target(
+            name: "LumisProposals",
+            dependencies: [
+                "LumisDistributions", "LumisTensor", .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "LumisTestSupport",
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
             swiftSettings: strict),
@@ -86,6 +92,13 @@ let package = Package(
         .testTarget(
             name: "LumisNeuralTests",
             dependencies: ["LumisNeural", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisProposalsTests",
+            dependencies: [
+                "LumisProposals", "LumisDistributions", "LumisTensor",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",
