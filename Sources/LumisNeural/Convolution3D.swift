@@ -106,7 +106,9 @@ public struct Convolution3D: Sendable, Hashable {
                                             beta: 1, c: gradients, cOffset: weight.start, ldc: patchSize)
                                         for filter in 0..<filters {
                                             var sum = 0.0
-                                            for p in 0..<positions { sum += outputGradient[base + filter * positions + p] }
+                                            for p in 0..<positions {
+                                                sum += outputGradient[base + filter * positions + p]
+                                            }
                                             gradients[bias.start + filter] += sum
                                         }
                                         // ∂L/∂columns (patch × P) = Wᵀ (patch × F) · dy_example (F × P).

@@ -62,7 +62,8 @@ struct ConvolutionGeometry: Sendable, Hashable {
                                 let iy = y * stride[1] - padding[1] + b
                                 for x in 0..<outWidth {
                                     let ix = x * stride[2] - padding[2] + e
-                                    let inside = iz >= 0 && iz < depth && iy >= 0 && iy < height && ix >= 0 && ix < width
+                                    let inside =
+                                        iz >= 0 && iz < depth && iy >= 0 && iy < height && ix >= 0 && ix < width
                                     body(row, column, inside ? ((c * depth + iz) * height + iy) * width + ix : nil)
                                     column += 1
                                 }

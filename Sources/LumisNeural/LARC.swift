@@ -29,7 +29,8 @@ public struct LARC<Base: GradientOptimizer>: GradientOptimizer {
         fallbackRate: Double = 1.0 / 16000
     ) {
         precondition(trustCoefficient > 0 && trustCoefficient.isFinite, "LARC trust coefficient must be positive")
-        precondition(epsilon > 0 && fallbackRate > 0 && fallbackRate.isFinite, "LARC epsilon and fallback must be positive")
+        precondition(
+            epsilon > 0 && fallbackRate > 0 && fallbackRate.isFinite, "LARC epsilon and fallback must be positive")
         self.base = base
         self.trustCoefficient = trustCoefficient
         self.clip = clip

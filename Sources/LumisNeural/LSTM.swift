@@ -100,7 +100,9 @@ public struct LSTM: Sendable, Hashable {
                         state.hidden[layer].scalars.withUnsafeBufferPointer { hidden in
                             for row in 0..<batch {
                                 for k in 0..<inputWidth { u[row * width + k] = input[row * inputWidth + k] }
-                                for k in 0..<hiddenSize { u[row * width + inputWidth + k] = hidden[row * hiddenSize + k] }
+                                for k in 0..<hiddenSize {
+                                    u[row * width + inputWidth + k] = hidden[row * hiddenSize + k]
+                                }
                             }
                         }
                     }
@@ -142,7 +144,9 @@ public struct LSTM: Sendable, Hashable {
         var hiddens: [[Double]]
     }
 
-    /// Runs the LSTM over a whole sequence from the zero state, keeping a cache for ``backward(cache:outputGradients:store:)``.
+    /// Runs the LSTM over a whole sequence from the zero state, keeping a cache for backpropagation.
+    ///
+    /// Pass the cache to ``backward(cache:outputGradients:store:)``.
     ///
     /// - Parameter sequence: the inputs `x_0 … x_{T−1}`, each `batch × inputSize`.
     /// - Returns: the top layer's hidden states `h_0 … h_{T−1}` and the cache.
@@ -159,7 +163,9 @@ public struct LSTM: Sendable, Hashable {
         let hiddenSize = hiddenSize
         var cache = Cache(
             batch: batch, steps: steps,
-            concatenated: (0..<layers).map { [Double](repeating: 0, count: steps * batch * (layerInputSize($0) + hiddenSize)) },
+            concatenated: (0..<layers).map {
+                [Double](repeating: 0, count: steps * batch * (layerInputSize($0) + hiddenSize))
+            },
             gates: Array(repeating: [Double](repeating: 0, count: steps * batch * 4 * hiddenSize), count: layers),
             cells: Array(repeating: [Double](repeating: 0, count: (steps + 1) * batch * hiddenSize), count: layers),
             hiddens: Array(repeating: [Double](repeating: 0, count: steps * batch * hiddenSize), count: layers))
@@ -300,7 +306,8 @@ public struct LSTM: Sendable, Hashable {
                     }
                 }
             }
-            // All steps at once: ∂L/∂W_l += Σ_t dGates_tᵀ · u_t (one GEMM over steps × batch rows), ∂L/∂b_l += Σ dGates.
+            // All steps at once: ∂L/∂W_l += Σ_t dGates_tᵀ · u_t (one GEMM over steps × batch rows);
+            // ∂L/∂b_l += Σ dGates.
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gateGradients.withUnsafeBufferPointer { dGates in
                     cache.concatenated[layer].withUnsafeBufferPointer { u in

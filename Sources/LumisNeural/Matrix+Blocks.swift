@@ -1,6 +1,7 @@
 extension Matrix {
-    /// The matrices side by side: row `r` is the concatenation of every part's row `r` (e.g. the LSTM input
-    /// `[observation embedding | previous sample | addresses]`).
+    /// The matrices side by side: row `r` is the concatenation of every part's row `r`.
+    ///
+    /// For example the LSTM input `[observation embedding | previous sample | addresses]`.
     ///
     /// - Precondition: `parts` is non-empty and every part has the same number of rows.
     public init(concatenatingColumns parts: [Matrix]) {
@@ -18,7 +19,7 @@ extension Matrix {
         self.init(rows: rows, columns: columns, scalars: scalars)
     }
 
-    /// The matrices one below the other (e.g. several sub-batches).
+    /// The matrices one below the other, as when joining sub-batches.
     ///
     /// - Precondition: `parts` is non-empty and every part has the same number of columns.
     public init(concatenatingRows parts: [Matrix]) {
@@ -36,7 +37,8 @@ extension Matrix {
         var scalars: [Double] = []
         scalars.reserveCapacity(rows * range.count)
         for row in 0..<rows {
-            scalars.append(contentsOf: self.scalars[(row * columns + range.lowerBound)..<(row * columns + range.upperBound)])
+            scalars.append(
+                contentsOf: self.scalars[(row * columns + range.lowerBound)..<(row * columns + range.upperBound)])
         }
         return Matrix(rows: rows, columns: range.count, scalars: scalars)
     }

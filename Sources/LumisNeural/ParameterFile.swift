@@ -154,7 +154,9 @@ public struct ParameterFile: Sendable, Equatable {
         var next = 0
         for _ in 0..<rangeCount {
             let length = try reader.count("range length")
-            guard length <= parameterCount - next else { throw .malformed("ranges exceed \(parameterCount) parameters") }
+            guard length <= parameterCount - next else {
+                throw .malformed("ranges exceed \(parameterCount) parameters")
+            }
             ranges.append(ParameterRange(start: next, count: length))
             next += length
         }

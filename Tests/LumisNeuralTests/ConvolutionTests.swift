@@ -23,12 +23,14 @@ struct ConvolutionTests {
                                 for b in 0..<2 {
                                     let (iy, ix) = (oy * 2 - 1 + a, ox + b)
                                     guard iy >= 0 && iy < 5 && ix >= 0 && ix < 4 else { continue }
-                                    sum += store.values[conv.weight.start + ((f * 2 + c) * 3 + a) * 2 + b]
+                                    sum +=
+                                        store.values[conv.weight.start + ((f * 2 + c) * 3 + a) * 2 + b]
                                         * x[example, (c * 5 + iy) * 4 + ix]
                                 }
                             }
                         }
-                        #expect(y[example, (f * 3 + oy) * 3 + ox].isApproximatelyEqual(to: sum, relativeTolerance: 1e-13))
+                        #expect(
+                            y[example, (f * 3 + oy) * 3 + ox].isApproximatelyEqual(to: sum, relativeTolerance: 1e-13))
                     }
                 }
             }
@@ -52,7 +54,8 @@ struct ConvolutionTests {
         let numericParameters = GradientCheck.numericParameterGradient(store: store) {
             GradientCheck.weightedSum(conv.forward(x, store: store), c)
         }
-        GradientCheck.expectMatch(store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv2d W")
+        GradientCheck.expectMatch(
+            store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv2d W")
     }
 
     @Test("Convolution3D backward matches finite differences")
@@ -73,7 +76,8 @@ struct ConvolutionTests {
         let numericParameters = GradientCheck.numericParameterGradient(store: store) {
             GradientCheck.weightedSum(conv.forward(x, store: store), c)
         }
-        GradientCheck.expectMatch(store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv3d W")
+        GradientCheck.expectMatch(
+            store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv3d W")
     }
 
     @Test("MaxPool2D values")
@@ -82,8 +86,9 @@ struct ConvolutionTests {
         let x = Matrix(rows: 1, columns: 8, scalars: [1, 5, 2, 0, 3, 4, -1, 7])
         #expect(pool.outputShape == [1, 1, 2])
         #expect(pool.forward(x).scalars == [5, 7])
-        #expect(pool.backward(input: x, outputGradient: Matrix(rows: 1, columns: 2, scalars: [1, 2])).scalars
-            == [0, 1, 0, 0, 0, 0, 0, 2])
+        #expect(
+            pool.backward(input: x, outputGradient: Matrix(rows: 1, columns: 2, scalars: [1, 2])).scalars
+                == [0, 1, 0, 0, 0, 0, 0, 2])
     }
 
     /// Overlapping windows (stride < kernel) make one input the maximum of several windows: gradients add.

@@ -2,8 +2,9 @@ import Glibc
 import LumisNeural
 import Testing
 
-/// Timing of one LSTM step at pyprob's default size (hidden 512, batch 64); runs only with LUMIS_BENCHMARK=1
-/// (a measurement, not a test). Build in release and set OPENBLAS_NUM_THREADS=1.
+/// Timing of one LSTM step at pyprob's default size (hidden 512, batch 64).
+///
+/// A measurement, not a test: it runs only with LUMIS_BENCHMARK=1. Build in release, set OPENBLAS_NUM_THREADS=1.
 @Suite("LSTM benchmark", .enabled(if: getenv("LUMIS_BENCHMARK") != nil))
 struct LSTMBenchmark {
     @Test("One step, batch 64, hidden 512, input 404 (pyprob's LSTM input with a 256 observation embedding)")

@@ -79,7 +79,8 @@ struct ParameterFileTests {
         var newer = bytes
         newer[8] = 2
         #expect(error(newer) == .unsupportedVersion(found: 2, supported: 1))
-        #expect(error(Array(bytes.dropLast(10))) == .truncated(expectedBytes: bytes.count, actualBytes: bytes.count - 10))
+        #expect(
+            error(Array(bytes.dropLast(10))) == .truncated(expectedBytes: bytes.count, actualBytes: bytes.count - 10))
         #expect(error(Array(bytes.prefix(20))) == .truncated(expectedBytes: 56, actualBytes: 20))
         #expect(error(Array(bytes.prefix(5))) == .truncated(expectedBytes: 56, actualBytes: 5))
         #expect(error([]) == .truncated(expectedBytes: 56, actualBytes: 0))
