@@ -66,16 +66,33 @@ public struct LSTM: Sendable, Hashable {
 
         /// The batch size.
         public var batch: Int { hidden.first?.rows ?? 0 }
+
+        /// A state from given hidden and cell matrices, one of each per layer.
+        ///
+        /// Use it to step several traces as one batch: gather their states' rows, step, scatter the rows back.
+        /// ``LSTM/step(_:state:store:)`` checks the shapes against the LSTM.
+        /// - Precondition: as many cell as hidden matrices, pairwise of equal shape.
+        public init(hidden: [Matrix], cell: [Matrix]) {
+            precondition(hidden.count == cell.count, "LSTM state needs one cell per hidden matrix")
+            precondition(
+                zip(hidden, cell).allSatisfy { $0.rows == $1.rows && $0.columns == $1.columns },
+                "LSTM hidden and cell shapes differ")
+            self.hidden = hidden
+            self.cell = cell
+            self.concatenated = []
+            self.gates = []
+        }
     }
 
     /// A zero state for `batch` sequences (pyprob starts every trace from zeros).
     public func zeroState(batch: Int) -> State {
         precondition(batch >= 0, "Negative batch size")
-        return State(
+        var state = State(
             hidden: Array(repeating: Matrix(zeros: batch, hiddenSize), count: layers),
-            cell: Array(repeating: Matrix(zeros: batch, hiddenSize), count: layers),
-            concatenated: (0..<layers).map { Matrix(zeros: batch, layerInputSize($0) + hiddenSize) },
-            gates: Array(repeating: Matrix(zeros: batch, 4 * hiddenSize), count: layers))
+            cell: Array(repeating: Matrix(zeros: batch, hiddenSize), count: layers))
+        state.concatenated = (0..<layers).map { Matrix(zeros: batch, layerInputSize($0) + hiddenSize) }
+        state.gates = Array(repeating: Matrix(zeros: batch, 4 * hiddenSize), count: layers)
+        return state
     }
 
     /// Advances `state` by one time step on the batch `x` and returns the top layer's new hidden state.
@@ -89,6 +106,22 @@ public struct LSTM: Sendable, Hashable {
             "LSTM step input is \(x.rows) × \(x.columns), expected \(state.batch) × \(inputSize)")
         let batch = x.rows
         let hiddenSize = hiddenSize
+        precondition(
+            state.hidden.count == layers
+                && zip(state.hidden, state.cell).allSatisfy {
+                    $0.rows == batch && $0.columns == hiddenSize && $1.rows == batch && $1.columns == hiddenSize
+                },
+            "LSTM state does not hold \(layers) layers of \(batch) × \(hiddenSize) hidden and cell states")
+        // Workspaces follow the state's batch (a state built by init(hidden:cell:) has none yet); no allocation
+        // when the size is unchanged.
+        if state.concatenated.count != layers {
+            state.concatenated = Array(repeating: Matrix(zeros: 0, 0), count: layers)
+            state.gates = Array(repeating: Matrix(zeros: 0, 0), count: layers)
+        }
+        for layer in 0..<layers {
+            state.concatenated[layer].resize(rows: batch, columns: layerInputSize(layer) + hiddenSize)
+            state.gates[layer].resize(rows: batch, columns: 4 * hiddenSize)
+        }
         store.values.withUnsafeBufferPointer { parameters in
             for layer in 0..<layers {
                 let inputWidth = layerInputSize(layer)

@@ -81,6 +81,35 @@ struct LSTMTests {
         }
     }
 
+    /// Stepping two traces as one batch equals stepping each alone: what batched inference across traces does.
+    @Test("A state gathered from per-trace states steps like the separate states")
+    func gatheredState() {
+        let store = ParameterStore()
+        let lstm = LSTM(inputSize: 3, hiddenSize: 4, layers: 2, store: store, seed: 12)
+        var first = lstm.zeroState(batch: 1)
+        var second = lstm.zeroState(batch: 1)
+        _ = lstm.step(GradientCheck.randomMatrix(1, 3, seed: 80), state: &first, store: store)
+        let x1 = GradientCheck.randomMatrix(1, 3, seed: 81)
+        let x2 = GradientCheck.randomMatrix(1, 3, seed: 82)
+        var joint = LSTM.State(
+            hidden: (0..<2).map { Matrix(concatenatingRows: [first.hidden[$0], second.hidden[$0]]) },
+            cell: (0..<2).map { Matrix(concatenatingRows: [first.cell[$0], second.cell[$0]]) })
+        let h = lstm.step(Matrix(concatenatingRows: [x1, x2]), state: &joint, store: store)
+        let h1 = lstm.step(x1, state: &first, store: store)
+        let h2 = lstm.step(x2, state: &second, store: store)
+        // Equal up to summation order inside BLAS, which may differ with the batch size.
+        func close(_ a: Matrix, _ b: Matrix) -> Bool {
+            a.rows == b.rows && a.columns == b.columns
+                && zip(a.scalars, b.scalars).allSatisfy { $0.isApproximatelyEqual(to: $1, relativeTolerance: 1e-14) }
+        }
+        #expect(close(h.rows(0..<1), h1) && close(h.rows(1..<2), h2))
+        #expect(close(joint.cell[1].rows(1..<2), second.cell[1]))
+        // A state whose batch no longer matches its workspaces is resized, not overrun.
+        joint.hidden = joint.hidden.map { $0.rows(0..<1) }
+        joint.cell = joint.cell.map { $0.rows(0..<1) }
+        _ = lstm.step(x1, state: &joint, store: store)
+    }
+
     @Test("Parameter layout and deterministic initialisation")
     func layout() {
         let store = ParameterStore()
