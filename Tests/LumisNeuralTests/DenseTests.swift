@@ -21,7 +21,9 @@ struct DenseTests {
         let first = Dense(inputSize: 4, outputSize: 3, store: a, seed: 99)
         let b = ParameterStore()
         let second = Dense(inputSize: 4, outputSize: 3, store: b, seed: 99)
-        #expect(a.values[first.weight.start..<first.bias.end].elementsEqual(b.values[second.weight.start..<second.bias.end]))
+        #expect(
+            a.values[first.weight.start..<first.bias.end].elementsEqual(b.values[second.weight.start..<second.bias.end])
+        )
         let bound = 1 / 2.0
         #expect(b.values.allSatisfy { abs($0) <= bound })
         #expect(Set(b.values).count == b.count)

@@ -58,8 +58,11 @@ struct OptimizerTests {
         #expect(Array(store.values[0..<3]) == referenceStore.values)
         #expect(Array(adam.firstMoments[0..<3]) == reference.firstMoments)
         // The new ones take a first, fully bias-corrected step: w −= lr · g / (|g| + ε).
-        #expect(store.values[grown.start].isApproximatelyEqual(to: -1 - 0.01 * 2 / (2 + 1e-8), relativeTolerance: 1e-14))
-        #expect(store.values[grown.start + 1].isApproximatelyEqual(to: -1 + 0.01 * 4 / (4 + 1e-8), relativeTolerance: 1e-14))
+        #expect(
+            store.values[grown.start].isApproximatelyEqual(to: -1 - 0.01 * 2 / (2 + 1e-8), relativeTolerance: 1e-14))
+        #expect(
+            store.values[grown.start + 1].isApproximatelyEqual(to: -1 + 0.01 * 4 / (4 + 1e-8), relativeTolerance: 1e-14)
+        )
         #expect(adam.step == 4)
     }
 
