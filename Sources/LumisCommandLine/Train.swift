@@ -25,6 +25,12 @@ extension LumisCommand {
 
         enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
 
+        enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
+            case adam, sgd
+            case larcAdam = "larc-adam"
+            case larcSGD = "larc-sgd"
+        }
+
         @OptionGroup var connection: ConnectionOptions
 
         @Option(help: "Number of simulators run in parallel.")
@@ -69,8 +75,17 @@ extension LumisCommand {
         @Option(help: "Previous-value embedding size.")
         var sampleEmbedding = 4
 
-        @Option(help: "Initial learning rate (Adam).")
+        @Option(help: "Optimizer: adam, sgd, larc-adam or larc-sgd (LARC for large batches, pyprob's *_LARC).")
+        var optimizer: OptimizerChoice = .adam
+
+        @Option(help: "Initial learning rate.")
         var learningRate = 1e-3
+
+        @Option(help: "SGD momentum.")
+        var momentum = 0.9
+
+        @Option(help: "L2 weight decay.")
+        var weightDecay = 0.0
 
         @Option(help: "Learning-rate schedule: none, poly1 or poly2 (pyprob's POLY1/POLY2, over traces).")
         var schedule: Schedule = .none
@@ -112,6 +127,9 @@ extension LumisCommand {
             guard learningRate > 0, learningRate.isFinite, learningRateEnd >= 0, learningRateEnd.isFinite else {
                 throw ValidationError("--learning-rate must be positive and --learning-rate-end not negative.")
             }
+            guard momentum >= 0, momentum.isFinite, weightDecay >= 0, weightDecay.isFinite else {
+                throw ValidationError("--momentum and --weight-decay must be non-negative numbers.")
+            }
             guard validationTraces >= 0 else { throw ValidationError("--validation-traces must not be negative.") }
             if let validateEvery, validateEvery <= 0 { throw ValidationError("--validate-every must be positive.") }
             if let scheduleTraces, scheduleTraces <= 0 { throw ValidationError("--schedule-traces must be positive.") }
@@ -127,6 +145,18 @@ extension LumisCommand {
                 return try EmbeddingRequest(parsing: text, defaultDimension: embeddingDim)
             } catch {
                 throw ValidationError(error.description)
+            }
+        }
+
+        /// The optimizer chosen by the options.
+        private func makeOptimizer() -> Optimizer {
+            let adam = Adam(learningRate: learningRate, weightDecay: weightDecay)
+            let sgd = SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+            return switch optimizer {
+            case .adam: .adam(adam)
+            case .sgd: .sgd(sgd)
+            case .larcAdam: .larcAdam(LARC(adam))
+            case .larcSGD: .larcSGD(LARC(sgd))
             }
         }
 
@@ -151,14 +181,15 @@ extension LumisCommand {
             } else {
                 let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
                 if seed == nil { Console.note("seed \(runSeed)") }
-                let rate: LearningRateSchedule =
+                let kind: LearningRateSchedule.Kind =
                     switch schedule {
-                    case .none: .constant(learningRate)
-                    case .poly1, .poly2:
-                        .polynomial(
-                            initial: learningRate, end: learningRateEnd, power: schedule == .poly1 ? 1 : 2,
-                            endTraces: scheduleTraces ?? traceCount)
+                    case .none: .none
+                    case .poly1: .poly1
+                    case .poly2: .poly2
                     }
+                let rate = LearningRateSchedule(
+                    kind: kind, initial: learningRate, final: learningRateEnd,
+                    endTraces: scheduleTraces ?? traceCount)
                 let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
                 let validationTraces = try Trainer.sampleTraces(
                     count: max(state.validationCount, 1), seed: state.validationSeed, workers: workerCount,
@@ -181,7 +212,7 @@ extension LumisCommand {
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
                     seed: runSeed)
                 trainer = Trainer(
-                    network: InferenceNetwork(configuration: configuration), optimizer: Adam(learningRate: learningRate),
+                    network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
                     state: state)
                 validation = validationTraces.prefix(state.validationCount).compactMap {
                     try? TrainingExample(trace: $0, observations: specs)

@@ -1,245 +1,227 @@
 import Foundation
-import LumisNeural
+import LumisDistributions
+public import LumisNeural
 
-/// A trained network on disk: configuration, address table, training state, parameters and optimizer state.
+/// A trained network on disk: parameters, optimizer state, configuration, address table and training state.
 ///
-/// Layout (all integers little-endian), version 1:
+/// A network file is a LumisNeural ``ParameterFile`` (magic `LUMISPRM`, versioned, length-prefixed, FNV-1a
+/// checksummed; see docs/neural.md) whose parameters are the network's ``ParameterStore``, whose optimizer section
+/// is the trainer's full optimizer state (Adam's moments and per-group step counts), and whose opaque metadata is
+/// the network description as UTF-8 JSON:
 /// ```
-/// 0   8 bytes   magic "LUMISNET"
-/// 8   UInt32    format version (1)
-/// 12  UInt64    header length H
-/// 20  H bytes   header: UTF-8 JSON {"configuration", "addresses", "training", "parameter_count"}
-///     UInt64    payload length P
-///     P bytes   payload: the ParameterStore and the Adam state in LumisNeural's parameter-file format
-///     UInt64    FNV-1a 64 of every byte before it
+/// {"format": "lumisnet", "version": 1, "configuration": …, "addresses": […], "training": …}
 /// ```
 /// The address table lists heads in creation order; loading rebuilds the network by creating the same layers in
-/// the same order, then checks that the parameter layout matches the payload's.
+/// the same order, after checking that the description's parameter count equals the file's (so a damaged or
+/// hostile description cannot make the loader allocate more than the file holds), then checks the layout range
+/// by range.
 public enum NetworkFile {
-    /// The magic bytes.
-    public static let magic = Array("LUMISNET".utf8)
-    /// The version this build writes and reads.
-    public static let version: UInt32 = 1
+    /// The `format` value of a network description.
+    public static let format = "lumisnet"
+    /// The description version this build writes and reads.
+    public static let version = 1
 
-    /// The JSON header.
+    /// The JSON description stored as the parameter file's metadata.
     struct Header: Codable {
-        var configuration: NetworkConfiguration
-        var addresses: [InferenceNetwork.AddressRecord]
-        var training: TrainingState
-        var parameterCount: Int
+        var format: String
+        var version: Int
+        var configuration: NetworkConfiguration?
+        var addresses: [InferenceNetwork.AddressRecord]?
+        var training: TrainingState?
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case configuration, addresses, training
-            case parameterCount = "parameter_count"
-        }
+    /// The file's content for a trainer's network and state.
+    public static func parameterFile(_ trainer: Trainer) -> ParameterFile {
+        let network = trainer.network
+        let header = Header(
+            format: format, version: version, configuration: network.configuration, addresses: network.addresses,
+            training: trainer.state)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain structs of numbers and strings cannot fail; a failure is a programming error.
+        guard let metadata = try? encoder.encode(header) else { preconditionFailure("network header not encodable") }
+        return ParameterFile(store: network.store, optimizer: trainer.optimizer, metadata: Array(metadata))
     }
 
     /// The bytes of a trainer's network and state.
-    public static func encode(_ trainer: Trainer) throws -> [UInt8] {
-        let network = trainer.network
-        let header = Header(
-            configuration: network.configuration, addresses: network.addresses, training: trainer.state,
-            parameterCount: network.store.count)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let headerBytes = Array(try encoder.encode(header))
-        let payload = try NeuralPayload.encode(store: network.store, optimizer: trainer.optimizer)
-        var bytes = magic
-        bytes.appendLittleEndian(version)
-        bytes.appendLittleEndian(UInt64(headerBytes.count))
-        bytes += headerBytes
-        bytes.appendLittleEndian(UInt64(payload.count))
-        bytes += payload
-        bytes.appendLittleEndian(fnv1a64(bytes))
-        return bytes
-    }
+    public static func encode(_ trainer: Trainer) -> [UInt8] { parameterFile(trainer).encoded() }
 
     /// Writes a trainer's network and state to `path`, atomically (a reader never sees a half-written file).
     ///
-    /// - Throws: ``NetworkFileError/io(path:reason:)`` if the file cannot be written.
-    public static func write(_ trainer: Trainer, to path: String) throws {
-        let bytes = try encode(trainer)
+    /// - Throws: ``NetworkFileError/parameters(_:)`` naming the failed system call.
+    public static func write(_ trainer: Trainer, to path: String) throws(NetworkFileError) {
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try parameterFile(trainer).write(toFile: path)
         } catch {
-            throw NetworkFileError.io(path: path, reason: error.localizedDescription)
+            throw .parameters(error)
         }
     }
 
     /// Reads a network and its training state from `bytes`.
     ///
-    /// - Throws: ``NetworkFileError`` naming what is wrong: magic, version, truncation, checksum, header, layout.
+    /// - Throws: ``NetworkFileError`` naming what is wrong: the parameter file (magic, version, truncation,
+    ///   checksum), the description, or the layout.
     public static func decode(_ bytes: [UInt8]) throws(NetworkFileError) -> Trainer {
-        var reader = ByteReader(bytes: bytes)
-        let fileMagic = try reader.take(magic.count, what: "magic")
-        guard Array(fileMagic) == magic else { throw .wrongMagic }
-        let fileVersion = try reader.readUInt32(what: "version")
-        guard fileVersion == version else { throw .unsupportedVersion(fileVersion, supported: version) }
-        let headerLength = try reader.readLength(what: "header length")
-        let headerBytes = try reader.take(headerLength, what: "header")
-        let payloadLength = try reader.readLength(what: "payload length")
-        let payload = try reader.take(payloadLength, what: "parameters")
-        let checksumOffset = reader.offset
-        let checksum = try reader.readUInt64(what: "checksum")
-        guard reader.offset == bytes.count else { throw .trailingBytes(bytes.count - reader.offset) }
-        guard fnv1a64(bytes[0..<checksumOffset]) == checksum else { throw .checksumMismatch }
-        let header: Header
+        let file: ParameterFile
         do {
-            header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
+            file = try ParameterFile(decoding: bytes)
         } catch {
-            throw .malformedHeader(String(describing: error))
+            throw .parameters(error)
         }
-        try validate(header)
-        let network = InferenceNetwork(configuration: header.configuration)
-        for record in header.addresses {
-            guard !network.contains(record.key) else { throw .malformedHeader("address \(record.key) listed twice") }
-            network.addAddress(
-                record.key, featureCount: record.featureCount, rawCount: record.rawCount,
-                trainingCount: record.trainingCount)
-        }
-        let (store, optimizer) = try NeuralPayload.decode(Array(payload))
-        guard store.count == header.parameterCount, store.ranges == network.store.ranges else {
-            throw .layoutMismatch(expected: network.store.count, found: store.count)
-        }
-        network.store = store
-        return Trainer(network: network, optimizer: optimizer, state: header.training)
+        return try trainer(from: file)
     }
 
     /// Reads a network file.
     ///
-    /// - Throws: ``NetworkFileError``.
+    /// - Throws: ``NetworkFileError``, wrapped in ``NetworkFileError/inFile(path:_:)``.
     public static func read(from path: String) throws(NetworkFileError) -> Trainer {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .io(path: path, reason: error.localizedDescription)
-        }
-        do {
-            return try decode(Array(data))
+        do throws(NetworkFileError) {
+            let file: ParameterFile
+            do {
+                file = try ParameterFile(contentsOfFile: path)
+            } catch {
+                throw .parameters(error)
+            }
+            return try trainer(from: file)
         } catch {
             throw .inFile(path: path, error)
         }
     }
 
-    /// Checks sizes a hostile or damaged header could get wrong, before anything is allocated from them.
-    private static func validate(_ header: Header) throws(NetworkFileError) {
-        let c = header.configuration
+    /// Rebuilds the network a decoded parameter file describes.
+    static func trainer(from file: ParameterFile) throws(NetworkFileError) -> Trainer {
+        guard file.metadata.first == UInt8(ascii: "{"),
+            let probe = try? JSONDecoder().decode(Header.self, from: Data(file.metadata)), probe.format == format
+        else { throw .notANetwork }
+        guard probe.version == version else { throw .unsupportedVersion(probe.version, supported: version) }
+        guard let configuration = probe.configuration, let addresses = probe.addresses, let training = probe.training
+        else { throw .malformedHeader("the description lacks its configuration, addresses or training state") }
+        try validate(configuration, addresses)
+        guard let expected = configuration.parameterCount(addresses: addresses), expected == file.values.count else {
+            throw .layoutMismatch(
+                expected: configuration.parameterCount(addresses: addresses) ?? -1, found: file.values.count)
+        }
+        guard file.values.allSatisfy(\.isFinite) else { throw .malformedPayload("a parameter value is not finite") }
+        let network = InferenceNetwork(configuration: configuration)
+        for record in addresses {
+            guard !network.contains(record.key) else { throw .malformedHeader("address \(record.key) listed twice") }
+            network.addAddress(
+                record.key, featureCount: record.featureCount, rawCount: record.rawCount,
+                trainingCount: record.trainingCount)
+        }
+        guard network.store.ranges == file.ranges else {
+            throw .layoutMismatch(expected: network.store.count, found: file.values.count)
+        }
+        network.store = file.makeStore()
+        let optimizer = file.optimizer ?? .adam(Adam(learningRate: training.schedule.initial))
+        return Trainer(network: network, optimizer: optimizer, state: training)
+    }
+
+    /// Checks sizes a hostile or damaged description could get wrong, before anything is computed from them.
+    private static func validate(
+        _ c: NetworkConfiguration, _ addresses: [InferenceNetwork.AddressRecord]
+    ) throws(NetworkFileError) {
         let sizes = [c.lstmHidden, c.lstmLayers, c.sampleEmbedding, c.addressEmbedding, c.kindEmbedding, c.components]
         guard sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
             throw .malformedHeader("network sizes \(sizes) out of range")
         }
+        guard Set(c.observations.map(\.name)).count == c.observations.count else {
+            throw .malformedHeader("observation names repeat")
+        }
         for spec in c.observations {
-            guard spec.dimension > 0, spec.depth > 0, !spec.shape.isEmpty || spec.architecture == .feedForward,
-                spec.shape.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }), spec.shape.count <= 4,
-                spec.dimension <= 1 << 16, spec.depth <= 64, spec.offset.isFinite, spec.scale.isFinite, spec.scale > 0
+            let rankFits: Bool
+            switch spec.architecture {
+            case .feedForward: rankFits = spec.shape.count <= 4
+            case .cnn2D: rankFits = spec.shape.count == 2 || spec.shape.count == 3
+            case .cnn3D: rankFits = spec.shape.count == 3 || spec.shape.count == 4
+            }
+            guard rankFits, !spec.shape.isEmpty, spec.shape.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }),
+                spec.dimension > 0, spec.dimension <= 1 << 16, spec.depth > 0, spec.depth <= 64,
+                spec.offset.isFinite, spec.scale.isFinite, spec.scale > 0
             else { throw .malformedHeader("observation embedding \(spec.name) has invalid sizes") }
         }
-        for record in header.addresses {
+        for record in addresses {
             guard record.featureCount > 0, record.featureCount <= 1 << 20, record.rawCount > 0,
-                record.rawCount <= 1 << 20, record.key.instance > 0
+                record.rawCount <= 1 << 20, record.key.instance > 0, record.trainingCount >= 0
             else { throw .malformedHeader("address \(record.key) has invalid sizes") }
         }
-        guard header.parameterCount >= 0 else { throw .malformedHeader("negative parameter count") }
     }
 }
 
 /// What is wrong with a network file.
-public enum NetworkFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file does not start with "LUMISNET".
-    case wrongMagic
-    /// The file's format version is not one this build reads.
-    case unsupportedVersion(UInt32, supported: UInt32)
-    /// The file ends inside a section.
-    case truncated(section: String, needed: Int, available: Int)
-    /// Bytes follow the checksum.
-    case trailingBytes(Int)
-    /// The checksum does not match the contents.
-    case checksumMismatch
-    /// The JSON header is not valid.
+public enum NetworkFileError: Error, Equatable, CustomStringConvertible {
+    /// The file is not a readable parameter file (wrong magic, version, truncated, corrupt) or cannot be
+    /// accessed.
+    case parameters(ParameterFileError)
+    /// The file is a parameter file but does not describe an inference network.
+    case notANetwork
+    /// The network description's version is not one this build reads.
+    case unsupportedVersion(Int, supported: Int)
+    /// The network description is not valid.
     case malformedHeader(String)
-    /// The parameters do not fit the network the header describes.
+    /// The parameters do not fit the network the description defines.
     case layoutMismatch(expected: Int, found: Int)
-    /// The parameter payload is not valid.
+    /// The parameter values are not valid.
     case malformedPayload(String)
-    /// The file cannot be read or written.
-    case io(path: String, reason: String)
     /// An error in a named file.
     indirect case inFile(path: String, NetworkFileError)
 
     /// A one-line message.
     public var description: String {
         switch self {
-        case .wrongMagic: "not a Lumis network file (no LUMISNET magic)"
+        case .parameters(let error): "network file: \(error.description)"
+        case .notANetwork: "a Lumis parameter file, but not an inference network (no lumisnet description)"
         case .unsupportedVersion(let found, let supported):
-            "network file format version \(found) is not supported (this build reads version \(supported))"
-        case .truncated(let section, let needed, let available):
-            "network file is truncated in its \(section): needs \(needed) more bytes, \(available) left"
-        case .trailingBytes(let count): "network file has \(count) unexpected bytes after its checksum"
-        case .checksumMismatch: "network file is damaged: checksum mismatch"
-        case .malformedHeader(let reason): "network file header is invalid: \(reason)"
+            "network description version \(found) is not supported (this build reads version \(supported))"
+        case .malformedHeader(let reason): "network description is invalid: \(reason)"
         case .layoutMismatch(let expected, let found):
             "network file parameters do not fit its network: expected \(expected) parameters, found \(found)"
         case .malformedPayload(let reason): "network file parameters are invalid: \(reason)"
-        case .io(let path, let reason): "cannot access network file \(path): \(reason)"
         case .inFile(let path, let error): "\(path): \(error)"
         }
     }
 }
 
-/// Bounds-checked little-endian reads.
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    mutating func take(_ count: Int, what: String) throws(NetworkFileError) -> ArraySlice<UInt8> {
-        guard count >= 0, count <= bytes.count - offset else {
-            throw .truncated(section: what, needed: count, available: bytes.count - offset)
+extension NetworkConfiguration {
+    /// The number of parameters of a network with this configuration and these addresses, or `nil` if it does
+    /// not fit in an `Int`; computed without allocating, so a loader can check a file's description first.
+    ///
+    /// Mirrors the allocations of ``InferenceNetwork/init(configuration:)`` and ``InferenceNetwork`` heads.
+    func parameterCount(addresses: [InferenceNetwork.AddressRecord]) -> Int? {
+        var total = Checked(0)
+        for spec in observations {
+            total = total + ObservationEmbedding.parameterCount(spec)
         }
-        defer { offset += count }
-        return bytes[offset..<(offset + count)]
-    }
-
-    mutating func readUInt64(what: String) throws(NetworkFileError) -> UInt64 {
-        let slice = try take(8, what: what)
-        var value: UInt64 = 0
-        for (i, byte) in slice.enumerated() { value |= UInt64(byte) << (8 * UInt64(i)) }
-        return value
-    }
-
-    mutating func readUInt32(what: String) throws(NetworkFileError) -> UInt32 {
-        let slice = try take(4, what: what)
-        var value: UInt32 = 0
-        for (i, byte) in slice.enumerated() { value |= UInt32(byte) << (8 * UInt32(i)) }
-        return value
-    }
-
-    /// A length that must fit in what is left of the file.
-    mutating func readLength(what: String) throws(NetworkFileError) -> Int {
-        let value = try readUInt64(what: what)
-        guard value <= UInt64(bytes.count - offset) else {
-            throw .truncated(section: what, needed: Int(clamping: value), available: bytes.count - offset)
+        var width = Checked(lstmInput)
+        for _ in 0..<lstmLayers {
+            total = total + Checked(4 * lstmHidden) * (width + Checked(lstmHidden) + Checked(1))
+            width = Checked(lstmHidden)
         }
-        return Int(value)
+        total = total + Checked(DistributionKind.allCases.count * kindEmbedding)
+        for record in addresses {
+            total = total + Checked(addressEmbedding)
+            total = total + Checked(sampleEmbedding) * (Checked(record.featureCount) + Checked(1))
+            total = total + Checked(record.rawCount) * Checked(lstmHidden + 1)
+        }
+        return total.value
     }
 }
 
-extension [UInt8] {
-    mutating func appendLittleEndian(_ value: UInt64) {
-        for i in 0..<8 { append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+/// Integer arithmetic that turns overflow into `nil` instead of trapping (sizes come from files).
+struct Checked {
+    var value: Int?
+
+    init(_ value: Int?) { self.value = value }
+
+    static func + (a: Checked, b: Checked) -> Checked {
+        guard let x = a.value, let y = b.value else { return Checked(nil) }
+        let (sum, overflow) = x.addingReportingOverflow(y)
+        return Checked(overflow ? nil : sum)
     }
 
-    mutating func appendLittleEndian(_ value: UInt32) {
-        for i in 0..<4 { append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
+    static func * (a: Checked, b: Checked) -> Checked {
+        guard let x = a.value, let y = b.value else { return Checked(nil) }
+        let (product, overflow) = x.multipliedReportingOverflow(by: y)
+        return Checked(overflow ? nil : product)
     }
-}
-
-/// The 64-bit FNV-1a hash of bytes.
-func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash &*= 0x100_0000_01b3
-    }
-    return hash
 }

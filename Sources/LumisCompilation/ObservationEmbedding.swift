@@ -49,6 +49,23 @@ struct ObservationEmbedding {
         return layers
     }
 
+    /// The parameter count of `spec`'s embedding, overflow-checked (the sizes may come from a file); mirrors
+    /// ``denseStack(input:spec:store:seed:)``.
+    static func parameterCount(_ spec: ObservationEmbeddingSpec) -> Checked {
+        var input = Checked(1)
+        for extent in spec.shape { input = input * Checked(extent) }
+        guard let inputSize = input.value, inputSize < Int.max / 2 else { return Checked(nil) }
+        let hidden = max((inputSize + spec.dimension) / 2, 1)
+        var total = Checked(0)
+        var width = inputSize
+        for layer in 0..<spec.depth {
+            let output = layer == spec.depth - 1 ? spec.dimension : hidden
+            total = total + Checked(output) * Checked(width + 1)
+            width = output
+        }
+        return total
+    }
+
     /// Embeds a batch: `inputs[p]` holds part *p*'s flattened values, one row per trace.
     ///
     /// - Returns: the concatenated embedding (batch × ``dimension``) and the cache for ``backward(_:_:store:)``.

@@ -4,24 +4,6 @@ import LumisDistributions
 public import LumisInference
 public import LumisNeural
 
-/// The learning rate as a function of the number of traces trained on (pyprob §4.9).
-public enum LearningRateSchedule: Sendable, Hashable, Codable {
-    /// A fixed rate.
-    case constant(Double)
-    /// `(initial − end)·(1 − t/endTraces)^power + end` for `t ≤ endTraces`, `end` after (pyprob's POLY1/POLY2).
-    case polynomial(initial: Double, end: Double, power: Double, endTraces: Int)
-
-    /// The rate after `traces` training traces.
-    public func rate(afterTraces traces: Int) -> Double {
-        switch self {
-        case .constant(let rate): return rate
-        case .polynomial(let initial, let end, let power, let endTraces):
-            let progress = min(Double(traces) / Double(max(endTraces, 1)), 1)
-            return (initial - end) * pow(1 - progress, power) + end
-        }
-    }
-}
-
 /// What a training run is asked to do.
 public struct TrainingConfiguration: Sendable {
     /// How many new traces to train on in this run.
@@ -143,13 +125,14 @@ public struct TrainingReport: Sendable {
 public final class Trainer {
     /// The network.
     public let network: InferenceNetwork
-    /// The optimizer, whose moments persist in network files.
-    public var optimizer: Adam
+    /// The optimizer, whose state (Adam's moments and per-group step counts, SGD's velocities) persists in
+    /// network files.
+    public var optimizer: Optimizer
     /// Counters and settings that persist across runs.
     public var state: TrainingState
 
     /// Creates a trainer.
-    public init(network: InferenceNetwork, optimizer: Adam, state: TrainingState) {
+    public init(network: InferenceNetwork, optimizer: Optimizer, state: TrainingState) {
         self.network = network
         self.optimizer = optimizer
         self.state = state
@@ -265,7 +248,7 @@ public final class Trainer {
                 network.store.zeroGradients()
                 let outcome = network.evaluate(examples, gradients: true)
                 if let sum = outcome.sumLogProposal {
-                    optimizer.learningRate = state.schedule.rate(afterTraces: state.traces)
+                    optimizer.learningRate = state.schedule.learningRate(afterTraces: state.traces)
                     optimizer.update(network.store)
                     state.iterations += 1
                     report.loss = -sum / Double(examples.count)
@@ -295,7 +278,7 @@ public final class Trainer {
                     traces: report.traces, total: configuration.traceCount,
                     tracesPerSecond: Double(report.traces) / max((now - start) / .seconds(1), 1e-9),
                     loss: report.loss, validationLoss: report.validationLoss,
-                    learningRate: state.schedule.rate(afterTraces: state.traces),
+                    learningRate: state.schedule.learningRate(afterTraces: state.traces),
                     skippedBatches: state.skippedBatches, addresses: network.entries.count))
         }
         queue.cancel()

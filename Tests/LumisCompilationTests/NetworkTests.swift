@@ -16,6 +16,14 @@ struct NetworkTests {
         }
     }
 
+    /// The trainer's Adam optimizer.
+    static func adam(_ trainer: Trainer) throws -> Adam {
+        guard case .adam(let adam) = trainer.optimizer else { throw OptimizerMismatch() }
+        return adam
+    }
+
+    struct OptimizerMismatch: Error {}
+
     @Test("The loss gradient matches central finite differences", arguments: [0, 1])
     func gradient(model: Int) throws {
         let simulator: any Simulator & Sendable = model == 0 ? Branching() : ConjugateLatents()
@@ -60,54 +68,89 @@ struct NetworkTests {
         let outcome = network.evaluate(batch.filter { $0.keys.count == 1 }, gradients: true)
         #expect(outcome.subBatches == 1)
         trainer.optimizer.update(network.store)
-        let moments = trainer.optimizer.firstMoments
+        let moments = try Self.adam(trainer).firstMoments
         let before = network.store.count
         #expect(network.polymorph(batch) == 1)  // s
         #expect(network.store.count > before)
         network.store.zeroGradients()
         #expect(network.evaluate(batch, gradients: true).subBatches == 2)
         trainer.optimizer.update(network.store)
-        #expect(trainer.optimizer.firstMoments.count == network.store.count)
+        let adam = try Self.adam(trainer)
+        #expect(adam.firstMoments.count == network.store.count)
         // Old moments continued (β₁·m + (1 − β₁)·g), not restarted: they are not the fresh (1 − β₁)·g.
         let fresh = network.store.gradients.prefix(before).map { 0.1 * $0 }
-        #expect(Array(trainer.optimizer.firstMoments.prefix(before)) != fresh)
+        #expect(Array(adam.firstMoments.prefix(before)) != fresh)
         #expect(moments.count == before)
     }
 
     @Test("A network file round-trips exactly")
     func fileRoundTrip() throws {
         let (trainer, _) = try Training.train(Branching(), traces: 256, batchSize: 32, seed: 7, lstmHidden: 8)
-        let bytes = try NetworkFile.encode(trainer)
+        let bytes = NetworkFile.encode(trainer)
         let loaded = try NetworkFile.decode(bytes)
         #expect(loaded.network.configuration == trainer.network.configuration)
         #expect(loaded.network.addresses == trainer.network.addresses)
         #expect(loaded.network.store.values == trainer.network.store.values)
         #expect(loaded.optimizer == trainer.optimizer)
         #expect(loaded.state == trainer.state)
-        #expect(try NetworkFile.encode(loaded) == bytes)
+        #expect(NetworkFile.encode(loaded) == bytes)
     }
 
-    @Test("Wrong, truncated and damaged files give clear errors")
+    @Test("Wrong, truncated, damaged and foreign files give clear errors")
     func fileErrors() throws {
         let (trainer, _) = try Training.train(Branching(), traces: 64, batchSize: 32, seed: 8, lstmHidden: 4)
-        let bytes = try NetworkFile.encode(trainer)
-        #expect(throws: NetworkFileError.wrongMagic) { try NetworkFile.decode(Array("NOTANETWORKFILE!!!!!!".utf8)) }
+        let bytes = NetworkFile.encode(trainer)
+        #expect(throws: NetworkFileError.parameters(.wrongMagic)) {
+            try NetworkFile.decode(Array("NOTANETWORKFILE!!!!!!".utf8))
+        }
         var version = bytes
         version[8] = 9
-        #expect(throws: NetworkFileError.unsupportedVersion(9, supported: 1)) { try NetworkFile.decode(version) }
-        for cut in [0, 5, 12, 30, bytes.count / 2, bytes.count - 1] {
-            #expect(throws: NetworkFileError.self) { try NetworkFile.decode(Array(bytes.prefix(cut))) }
+        #expect(throws: NetworkFileError.parameters(.unsupportedVersion(found: 9, supported: 1))) {
+            try NetworkFile.decode(version)
         }
-        do {
-            _ = try NetworkFile.decode(Array(bytes.prefix(bytes.count - 1)))
-            Issue.record("a truncated file must be rejected")
-        } catch {
-            guard case .truncated = error else { Issue.record("expected truncated, got \(error)"); return }
+        for cut in [0, 5, 12, 30, bytes.count / 2, bytes.count - 1] {
+            do {
+                _ = try NetworkFile.decode(Array(bytes.prefix(cut)))
+                Issue.record("a file cut to \(cut) bytes must be rejected")
+            } catch {
+                guard case .parameters(.truncated) = error else {
+                    Issue.record("cut to \(cut): expected truncated, got \(error)")
+                    continue
+                }
+            }
         }
         var damaged = bytes
         damaged[bytes.count / 2] ^= 0x40
-        #expect(throws: NetworkFileError.checksumMismatch) { try NetworkFile.decode(damaged) }
-        #expect(throws: NetworkFileError.self) { try NetworkFile.read(from: "/nonexistent/net.lumisnet") }
+        do {
+            _ = try NetworkFile.decode(damaged)
+            Issue.record("a damaged file must be rejected")
+        } catch {
+            guard case .parameters(.checksumMismatch) = error else { Issue.record("got \(error)"); return }
+        }
+        // A parameter file that is not a network, and a network description of another version.
+        let plain = ParameterFile(store: trainer.network.store, metadata: Array("weights".utf8))
+        #expect(throws: NetworkFileError.notANetwork) { try NetworkFile.decode(plain.encoded()) }
+        var future = NetworkFile.parameterFile(trainer)
+        let text = try #require(String(bytes: future.metadata, encoding: .utf8))
+        future.metadata = Array(text.replacingOccurrences(of: "\"version\":1", with: "\"version\":7").utf8)
+        #expect(throws: NetworkFileError.unsupportedVersion(7, supported: 1)) {
+            try NetworkFile.decode(future.encoded())
+        }
+        // A description whose sizes disagree with the parameters is rejected before the network is built.
+        var lying = NetworkFile.parameterFile(trainer)
+        lying.metadata = Array(text.replacingOccurrences(of: "\"lstmHidden\":4", with: "\"lstmHidden\":60000").utf8)
+        do {
+            _ = try NetworkFile.decode(lying.encoded())
+            Issue.record("a description that does not fit the parameters must be rejected")
+        } catch {
+            guard case .layoutMismatch = error else { Issue.record("got \(error)"); return }
+        }
+        do {
+            _ = try NetworkFile.read(from: "/nonexistent/net.lumisnet")
+            Issue.record("a missing file must be rejected")
+        } catch {
+            guard case .inFile(_, .parameters(.system)) = error else { Issue.record("got \(error)"); return }
+        }
     }
 
     @Test("Resuming from a checkpoint continues exactly as an uninterrupted run")
@@ -120,7 +163,7 @@ struct NetworkTests {
         _ = try first.train(
             TrainingConfiguration(traceCount: 256, batchSize: 64, workers: 1), validation: validation,
             makeSimulator: { _ in Branching() })
-        let resumed = try NetworkFile.decode(try NetworkFile.encode(first))
+        let resumed = try NetworkFile.decode(NetworkFile.encode(first))
         let resumedValidation = try resumed.validationExamples(workers: 1, makeSimulator: { _ in Branching() })
         _ = try resumed.train(
             TrainingConfiguration(traceCount: 256, batchSize: 64, workers: 2), validation: resumedValidation,
@@ -129,14 +172,5 @@ struct NetworkTests {
         #expect(resumed.optimizer.step == whole.optimizer.step)
         #expect(resumed.network.store.values == whole.network.store.values)
         #expect(resumed.optimizer == whole.optimizer)
-    }
-
-    @Test("Polynomial learning-rate schedules reach their end rate (pyprob POLY2 check)")
-    func schedule() {
-        let poly = LearningRateSchedule.polynomial(initial: 0.1, end: 0.0025, power: 2, endTraces: 256)
-        #expect(poly.rate(afterTraces: 0) == 0.1)
-        #expect(abs(poly.rate(afterTraces: 256) - 0.0025) < 1e-15)
-        #expect(abs(poly.rate(afterTraces: 128) - (0.0975 * 0.25 + 0.0025)) < 1e-15)
-        #expect(poly.rate(afterTraces: 10_000) == 0.0025)
     }
 }

@@ -14,7 +14,7 @@ enum Training {
         components: Int = 3, embedding: Int = 16, validationCount: Int = 128
     ) throws -> (Trainer, [TrainingExample]) {
         let factory: @Sendable (Int) throws -> any Simulator = { _ in model }
-        let state = TrainingState(seed: seed, schedule: .constant(learningRate), validationCount: validationCount)
+        let state = TrainingState(seed: seed, schedule: LearningRateSchedule(kind: .none, initial: learningRate), validationCount: validationCount)
         let traces = try Trainer.sampleTraces(
             count: validationCount, seed: state.validationSeed, workers: 1, makeSimulator: factory
         ).traces
@@ -24,7 +24,7 @@ enum Training {
             configuration: NetworkConfiguration(
                 observations: specs, lstmHidden: lstmHidden, components: components, seed: seed))
         let validation = try traces.map { try TrainingExample(trace: $0, observations: specs) }
-        return (Trainer(network: network, optimizer: Adam(learningRate: learningRate), state: state), validation)
+        return (Trainer(network: network, optimizer: .adam(Adam(learningRate: learningRate)), state: state), validation)
     }
 
     /// Trains a new network on `traces` traces of `model`.
