@@ -30,10 +30,11 @@ enum Training {
     /// Trains a new network on `traces` traces of `model`.
     static func train(
         _ model: some Simulator & Sendable, traces: Int, batchSize: Int = 64, seed: UInt64,
-        learningRate: Double = 3e-3, lstmHidden: Int = 32, components: Int = 3
+        learningRate: Double = 3e-3, lstmHidden: Int = 32, components: Int = 3, embedding: Int = 16
     ) throws -> (Trainer, TrainingReport) {
         let (trainer, validation) = try trainer(
-            model, seed: seed, learningRate: learningRate, lstmHidden: lstmHidden, components: components)
+            model, seed: seed, learningRate: learningRate, lstmHidden: lstmHidden, components: components,
+            embedding: embedding)
         let report = try trainer.train(
             TrainingConfiguration(traceCount: traces, batchSize: batchSize, workers: 2), validation: validation,
             makeSimulator: { _ in model })
