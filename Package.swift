@@ -45,14 +45,31 @@ let package = Package(
         .target(
             name: "LumisCommandLine",
             dependencies: [
-                "LumisInference", "LumisOutput", "LumisCore", "LumisTensor",
+                "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
+            name: "LumisNeural",
+            dependencies: ["COpenBLAS", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .target(
+            name: "LumisProposals",
+            dependencies: [
+                "LumisDistributions", "LumisTensor", .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "LumisTestSupport",
             dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisInference"],
+            swiftSettings: strict),
+        .target(
+            name: "LumisCompilation",
+            dependencies: [
+                "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor",
+                "LumisTransport",
+            ],
             swiftSettings: strict),
 
         .testTarget(
@@ -83,8 +100,26 @@ let package = Package(
             dependencies: ["LumisOutput", "LumisInference", "LumisCore", "LumisTensor", "LumisTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "LumisNeuralTests",
+            dependencies: ["LumisNeural", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisProposalsTests",
+            dependencies: [
+                "LumisProposals", "LumisDistributions", "LumisTensor",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "LumisCommandLineTests",
             dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisCompilationTests",
+            dependencies: [
+                "LumisCompilation", "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions",
+                "LumisTensor", "LumisTestSupport",
+            ],
             swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LumisCompilation
 import LumisCore
 import LumisInference
 import LumisOutput
@@ -25,7 +26,7 @@ extension LumisCommand {
         @OptionGroup var connection: ConnectionOptions
 
         enum Engine: String, ExpressibleByArgument, CaseIterable {
-            case prior, `is`, lmh, rmh
+            case prior, `is`, lmh, rmh, ic
             var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
             var mcmcEngine: MCMCJob.Engine? { self == .lmh ? .lmh : self == .rmh ? .rmh : nil }
         }
@@ -33,7 +34,8 @@ extension LumisCommand {
         @Option(
             help: """
                 Inference engine: prior (prior sampling), is (importance sampling), lmh (lightweight \
-                Metropolis-Hastings) or rmh (random-walk Metropolis-Hastings).
+                Metropolis-Hastings), rmh (random-walk Metropolis-Hastings) or ic (importance sampling with \
+                the proposals of a network trained by lumis train; needs --network).
                 """)
         var engine: Engine = .is
 
@@ -71,6 +73,9 @@ extension LumisCommand {
             help: ArgumentHelp("Write an ArviZ InferenceData NetCDF file of the draws.", valueName: "file"))
         var netCDF: String?
 
+        @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
+        var network: String?
+
         @Option(help: "Failed trace attempts in a row after which a worker gives up.")
         var maxFailures = 10
 
@@ -89,6 +94,9 @@ extension LumisCommand {
                 throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
             }
             guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
+            guard (engine == .ic) == (network != nil) else {
+                throw ValidationError(engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
+            }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
             if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {
                 _ = try connection.source(workers: workerCount)
@@ -110,6 +118,15 @@ extension LumisCommand {
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
                     outputPath: out, showsProgress: progress ?? Console.isTerminal, maxFailures: maxFailures
+                ).run()
+                return
+            }
+            if engine == .ic, let network {
+                try CompiledRunner(
+                    networkPath: network, source: try connection.source(workers: workerCount),
+                    timeout: connection.timeoutDuration, traceCount: traceCount, workers: workerCount, seed: seed,
+                    observations: observationSet, outputPath: out, showsProgress: progress ?? Console.isTerminal,
+                    maxFailures: maxFailures
                 ).run()
                 return
             }

@@ -110,4 +110,57 @@ struct TraceExecutionTests {
         #expect(a == b)
         #expect(first.finish(result: a).logWeight == second.finish(result: b).logWeight)
     }
+
+    @Test("Simulate-observations mode draws a missing observation from its likelihood and records it as observed")
+    func simulatedObservations() throws {
+        // GUM: given mu, obs0 ~ Normal(mu, √2). Over N traces, obs0 − mu has mean 0 and stddev √2.
+        let count = 4_000
+        var differences: [Double] = []
+        var execution = Self.execution(.simulateObservations)
+        var model = GaussianUnknownMean()
+        for index in 0..<count {
+            execution.restart(generator: Xoshiro256StarStar(seed: 3, stream: UInt64(index)))
+            let mu = try #require(try model.run(&execution)?.scalar)
+            let trace = execution.finish(result: nil)
+            #expect(trace.entries.map(\.kind) == [.sample, .observe, .observe])
+            let observed = try #require(trace[name: "obs0"]?.scalar)
+            let likelihood = Distribution.normal(mean: Tensor(mu), stddev: Tensor(2.0.squareRoot()))
+            #expect(trace.entries[1].logProb == likelihood.logProb(of: Tensor(observed)))
+            differences.append(observed - mu)
+        }
+        let mean = differences.reduce(0, +) / Double(count)
+        let variance = differences.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(count - 1)
+        let sigma = 2.0.squareRoot()
+        #expect(abs(mean) <= 5 * sigma / Double(count).squareRoot())
+        // Var of the sample variance of a Normal is 2σ⁴/(N−1).
+        #expect(abs(variance - 2) <= 5 * (2 * 4.0 / Double(count - 1)).squareRoot())
+    }
+
+    @Test("Simulate-observations mode keeps observation-set and simulator values")
+    func simulatedObservationsKeepGivenValues() throws {
+        var execution = Self.execution(.simulateObservations, ["y": 2])
+        let likelihood = Distribution.normal(mean: Tensor(0), stddev: Tensor(1))
+        #expect(try execution.observe(likelihood, address: "a", name: "y", value: nil) == Tensor(2))
+        #expect(try execution.observe(likelihood, address: "b", name: "z", value: Tensor(-1)) == Tensor(-1))
+        #expect(execution.finish(result: nil).entries.map(\.value) == [Tensor(2), Tensor(-1)])
+    }
+
+    @Test("restart tells the policy a new trace starts")
+    func policyStartsTrace() throws {
+        final class Counting: ProposalPolicy {
+            var starts = 0
+            func choose(
+                at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+            ) throws -> (value: Tensor, logWeight: Double) { (Tensor(Double(starts)), 0) }
+            func startTrace() { starts += 1 }
+        }
+        let policy = Counting()
+        var execution = TraceExecution(
+            observations: ObservationSet(), mode: .posterior, policy: policy,
+            generator: Xoshiro256StarStar(seed: 1, stream: 0))
+        execution.restart(generator: Xoshiro256StarStar(seed: 1, stream: 1))
+        execution.restart(generator: Xoshiro256StarStar(seed: 1, stream: 2))
+        #expect(policy.starts == 2)
+        #expect(try execution.sample(.normal(mean: Tensor(0), stddev: Tensor(1)), address: "a") == Tensor(2))
+    }
 }

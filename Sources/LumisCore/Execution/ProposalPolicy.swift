@@ -32,6 +32,15 @@ public protocol ProposalPolicy {
     mutating func choose(
         at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
     ) throws -> (value: Tensor, logWeight: Double)
+
+    /// Called before every trace (and every retry of one), so that a policy with per-trace state (such as an
+    /// inference network's recurrent state) starts afresh.
+    mutating func startTrace()
+}
+
+extension ProposalPolicy {
+    /// Does nothing: stateless policies need no reset.
+    public mutating func startTrace() {}
 }
 
 /// Draws every sample from its prior: prior sampling and importance sampling with the prior as proposal.

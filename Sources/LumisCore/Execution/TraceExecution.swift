@@ -14,6 +14,10 @@ public struct TraceExecution {
         case prior
         /// Posterior inference: every observe must have a value (from the observation set or the simulator).
         case posterior
+        /// Training data for an inference network (pyprob's `PRIOR_FOR_INFERENCE_NETWORK`, §1.8): samples come
+        /// from the prior and an observe without a value draws one from its likelihood and records it as
+        /// observed. A value from the observation set or the simulator is kept, as in pyprob.
+        case simulateObservations
     }
 
     /// The trace recorded so far.
@@ -49,6 +53,7 @@ public struct TraceExecution {
         trace.removeAll()
         instanceCounts.removeAll(keepingCapacity: true)
         self.generator = generator
+        policy.startTrace()
     }
 
     /// Hands over the finished trace with its result; the execution keeps an empty one.
@@ -123,11 +128,13 @@ public struct TraceExecution {
         } catch {
             throw ModelError.invalidDistribution(statement: "observe", address: address, instance: instance, error)
         }
-        guard let observed = (name.isEmpty ? nil : observations[name]) ?? value else {
-            if mode == .posterior {
-                throw ModelError.missingObservation(address: address, instance: instance, name: name)
-            }
-            return nil
+        let given = (name.isEmpty ? nil : observations[name]) ?? value
+        let observed: Tensor
+        switch (given, mode) {
+        case (let given?, _): observed = given
+        case (nil, .simulateObservations): observed = distribution.sample(using: &generator)
+        case (nil, .posterior): throw ModelError.missingObservation(address: address, instance: instance, name: name)
+        case (nil, .prior): return nil
         }
         do throws(DistributionError) {
             try distribution.validateValue(observed)

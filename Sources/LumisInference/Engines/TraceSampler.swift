@@ -25,6 +25,9 @@ public struct TraceSampler: Sendable {
         public var maxConsecutiveFailures: Int
         /// How many consecutive trace indices a worker claims at once.
         public var chunkSize: Int
+        /// The random stream of trace 0: trace *i* uses stream `firstStream + i`, so a long stream of traces
+        /// (such as a network's training data) can be produced in several runs exactly as in one.
+        public var firstStream: UInt64 = 0
 
         /// Creates a configuration.
         ///
@@ -110,7 +113,9 @@ public struct TraceSampler: Sendable {
                 var failures = 0
                 while true {
                     if shared.isStopped { return report }
-                    execution.restart(generator: Xoshiro256StarStar(seed: configuration.seed, stream: UInt64(index)))
+                    execution.restart(
+                        generator: Xoshiro256StarStar(
+                            seed: configuration.seed, stream: configuration.firstStream &+ UInt64(index)))
                     do {
                         let result = try simulator.run(&execution)
                         traces.append(execution.finish(result: result))

@@ -104,3 +104,24 @@ public enum ExactPosteriors {
         exp(Double(k) * log(rate) - rate - lgamma(Double(k + 1)))
     }
 }
+
+extension ExactPosteriors {
+    /// ``ConjugateLatents``' exact posteriors: `rate | counts ~ Gamma(2 + Σcounts, 1 + 2)`,
+    /// `p | successes ~ Beta(2 + s, 2 + 10 − s)`, and `n | reading` by enumeration over 0...200.
+    ///
+    /// - Returns: the posterior means and stddevs of `rate`, `p` and `n`.
+    public static func conjugateLatents(counts: [Int], successes: Int, reading: Double)
+        -> (rate: (mean: Double, stddev: Double), p: (mean: Double, stddev: Double), n: (mean: Double, stddev: Double))
+    {
+        let shape = 2 + Double(counts.reduce(0, +)), inverseScale = 1 + Double(counts.count)
+        let rate = (shape / inverseScale, shape.squareRoot() / inverseScale)
+        let a = 2 + Double(successes), b = 2 + Double(10 - successes)
+        let p = (a / (a + b), (a * b / ((a + b) * (a + b) * (a + b + 1))).squareRoot())
+        var weights: [Double] = []
+        for n in 0...200 { weights.append(poissonMass(n, rate: 3) * normalDensity(reading, mean: Double(n), stddev: 1)) }
+        let total = weights.reduce(0, +)
+        let mean = weights.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element } / total
+        let second = weights.enumerated().reduce(0) { $0 + Double($1.offset * $1.offset) * $1.element } / total
+        return (rate, p, (mean, (second - mean * mean).squareRoot()))
+    }
+}

@@ -1,0 +1,254 @@
+import ArgumentParser
+import Foundation
+import LumisCompilation
+import LumisCore
+import LumisInference
+import LumisNeural
+import LumisTransport
+
+extension LumisCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train an inference network on traces simulated from the prior (inference compilation).",
+            discussion: """
+                Examples:
+                  lumis train --launch 'simulators/build/bin/gum {endpoint}' --workers 2 --traces 20000 \\
+                      --batch-size 64 --out gum.lumisnet
+                  lumis train --launch 'simulators/build/bin/gum {endpoint}' --traces 20000 --resume gum.lumisnet \\
+                      --out gum2.lumisnet
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --engine ic --network gum.lumisnet \\
+                      --observe obs0=8 --observe obs1=9 --traces 1000
+
+                Observations the simulator leaves without a value are drawn from their likelihood. Every named
+                observation is embedded unless --observe-embedding names some. See docs/inference-compilation.md.
+                """)
+
+        enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
+
+        enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
+            case adam, sgd
+            case larcAdam = "larc-adam"
+            case larcSGD = "larc-sgd"
+        }
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "Number of simulators run in parallel.")
+        var workers: Int?
+
+        @Option(name: .customLong("traces"), help: "Number of training traces (in this run).")
+        var traceCount: Int
+
+        @Option(help: "Traces per minibatch.")
+        var batchSize = 64
+
+        @Option(help: ArgumentHelp("Write the network (and checkpoints) to this file.", valueName: "file"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Continue training the network in this file, optimizer state included.",
+            valueName: "file"))
+        var resume: String?
+
+        @Option(
+            name: .customLong("observe-embedding"),
+            help: ArgumentHelp(
+                "Embed an observation: name, name:dim, name:arch or name:arch:dim (arch ff, cnn2d, cnn3d; default "
+                    + "by shape). Repeat for several. Default: every named observation.",
+                valueName: "spec"))
+        var embeddings: [String] = []
+
+        @Option(help: "Default observation embedding size.")
+        var embeddingDim = 32
+
+        @Option(help: "LSTM hidden size.")
+        var lstmHidden = 64
+
+        @Option(help: "Stacked LSTM layers.")
+        var lstmLayers = 1
+
+        @Option(help: "Mixture components per proposal.")
+        var components = 3
+
+        @Option(help: "Address embedding size.")
+        var addressEmbedding = 16
+
+        @Option(help: "Previous-value embedding size.")
+        var sampleEmbedding = 4
+
+        @Option(help: "Optimizer: adam, sgd, larc-adam or larc-sgd (LARC for large batches, pyprob's *_LARC).")
+        var optimizer: OptimizerChoice = .adam
+
+        @Option(help: "Initial learning rate.")
+        var learningRate = 1e-3
+
+        @Option(help: "SGD momentum.")
+        var momentum = 0.9
+
+        @Option(help: "L2 weight decay.")
+        var weightDecay = 0.0
+
+        @Option(help: "Learning-rate schedule: none, poly1 or poly2 (pyprob's POLY1/POLY2, over traces).")
+        var schedule: Schedule = .none
+
+        @Option(help: "Final learning rate of a poly schedule.")
+        var learningRateEnd = 1e-6
+
+        @Option(help: "Traces at which a poly schedule reaches its final rate (default: --traces).")
+        var scheduleTraces: Int?
+
+        @Option(help: "Size of the held-out validation set (a fixed random stream).")
+        var validationTraces = 256
+
+        @Option(help: "Validate every this many traces (default: --traces / 20).")
+        var validateEvery: Int?
+
+        @Option(help: ArgumentHelp("Write a checkpoint to --out at least this often.", valueName: "seconds"))
+        var checkpointEvery: Double = 600
+
+        @Option(help: "Random seed of the training data (default: random, printed to stderr).")
+        var seed: UInt64?
+
+        @Option(help: "Failed trace attempts in a row after which a worker gives up.")
+        var maxFailures = 10
+
+        @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
+        var progress: Bool?
+
+        func validate() throws {
+            guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive.") }
+            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
+            for (name, value) in [("--lstm-hidden", lstmHidden), ("--lstm-layers", lstmLayers),
+                ("--components", components), ("--address-embedding", addressEmbedding),
+                ("--sample-embedding", sampleEmbedding), ("--embedding-dim", embeddingDim)]
+            where value <= 0 || value > 65_536 {
+                throw ValidationError("\(name) must be between 1 and 65536.")
+            }
+            guard learningRate > 0, learningRate.isFinite, learningRateEnd >= 0, learningRateEnd.isFinite else {
+                throw ValidationError("--learning-rate must be positive and --learning-rate-end not negative.")
+            }
+            guard momentum >= 0, momentum.isFinite, weightDecay >= 0, weightDecay.isFinite else {
+                throw ValidationError("--momentum and --weight-decay must be non-negative numbers.")
+            }
+            guard validationTraces >= 0 else { throw ValidationError("--validation-traces must not be negative.") }
+            if let validateEvery, validateEvery <= 0 { throw ValidationError("--validate-every must be positive.") }
+            if let scheduleTraces, scheduleTraces <= 0 { throw ValidationError("--schedule-traces must be positive.") }
+            guard checkpointEvery > 0, checkpointEvery.isFinite else {
+                throw ValidationError("--checkpoint-every must be a positive number.")
+            }
+            guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
+            for text in embeddings { _ = try requests(text) }
+        }
+
+        private func requests(_ text: String) throws -> EmbeddingRequest {
+            do {
+                return try EmbeddingRequest(parsing: text, defaultDimension: embeddingDim)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+
+        /// The optimizer chosen by the options.
+        private func makeOptimizer() -> Optimizer {
+            let adam = Adam(learningRate: learningRate, weightDecay: weightDecay)
+            let sgd = SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+            return switch optimizer {
+            case .adam: .adam(adam)
+            case .sgd: .sgd(sgd)
+            case .larcAdam: .larcAdam(LARC(adam))
+            case .larcSGD: .larcSGD(LARC(sgd))
+            }
+        }
+
+        func run() throws {
+            try InferRunner.checkWritable(out)
+            let workerCount = workers ?? max(connection.endpoints.count, 1)
+            let source = try connection.source(workers: workerCount)
+            let context = try ZMQContext()
+            let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            Console.installInterruptHandlers()
+            let trainer: Trainer
+            var validation: [TrainingExample]
+            if let resume {
+                do {
+                    trainer = try NetworkFile.read(from: resume)
+                } catch {
+                    throw ValidationError("--resume: \(error.description)")
+                }
+                Console.note(
+                    "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
+                validation = try trainer.validationExamples(workers: workerCount, makeSimulator: makeSimulator)
+            } else {
+                let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
+                if seed == nil { Console.note("seed \(runSeed)") }
+                let kind: LearningRateSchedule.Kind =
+                    switch schedule {
+                    case .none: .none
+                    case .poly1: .poly1
+                    case .poly2: .poly2
+                    }
+                let rate = LearningRateSchedule(
+                    kind: kind, initial: learningRate, final: learningRateEnd,
+                    endTraces: scheduleTraces ?? traceCount)
+                let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
+                let validationTraces = try Trainer.sampleTraces(
+                    count: max(state.validationCount, 1), seed: state.validationSeed, workers: workerCount,
+                    makeSimulator: makeSimulator
+                ).traces
+                let specs: [ObservationEmbeddingSpec]
+                do {
+                    specs = try ObservationEmbeddingSpec.specs(
+                        for: try embeddings.map(requests), example: validationTraces[0],
+                        normalizingOver: validationTraces, defaultDimension: embeddingDim)
+                } catch let rejection as TrainingExample.Rejection {
+                    throw ValidationError("--observe-embedding: \(rejection.description)")
+                }
+                guard !specs.isEmpty else {
+                    throw ValidationError(
+                        "the simulator made no named observation to embed; name them with --observe-embedding")
+                }
+                let configuration = NetworkConfiguration(
+                    observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
+                    sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
+                    seed: runSeed)
+                trainer = Trainer(
+                    network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
+                    state: state)
+                validation = validationTraces.prefix(state.validationCount).compactMap {
+                    try? TrainingExample(trace: $0, observations: specs)
+                }
+                let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
+                Console.note("embedding \(names.joined(separator: ", "))")
+            }
+            let configuration = TrainingConfiguration(
+                traceCount: traceCount, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
+                maxConsecutiveFailures: maxFailures, checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
+            let line = (progress ?? Console.isTerminal) ? TrainingProgressLine() : nil
+            let outPath = out
+            let report: TrainingReport
+            do {
+                report = try trainer.train(
+                    configuration, validation: validation, makeSimulator: makeSimulator,
+                    checkpoint: { try NetworkFile.write($0, to: outPath) },
+                    progress: { line?.update($0) })
+                line?.finish()
+            } catch {
+                line?.finish()
+                throw error
+            }
+            for bad in report.badLosses.prefix(20) { Console.note(bad.description) }
+            if report.badLosses.count > 20 { Console.note("... \(report.badLosses.count - 20) more skipped batches") }
+            if report.rejectedTraces > 0 {
+                Console.note("\(report.rejectedTraces) traces lacked an embedded observation and were not used")
+            }
+            let loss = report.loss.map { String(format: "%.4f", $0) } ?? "-"
+            let validationLoss = report.validationLoss.map { String(format: "%.4f", $0) } ?? "-"
+            let rate = String(format: "%.1f s (%.0f traces/s)", report.seconds,
+                Double(report.traces) / max(report.seconds, 1e-9))
+            Console.note(
+                "trained on \(report.traces) traces in \(rate); loss \(loss), validation loss \(validationLoss); "
+                    + "\(trainer.network.addresses.count) addresses, \(trainer.network.parameterCount) parameters; "
+                    + "wrote \(outPath)")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+public import LumisCore
+import LumisDistributions
+public import LumisInference
+import LumisTransport
+import Synchronization
+
+/// Importance sampling with a trained inference network as proposal (`lumis infer --engine ic`).
+public struct CompiledInference: Sendable {
+    /// The network, shared read-only by the workers.
+    public var network: SharedNetwork
+    /// How many traces.
+    public var traceCount: Int
+    /// How many simulators run at once.
+    public var workers: Int
+    /// The random seed; trace *i* uses stream *i*.
+    public var seed: UInt64
+    /// The observed values; every observation the network embeds must be among them.
+    public var observations: ObservationSet
+    /// How many failed attempts in a row a worker tolerates.
+    public var maxConsecutiveFailures: Int
+
+    /// Creates a run.
+    ///
+    /// - Precondition: `traceCount > 0`, `workers > 0`.
+    public init(
+        network: SharedNetwork, traceCount: Int, workers: Int = 1, seed: UInt64, observations: ObservationSet,
+        maxConsecutiveFailures: Int = 10
+    ) {
+        precondition(traceCount > 0 && workers > 0, "traceCount and workers must be positive")
+        self.network = network
+        self.traceCount = traceCount
+        self.workers = workers
+        self.seed = seed
+        self.observations = observations
+        self.maxConsecutiveFailures = maxConsecutiveFailures
+    }
+
+    /// Progress so far, for a progress display.
+    public struct Progress: Sendable {
+        /// Traces finished.
+        public var completed: Int
+        /// All traces asked for.
+        public var total: Int
+        /// The effective sample size of the traces finished so far.
+        public var effectiveSampleSize: Double
+    }
+
+    /// What a run produced.
+    public struct Output: Sendable {
+        /// The weighted traces and the sampler's counters.
+        public var job: JobOutput
+        /// Controlled draws at addresses the network has no head for (drawn from the prior), by address key.
+        public var unknownAddresses: [String: Int]
+
+        /// The number of controlled draws that fell back to the prior for want of a head.
+        public var unknownDrawCount: Int { unknownAddresses.values.reduce(0, +) }
+    }
+
+    /// Runs the traces over simulators made by `makeSimulator` (one per worker, on the worker's thread).
+    ///
+    /// - Parameter progress: called after each chunk of traces.
+    /// - Throws: ``CompiledInferenceError`` if an embedded observation is missing; otherwise as
+    ///   ``TraceSampler/run(workers:makeSimulator:policy:consume:)``.
+    public func run(
+        makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> Output {
+        // Fail before starting simulators when an observation is missing.
+        _ = try CompiledProposal(network: network, observations: observations)
+        let sampler = TraceSampler(
+            configuration: TraceSampler.Configuration(
+                mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
+                maxConsecutiveFailures: maxConsecutiveFailures))
+        let network = self.network, observations = self.observations, total = traceCount
+        let collected = CollectedBox()
+        let report = try sampler.run(
+            workers: workers, makeSimulator: makeSimulator,
+            policy: { () -> any ProposalPolicy in
+                // Checked above, so this cannot throw; a fallback keeps the factory total.
+                if let policy = try? CompiledProposal(network: network, observations: observations) { return policy }
+                return PriorProposal()
+            },
+            consume: { _, traces in
+                let snapshot = collected.state.withLock { state in
+                    for trace in traces { state.add(trace, network: network.network) }
+                    return Progress(
+                        completed: state.store.count, total: total, effectiveSampleSize: state.effectiveSampleSize)
+                }
+                progress?(snapshot)
+            })
+        return collected.state.withLock { state in
+            Output(
+                job: JobOutput(store: state.store, weighting: .importance, report: report),
+                unknownAddresses: state.unknown)
+        }
+    }
+
+    /// Runs the traces over simulators from `source` (attached or launched).
+    public func run(
+        source: InferenceJob.Source, timeout: Duration = .seconds(60),
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> Output {
+        let context = try ZMQContext()
+        return try run(makeSimulator: source.simulatorFactory(context: context, timeout: timeout), progress: progress)
+    }
+}
+
+/// Shares the collected traces between worker threads.
+private final class CollectedBox: Sendable {
+    let state = Mutex(Collected())
+}
+
+/// Traces gathered so far, with running sums for the progress ESS.
+private struct Collected {
+    var store = TraceStore()
+    var unknown: [String: Int] = [:]
+    var logSum = -Double.infinity
+    var logSumOfSquares = -Double.infinity
+
+    var effectiveSampleSize: Double { logSum.isFinite ? exp(2 * logSum - logSumOfSquares) : 0 }
+
+    mutating func add(_ trace: Trace, network: InferenceNetwork) {
+        store.append(trace)
+        for entry in trace.entries where entry.kind == .sample && entry.isControlled {
+            guard let prior = entry.distribution else { continue }
+            let key = AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind)
+            if !network.contains(key) { unknown[key.description, default: 0] += 1 }
+        }
+        if trace.logWeight.isFinite {
+            logSum = logAddExp(logSum, trace.logWeight)
+            logSumOfSquares = logAddExp(logSumOfSquares, 2 * trace.logWeight)
+        }
+    }
+}
+
+/// `log(exp(a) + exp(b))`, exact at −∞.
+private func logAddExp(_ a: Double, _ b: Double) -> Double {
+    if a == -.infinity { return b }
+    if b == -.infinity { return a }
+    return max(a, b) + log1p(exp(-abs(a - b)))
+}

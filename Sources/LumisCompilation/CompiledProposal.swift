@@ -1,0 +1,141 @@
+public import LumisCore
+public import LumisDistributions
+import LumisNeural
+import LumisProposals
+public import LumisTensor
+
+/// A trained network shared read-only by the worker threads of an inference run.
+///
+/// Invariant: nobody mutates the network while a handle to it is in use; forward passes only read parameters,
+/// so concurrent reads from several workers are safe.
+public final class SharedNetwork: @unchecked Sendable {
+    /// The network.
+    public let network: InferenceNetwork
+
+    /// Wraps `network`; the caller promises not to change it while the handle is in use.
+    public init(_ network: InferenceNetwork) { self.network = network }
+}
+
+/// Importance sampling with an inference network as proposal (pyprob §2.5): runs the LSTM along the trace, one
+/// step per controlled draw, and draws each controlled value from its address's proposal head.
+///
+/// A draw whose address the network has never seen (or whose prior does not fit its head, or whose head gives
+/// non-finite outputs) is drawn from the prior for that draw only; the LSTM still consumes it, with zero address
+/// and value embeddings, so later known addresses keep their proposals (pyprob falls back for the rest of the
+/// trace). The weight term of a proposed draw is `log p(x) − log q(x)`.
+public struct CompiledProposal: ProposalPolicy {
+    private let shared: SharedNetwork
+    private let observed: Matrix
+    private var state: LSTM.State
+    private var input: Matrix
+    private var previous: (entry: Int?, kind: DistributionKind, value: Tensor, prior: Distribution)?
+
+    /// Creates the policy for one worker.
+    ///
+    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or ``CompiledInferenceError/observationShape(name:expected:found:)``
+    ///   if `observations` lack a value the network embeds.
+    public init(network shared: SharedNetwork, observations: ObservationSet) throws {
+        let network = shared.network
+        self.shared = shared
+        var inputs: [Matrix] = []
+        for spec in network.configuration.observations {
+            guard let value = observations[spec.name] else {
+                throw CompiledInferenceError.missingObservation(name: spec.name)
+            }
+            guard value.scalarCount == spec.elementCount else {
+                throw CompiledInferenceError.observationShape(
+                    name: spec.name, expected: spec.elementCount, found: value.scalarCount)
+            }
+            inputs.append(Matrix(rows: 1, columns: spec.elementCount, scalars: Array(value.scalars)))
+        }
+        observed = network.observationEmbedding.forward(inputs, store: network.store).0
+        state = network.lstm.zeroState(batch: 1)
+        input = Matrix(zeros: 1, network.configuration.lstmInput)
+    }
+
+    /// Resets the LSTM state: a new trace starts.
+    public mutating func startTrace() {
+        state = shared.network.lstm.zeroState(batch: 1)
+        previous = nil
+    }
+
+    /// Proposes a value for a controlled draw and returns it with `log p(x) − log q(x)`.
+    public mutating func choose(
+        at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+    ) throws -> (value: Tensor, logWeight: Double) {
+        let network = shared.network
+        let key = AddressKey(address: site.address, instance: site.instance, kind: prior.kind)
+        let entryIndex = network.entryIndex[key]
+        for i in input.scalars.indices { input.scalars[i] = 0 }
+        input.copyColumns(from: observed, to: 0)
+        if let previous {
+            if let index = previous.entry {
+                let entry = network.entries[index]
+                var features = Matrix(zeros: 1, entry.featureCount)
+                features.scalars.withUnsafeMutableBufferPointer { buffer in
+                    ValueFeatures.write(previous.value, prior: previous.prior, into: buffer)
+                }
+                let embedded = Activation.relu.forward(entry.valueEmbedding.forward(features, store: network.store))
+                input.copyColumns(from: embedded, to: network.previousValueColumn)
+                network.broadcast(entry.embedding, into: &input, column: network.previousAddressColumn)
+            }
+            network.broadcast(network.kindRange(previous.kind), into: &input, column: network.previousKindColumn)
+        }
+        network.broadcast(network.kindRange(key.kind), into: &input, column: network.currentKindColumn)
+        if let entryIndex {
+            network.broadcast(network.entries[entryIndex].embedding, into: &input, column: network.currentAddressColumn)
+        }
+        let hidden = network.lstm.step(input, state: &state, store: network.store)
+        var usable = entryIndex
+        var chosen: (Tensor, Double)?
+        if let index = entryIndex, prior.isScalarValued {
+            let entry = network.entries[index]
+            let family = ProposalFamily(prior: prior, components: network.configuration.components)
+            let raw = entry.head.forward(hidden, store: network.store)
+            if family.matches(prior) && family.rawCount == entry.rawCount
+                && ValueFeatures.count(for: prior) == entry.featureCount
+                && raw.scalars.allSatisfy(\.isFinite)
+            {
+                let proposal = raw.scalars.withUnsafeBufferPointer { family.proposal(raw: $0, prior: prior) }
+                let value = proposal.sample(using: &generator)
+                let logQ = proposal.logProb(of: value)
+                if logQ.isFinite { chosen = (value, prior.logProb(of: value) - logQ) }
+            }
+        }
+        if chosen == nil {
+            usable = nil
+            chosen = (prior.sample(using: &generator), 0)
+        }
+        let (value, logWeight) = chosen ?? (Tensor(0), 0)
+        previous = (usable, key.kind, value, prior)
+        return (value, logWeight)
+    }
+}
+
+extension Distribution {
+    /// Whether a draw is one number (the proposals handle scalar draws; tensor-valued priors fall back).
+    var isScalarValued: Bool {
+        switch self {
+        case .categorical(let probs): probs.shape.count <= 1
+        default: parameters.allSatisfy { $0.scalarCount == 1 }
+        }
+    }
+}
+
+/// Errors of inference with a network.
+public enum CompiledInferenceError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The network embeds an observation that was not given.
+    case missingObservation(name: String)
+    /// An observation has another number of elements than the network was trained on.
+    case observationShape(name: String, expected: Int, found: Int)
+
+    /// A one-line message.
+    public var description: String {
+        switch self {
+        case .missingObservation(let name):
+            "the network embeds observation \(name): give it with --observe \(name)=VALUE"
+        case .observationShape(let name, let expected, let found):
+            "observation \(name) has \(found) elements; the network was trained on \(expected)"
+        }
+    }
+}

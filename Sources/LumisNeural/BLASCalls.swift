@@ -1,0 +1,44 @@
+import COpenBLAS
+
+/// The one place LumisNeural calls cblas: size and bound checks, then narrowing to `blasint` (`Int32`).
+enum BLAS {
+    /// `C ← alpha · op(A) · op(B) + beta · C` on row-major operands, where `op(X)` is `X` or `Xᵀ`.
+    ///
+    /// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`. Each operand is given as a buffer and the element
+    /// offset at which the matrix starts; the whole extent implied by the sizes and leading dimensions must lie
+    /// inside the buffer. Wraps `cblas_dgemm`.
+    /// - Precondition: sizes non-negative, leading dimensions at least the stored row length, extents in bounds,
+    ///   and every size fits `Int32`.
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafeBufferPointer<Double>, aOffset: Int = 0, lda: Int,
+        b: UnsafeBufferPointer<Double>, bOffset: Int = 0, ldb: Int,
+        beta: Double, c: UnsafeMutableBufferPointer<Double>, cOffset: Int = 0, ldc: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm sizes \(m), \(n), \(k) must be non-negative")
+        if m == 0 || n == 0 { return }
+        precondition(ldc >= max(1, n), "gemm ldc \(ldc) < n \(n)")
+        precondition(cOffset >= 0 && cOffset + (m - 1) * ldc + n <= c.count, "gemm C extent out of bounds")
+        if k == 0 {
+            // BLAS would only scale C; doing it here spares checking empty A and B buffers.
+            for row in 0..<m {
+                let base = cOffset + row * ldc
+                for column in 0..<n { c[base + column] = beta == 0 ? 0 : beta * c[base + column] }
+            }
+            return
+        }
+        let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
+        let (bRows, bColumns) = transposeB ? (n, k) : (k, n)
+        precondition(lda >= max(1, aColumns), "gemm lda \(lda) < \(aColumns)")
+        precondition(ldb >= max(1, bColumns), "gemm ldb \(ldb) < \(bColumns)")
+        precondition(aOffset >= 0 && aOffset + (aRows - 1) * lda + aColumns <= a.count, "gemm A extent out of bounds")
+        precondition(bOffset >= 0 && bOffset + (bRows - 1) * ldb + bColumns <= b.count, "gemm B extent out of bounds")
+        // Non-empty extents were just checked, so the buffers are non-empty and their base addresses non-nil.
+        let aBase = a.baseAddress! + aOffset
+        let bBase = b.baseAddress! + bOffset
+        let cBase = c.baseAddress! + cOffset
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, aBase, Int32(lda), bBase, Int32(ldb), beta, cBase, Int32(ldc))
+    }
+}

@@ -1,0 +1,436 @@
+import Glibc
+
+/// A parameter store, optionally its optimizer's state, and opaque metadata, as one versioned binary file.
+///
+/// Layout (version 1; every integer and double little-endian; doubles as IEEE-754 bit patterns):
+/// ```
+/// offset  size  field
+///      0     8  magic "LUMISPRM"
+///      8     4  format version (UInt32) = 1
+///     12     4  optimizer kind (UInt32): 0 none, 1 Adam, 2 SGD, 3 LARC(Adam), 4 LARC(SGD)
+///     16     8  total file length in bytes, checksum included (UInt64)
+///     24     8  parameter count N
+///     32     8  range count R
+///     40     8  metadata byte count M
+///     48  8·R   range lengths (UInt64; ranges tile 0..<N in order)
+///         8·N   parameter values (Double)
+///               optimizer section (absent for kind 0):
+///                 LARC kinds first: trust coefficient, epsilon, fallback rate (Double), clip (UInt64 0/1)
+///                 Adam: learning rate, beta1, beta2, epsilon, weight decay (Double), step (UInt64),
+///                       moment count K (UInt64), segment count S (UInt64), S × (start, steps before) (UInt64),
+///                       K first moments, K second moments (Double)
+///                 SGD:  learning rate, momentum, weight decay (Double), nesterov (UInt64 0/1), step (UInt64),
+///                       velocity count K (UInt64), K velocities (Double)
+///            M  metadata (opaque bytes: the caller's network description, e.g. JSON)
+///            8  checksum: FNV-1a 64 of every preceding byte (UInt64)
+/// ```
+/// Gradients are not saved. Reading checks, in order: magic, version, length, checksum, then consistency, and
+/// throws a ``ParameterFileError`` naming the first problem; it never traps on a bad file.
+public struct ParameterFile: Sendable, Equatable {
+    /// The format version this build writes and reads.
+    public static let version: UInt32 = 1
+    /// The first eight bytes of every parameter file.
+    static let magic: [UInt8] = Array("LUMISPRM".utf8)
+    /// Bytes before the range table.
+    static let headerSize = 48
+
+    /// Every parameter value.
+    public var values: [Double]
+    /// The parameter tensors, tiling `values` in order.
+    public var ranges: [ParameterRange]
+    /// The optimizer's state, if saved (a checkpoint to resume from).
+    public var optimizer: Optimizer?
+    /// Opaque bytes for the caller (network configuration, address table, ...).
+    public var metadata: [UInt8]
+
+    /// Captures `store`'s values and ranges with the optimizer state and metadata.
+    public init(store: ParameterStore, optimizer: Optimizer? = nil, metadata: [UInt8] = []) {
+        values = store.values
+        ranges = store.ranges
+        self.optimizer = optimizer
+        self.metadata = metadata
+    }
+
+    /// A new store holding the saved values and ranges (gradients zero).
+    public func makeStore() -> ParameterStore {
+        ParameterStore(values: values, ranges: ranges)
+    }
+
+    // MARK: Encoding
+
+    /// The file's bytes.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter()
+        writer.bytes.append(contentsOf: ParameterFile.magic)
+        writer.append(UInt32(ParameterFile.version))
+        writer.append(UInt32(optimizerKind))
+        let lengthOffset = writer.bytes.count
+        writer.append(UInt64(0))  // total length, patched below
+        writer.append(UInt64(values.count))
+        writer.append(UInt64(ranges.count))
+        writer.append(UInt64(metadata.count))
+        for range in ranges { writer.append(UInt64(range.count)) }
+        writer.append(values)
+        switch optimizer {
+        case nil: break
+        case .adam(let adam): writer.append(adam)
+        case .sgd(let sgd): writer.append(sgd)
+        case .larcAdam(let larc):
+            writer.appendLARC(larc)
+            writer.append(larc.base)
+        case .larcSGD(let larc):
+            writer.appendLARC(larc)
+            writer.append(larc.base)
+        }
+        writer.bytes.append(contentsOf: metadata)
+        let total = UInt64(writer.bytes.count + 8)
+        withUnsafeBytes(of: total.littleEndian) { raw in
+            for k in 0..<8 { writer.bytes[lengthOffset + k] = raw[k] }
+        }
+        writer.append(ParameterFile.checksum(writer.bytes[...]))
+        return writer.bytes
+    }
+
+    /// The kind code of the optimizer section.
+    private var optimizerKind: Int {
+        switch optimizer {
+        case nil: 0
+        case .adam: 1
+        case .sgd: 2
+        case .larcAdam: 3
+        case .larcSGD: 4
+        }
+    }
+
+    /// FNV-1a, 64-bit.
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    // MARK: Decoding
+
+    /// Decodes a file's bytes.
+    ///
+    /// - Throws: ``ParameterFileError`` for a wrong magic, an unsupported version, a truncated or over-long file,
+    ///   a checksum mismatch, or inconsistent content.
+    public init(decoding bytes: [UInt8]) throws(ParameterFileError) {
+        guard bytes.count >= 8 else {
+            // Too short to tell: a prefix of the magic is a truncated file, anything else is not ours.
+            if bytes.elementsEqual(ParameterFile.magic.prefix(bytes.count)) {
+                throw .truncated(expectedBytes: ParameterFile.headerSize + 8, actualBytes: bytes.count)
+            }
+            throw .wrongMagic
+        }
+        guard bytes[0..<8].elementsEqual(ParameterFile.magic) else { throw .wrongMagic }
+        var reader = ByteReader(bytes: bytes, position: 8)
+        guard bytes.count >= ParameterFile.headerSize + 8 else {
+            throw .truncated(expectedBytes: ParameterFile.headerSize + 8, actualBytes: bytes.count)
+        }
+        let version = try reader.uint32()
+        guard version == ParameterFile.version else {
+            throw .unsupportedVersion(found: version, supported: ParameterFile.version)
+        }
+        let kind = try reader.uint32()
+        let declared = try reader.uint64()
+        guard declared <= UInt64(Int.max) else { throw .malformed("declared length \(declared) is impossible") }
+        if Int(declared) > bytes.count { throw .truncated(expectedBytes: Int(declared), actualBytes: bytes.count) }
+        if Int(declared) < bytes.count { throw .trailingBytes(expectedBytes: Int(declared), actualBytes: bytes.count) }
+        let bodyEnd = bytes.count - 8
+        var checksumReader = ByteReader(bytes: bytes, position: bodyEnd)
+        let stored = try checksumReader.uint64()
+        let computed = ParameterFile.checksum(bytes[0..<bodyEnd])
+        guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
+        reader.end = bodyEnd
+
+        let parameterCount = try reader.count("parameter count")
+        let rangeCount = try reader.count("range count")
+        let metadataCount = try reader.count("metadata length")
+        var ranges: [ParameterRange] = []
+        var next = 0
+        for _ in 0..<rangeCount {
+            let length = try reader.count("range length")
+            guard length <= parameterCount - next else {
+                throw .malformed("ranges exceed \(parameterCount) parameters")
+            }
+            ranges.append(ParameterRange(start: next, count: length))
+            next += length
+        }
+        guard next == parameterCount else { throw .malformed("ranges cover \(next) of \(parameterCount) parameters") }
+        values = try reader.doubles(parameterCount, "parameter values")
+        self.ranges = ranges
+        switch kind {
+        case 0: optimizer = nil
+        case 1: optimizer = .adam(try reader.adam(parameterCount: parameterCount))
+        case 2: optimizer = .sgd(try reader.sgd(parameterCount: parameterCount))
+        case 3:
+            let (trust, epsilon, fallback, clip) = try reader.larcFields()
+            let base = try reader.adam(parameterCount: parameterCount)
+            optimizer = .larcAdam(
+                LARC(base, trustCoefficient: trust, clip: clip, epsilon: epsilon, fallbackRate: fallback))
+        case 4:
+            let (trust, epsilon, fallback, clip) = try reader.larcFields()
+            let base = try reader.sgd(parameterCount: parameterCount)
+            optimizer = .larcSGD(
+                LARC(base, trustCoefficient: trust, clip: clip, epsilon: epsilon, fallbackRate: fallback))
+        default: throw .malformed("unknown optimizer kind \(kind)")
+        }
+        metadata = try reader.bytes(metadataCount, "metadata")
+        guard reader.position == bodyEnd else {
+            throw .malformed("\(bodyEnd - reader.position) unexplained bytes before the checksum")
+        }
+    }
+
+    // MARK: Files
+
+    /// Writes the file atomically: a temporary sibling file, `fsync`, then `rename` over `path`, so readers see
+    /// the old file or the complete new one, never a torn write.
+    ///
+    /// - Throws: ``ParameterFileError/system(operation:path:message:)`` naming the failed step; no temporary file
+    ///   is left behind.
+    public func write(toFile path: String) throws(ParameterFileError) {
+        let bytes = encoded()
+        let temporary = path + ".tmp-\(getpid())"
+        func failure(_ operation: String, _ code: Int32, _ target: String) -> ParameterFileError {
+            .system(operation: operation, path: target, message: String(cString: strerror(code)))
+        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("creating", errno, temporary) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { raw in
+                Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)  // count > written ≥ 0
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                let error = failure("writing", errno, temporary)
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            written += result
+        }
+        if fsync(descriptor) != 0 {
+            let error = failure("syncing", errno, temporary)
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        if close(descriptor) != 0 {
+            let error = failure("closing", errno, temporary)
+            unlink(temporary)
+            throw error
+        }
+        if rename(temporary, path) != 0 {
+            let error = failure("renaming onto", errno, path)
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Reads and decodes the file at `path`.
+    ///
+    /// - Throws: ``ParameterFileError``: a system error naming the path, or any decoding error.
+    public init(contentsOfFile path: String) throws(ParameterFileError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .system(operation: "opening", path: path, message: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let result = chunk.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress, raw.count) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .system(operation: "reading", path: path, message: String(cString: strerror(errno)))
+            }
+            if result == 0 { break }
+            bytes.append(contentsOf: chunk[0..<result])
+        }
+        try self.init(decoding: bytes)
+    }
+}
+
+/// Appends little-endian fields.
+private struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func append(_ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ value: UInt64) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ value: Double) {
+        append(value.bitPattern)
+    }
+
+    mutating func append(_ values: [Double]) {
+        bytes.reserveCapacity(bytes.count + 8 * values.count)
+        for value in values { append(value.bitPattern) }
+    }
+
+    mutating func append(_ adam: Adam) {
+        for value in [adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.weightDecay] { append(value) }
+        append(UInt64(adam.step))
+        append(UInt64(adam.firstMoments.count))
+        append(UInt64(adam.segments.count))
+        for segment in adam.segments {
+            append(UInt64(segment.start))
+            append(UInt64(segment.stepsBefore))
+        }
+        append(adam.firstMoments)
+        append(adam.secondMoments)
+    }
+
+    mutating func append(_ sgd: SGD) {
+        for value in [sgd.learningRate, sgd.momentum, sgd.weightDecay] { append(value) }
+        append(UInt64(sgd.nesterov ? 1 : 0))
+        append(UInt64(sgd.step))
+        append(UInt64(sgd.velocities.count))
+        append(sgd.velocities)
+    }
+
+    mutating func appendLARC<Base>(_ larc: LARC<Base>) {
+        for value in [larc.trustCoefficient, larc.epsilon, larc.fallbackRate] { append(value) }
+        append(UInt64(larc.clip ? 1 : 0))
+    }
+}
+
+/// Reads little-endian fields, throwing instead of reading past `end`.
+private struct ByteReader {
+    let bytes: [UInt8]
+    var position: Int
+    var end: Int
+
+    init(bytes: [UInt8], position: Int) {
+        self.bytes = bytes
+        self.position = position
+        self.end = bytes.count
+    }
+
+    mutating func take(_ count: Int, _ what: String) throws(ParameterFileError) -> Int {
+        guard count >= 0, count <= end - position else {
+            throw .malformed("\(what) runs past the end of the data")
+        }
+        defer { position += count }
+        return position
+    }
+
+    mutating func uint32() throws(ParameterFileError) -> UInt32 {
+        let start = try take(4, "a 32-bit field")
+        var value: UInt32 = 0
+        for k in 0..<4 { value |= UInt32(bytes[start + k]) << (8 * k) }
+        return value
+    }
+
+    mutating func uint64(_ what: String = "a 64-bit field") throws(ParameterFileError) -> UInt64 {
+        let start = try take(8, what)
+        var value: UInt64 = 0
+        for k in 0..<8 { value |= UInt64(bytes[start + k]) << (8 * k) }
+        return value
+    }
+
+    /// A count that must fit in the remaining data (each counted item is at least one byte).
+    mutating func count(_ what: String) throws(ParameterFileError) -> Int {
+        let value = try uint64(what)
+        guard value <= UInt64(end - position) else { throw .malformed("\(what) \(value) exceeds the file size") }
+        return Int(value)
+    }
+
+    mutating func double(_ what: String) throws(ParameterFileError) -> Double {
+        Double(bitPattern: try uint64(what))
+    }
+
+    mutating func doubles(_ count: Int, _ what: String) throws(ParameterFileError) -> [Double] {
+        guard count <= (end - position) / 8 else { throw .malformed("\(what) run past the end of the data") }
+        var values: [Double] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count { values.append(try double(what)) }
+        return values
+    }
+
+    mutating func bytes(_ count: Int, _ what: String) throws(ParameterFileError) -> [UInt8] {
+        let start = try take(count, what)
+        return Array(bytes[start..<(start + count)])
+    }
+
+    mutating func flag(_ what: String) throws(ParameterFileError) -> Bool {
+        switch try uint64(what) {
+        case 0: return false
+        case 1: return true
+        case let other: throw .malformed("\(what) is \(other), expected 0 or 1")
+        }
+    }
+
+    /// Checks a hyperparameter against `valid`, so that decoding never reaches an optimizer's precondition.
+    mutating func hyperparameter(_ what: String, _ valid: (Double) -> Bool) throws(ParameterFileError) -> Double {
+        let value = try double(what)
+        guard valid(value) else { throw .malformed("\(what) \(value) is out of range") }
+        return value
+    }
+
+    mutating func adam(parameterCount: Int) throws(ParameterFileError) -> Adam {
+        let learningRate = try hyperparameter("Adam learning rate") { $0 >= 0 && $0.isFinite }
+        let beta1 = try hyperparameter("Adam beta1") { $0 >= 0 && $0 < 1 }
+        let beta2 = try hyperparameter("Adam beta2") { $0 >= 0 && $0 < 1 }
+        let epsilon = try hyperparameter("Adam epsilon") { $0 > 0 && $0.isFinite }
+        let weightDecay = try hyperparameter("Adam weight decay") { $0 >= 0 && $0.isFinite }
+        let step = try count("Adam step")
+        let momentCount = try count("Adam moment count")
+        guard momentCount <= parameterCount else {
+            throw .malformed("Adam has \(momentCount) moments for \(parameterCount) parameters")
+        }
+        let segmentCount = try count("Adam segment count")
+        var segments: [Adam.Segment] = []
+        for index in 0..<segmentCount {
+            let start = try count("Adam segment start")
+            let stepsBefore = try count("Adam segment step")
+            let previous = segments.last
+            guard (index == 0 ? start == 0 : start > previous!.start) && start < momentCount,  // index > 0: non-nil
+                stepsBefore >= (previous?.stepsBefore ?? 0), stepsBefore < step
+            else { throw .malformed("Adam segment \(index) (start \(start), step \(stepsBefore)) is inconsistent") }
+            segments.append(Adam.Segment(start: start, stepsBefore: stepsBefore))
+        }
+        guard segments.isEmpty == (momentCount == 0) else {
+            throw .malformed("Adam segments do not cover its \(momentCount) moments")
+        }
+        let first = try doubles(momentCount, "Adam first moments")
+        let second = try doubles(momentCount, "Adam second moments")
+        return Adam(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            step: step, firstMoments: first, secondMoments: second, segments: segments)
+    }
+
+    mutating func sgd(parameterCount: Int) throws(ParameterFileError) -> SGD {
+        let learningRate = try hyperparameter("SGD learning rate") { $0 >= 0 && $0.isFinite }
+        let momentum = try hyperparameter("SGD momentum") { $0 >= 0 && $0.isFinite }
+        let weightDecay = try hyperparameter("SGD weight decay") { $0 >= 0 && $0.isFinite }
+        let nesterov = try flag("SGD nesterov flag")
+        guard !nesterov || momentum > 0 else { throw .malformed("SGD is Nesterov with zero momentum") }
+        let step = try count("SGD step")
+        let velocityCount = try count("SGD velocity count")
+        guard velocityCount <= parameterCount else {
+            throw .malformed("SGD has \(velocityCount) velocities for \(parameterCount) parameters")
+        }
+        let velocities = try doubles(velocityCount, "SGD velocities")
+        return SGD(
+            learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, step: step,
+            velocities: velocities)
+    }
+
+    mutating func larcFields() throws(ParameterFileError) -> (Double, Double, Double, Bool) {
+        let trust = try hyperparameter("LARC trust coefficient") { $0 > 0 && $0.isFinite }
+        let epsilon = try hyperparameter("LARC epsilon") { $0 > 0 && $0.isFinite }
+        let fallback = try hyperparameter("LARC fallback rate") { $0 > 0 && $0.isFinite }
+        let clip = try flag("LARC clip flag")
+        return (trust, epsilon, fallback, clip)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import LumisCompilation
+import LumisCore
+import LumisDistributions
+import LumisNeural
+import LumisTensor
+import LumisTestSupport
+import Testing
+
+@Suite("InferenceNetwork")
+struct NetworkTests {
+    /// A few traces of the branching model (addresses r, s; varying lengths) and of the conjugate model.
+    static func examples(_ model: some Simulator & Sendable, count: Int, trainer: Trainer) throws -> [TrainingExample] {
+        try Trainer.sampleTraces(count: count, seed: 99, workers: 1, makeSimulator: { _ in model }).traces.map {
+            try TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
+        }
+    }
+
+    /// The trainer's Adam optimizer.
+    static func adam(_ trainer: Trainer) throws -> Adam {
+        guard case .adam(let adam) = trainer.optimizer else { throw OptimizerMismatch() }
+        return adam
+    }
+
+    struct OptimizerMismatch: Error {}
+
+    @Test("The loss gradient matches central finite differences", arguments: [0, 1])
+    func gradient(model: Int) throws {
+        let simulator: any Simulator & Sendable = model == 0 ? Branching() : ConjugateLatents()
+        let (trainer, _) = try Training.trainer(simulator, seed: 5, lstmHidden: 6, components: 2, embedding: 4,
+            validationCount: 16)
+        let network = trainer.network
+        let batch = try Self.examples(simulator, count: 6, trainer: trainer)
+        network.polymorph(batch)
+        // Move off the initialisation so that ReLUs and mixtures are in a generic position.
+        network.store.zeroGradients()
+        _ = network.evaluate(batch, gradients: true)
+        let analytic = network.store.gradients
+        func loss() -> Double { -(network.evaluate(batch, gradients: false).sumLogProposal ?? .nan) / 6 }
+        var generator = SplitMix64(seed: 3)
+        var checked = 0
+        for _ in 0..<60 {
+            let index = Int(generator.next() % UInt64(network.store.count))
+            let original = network.store.values[index]
+            let h = 1e-6
+            network.store.setValue(original + h, at: index)
+            let plus = loss()
+            network.store.setValue(original - h, at: index)
+            let minus = loss()
+            network.store.setValue(original, at: index)
+            let numeric = (plus - minus) / (2 * h)
+            let scale = max(abs(numeric), abs(analytic[index]), 1e-4)
+            #expect(abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
+            checked += 1
+        }
+        #expect(checked == 60)
+    }
+
+    @Test("Sub-batches group traces by address sequence; new heads keep Adam's moments")
+    func polymorphing() throws {
+        let (trainer, _) = try Training.trainer(Branching(), seed: 6, lstmHidden: 4, embedding: 4, validationCount: 8)
+        let network = trainer.network
+        let batch = try Self.examples(Branching(), count: 64, trainer: trainer)
+        let keyLists = Set(batch.map { $0.keys.map(\.description) })
+        #expect(keyLists == [["r#1:Poisson"], ["r#1:Poisson", "s#1:Poisson"]])
+        network.polymorph([batch.first { $0.keys.count == 1 }!])  // a one-address trace exists (checked above)
+        network.store.zeroGradients()
+        let outcome = network.evaluate(batch.filter { $0.keys.count == 1 }, gradients: true)
+        #expect(outcome.subBatches == 1)
+        trainer.optimizer.update(network.store)
+        let moments = try Self.adam(trainer).firstMoments
+        let before = network.store.count
+        #expect(network.polymorph(batch) == 1)  // s
+        #expect(network.store.count > before)
+        network.store.zeroGradients()
+        #expect(network.evaluate(batch, gradients: true).subBatches == 2)
+        trainer.optimizer.update(network.store)
+        let adam = try Self.adam(trainer)
+        #expect(adam.firstMoments.count == network.store.count)
+        // Old moments continued (β₁·m + (1 − β₁)·g), not restarted: they are not the fresh (1 − β₁)·g.
+        let fresh = network.store.gradients.prefix(before).map { 0.1 * $0 }
+        #expect(Array(adam.firstMoments.prefix(before)) != fresh)
+        #expect(moments.count == before)
+    }
+
+    @Test("A network file round-trips exactly")
+    func fileRoundTrip() throws {
+        let (trainer, _) = try Training.train(Branching(), traces: 256, batchSize: 32, seed: 7, lstmHidden: 8)
+        let bytes = NetworkFile.encode(trainer)
+        let loaded = try NetworkFile.decode(bytes)
+        #expect(loaded.network.configuration == trainer.network.configuration)
+        #expect(loaded.network.addresses == trainer.network.addresses)
+        #expect(loaded.network.store.values == trainer.network.store.values)
+        #expect(loaded.optimizer == trainer.optimizer)
+        #expect(loaded.state == trainer.state)
+        #expect(NetworkFile.encode(loaded) == bytes)
+    }
+
+    @Test("Wrong, truncated, damaged and foreign files give clear errors")
+    func fileErrors() throws {
+        let (trainer, _) = try Training.train(Branching(), traces: 64, batchSize: 32, seed: 8, lstmHidden: 4)
+        let bytes = NetworkFile.encode(trainer)
+        #expect(throws: NetworkFileError.parameters(.wrongMagic)) {
+            try NetworkFile.decode(Array("NOTANETWORKFILE!!!!!!".utf8))
+        }
+        var version = bytes
+        version[8] = 9
+        #expect(throws: NetworkFileError.parameters(.unsupportedVersion(found: 9, supported: 1))) {
+            try NetworkFile.decode(version)
+        }
+        for cut in [0, 5, 12, 30, bytes.count / 2, bytes.count - 1] {
+            do {
+                _ = try NetworkFile.decode(Array(bytes.prefix(cut)))
+                Issue.record("a file cut to \(cut) bytes must be rejected")
+            } catch {
+                guard case .parameters(.truncated) = error else {
+                    Issue.record("cut to \(cut): expected truncated, got \(error)")
+                    continue
+                }
+            }
+        }
+        var damaged = bytes
+        damaged[bytes.count / 2] ^= 0x40
+        do {
+            _ = try NetworkFile.decode(damaged)
+            Issue.record("a damaged file must be rejected")
+        } catch {
+            guard case .parameters(.checksumMismatch) = error else { Issue.record("got \(error)"); return }
+        }
+        // A parameter file that is not a network, and a network description of another version.
+        let plain = ParameterFile(store: trainer.network.store, metadata: Array("weights".utf8))
+        #expect(throws: NetworkFileError.notANetwork) { try NetworkFile.decode(plain.encoded()) }
+        var future = NetworkFile.parameterFile(trainer)
+        let text = try #require(String(bytes: future.metadata, encoding: .utf8))
+        future.metadata = Array(text.replacingOccurrences(of: "\"version\":1", with: "\"version\":7").utf8)
+        #expect(throws: NetworkFileError.unsupportedVersion(7, supported: 1)) {
+            try NetworkFile.decode(future.encoded())
+        }
+        // A description whose sizes disagree with the parameters is rejected before the network is built.
+        var lying = NetworkFile.parameterFile(trainer)
+        lying.metadata = Array(text.replacingOccurrences(of: "\"lstmHidden\":4", with: "\"lstmHidden\":60000").utf8)
+        do {
+            _ = try NetworkFile.decode(lying.encoded())
+            Issue.record("a description that does not fit the parameters must be rejected")
+        } catch {
+            guard case .layoutMismatch = error else { Issue.record("got \(error)"); return }
+        }
+        do {
+            _ = try NetworkFile.read(from: "/nonexistent/net.lumisnet")
+            Issue.record("a missing file must be rejected")
+        } catch {
+            guard case .inFile(_, .parameters(.system)) = error else { Issue.record("got \(error)"); return }
+        }
+    }
+
+    @Test("Resuming from a checkpoint continues exactly as an uninterrupted run")
+    func resume() throws {
+        let (whole, wholeValidation) = try Training.trainer(Branching(), seed: 9, lstmHidden: 8, validationCount: 32)
+        _ = try whole.train(
+            TrainingConfiguration(traceCount: 512, batchSize: 64, workers: 2), validation: wholeValidation,
+            makeSimulator: { _ in Branching() })
+        let (first, validation) = try Training.trainer(Branching(), seed: 9, lstmHidden: 8, validationCount: 32)
+        _ = try first.train(
+            TrainingConfiguration(traceCount: 256, batchSize: 64, workers: 1), validation: validation,
+            makeSimulator: { _ in Branching() })
+        let resumed = try NetworkFile.decode(NetworkFile.encode(first))
+        let resumedValidation = try resumed.validationExamples(workers: 1, makeSimulator: { _ in Branching() })
+        _ = try resumed.train(
+            TrainingConfiguration(traceCount: 256, batchSize: 64, workers: 2), validation: resumedValidation,
+            makeSimulator: { _ in Branching() })
+        #expect(resumed.state.traces == 512)
+        #expect(resumed.optimizer.step == whole.optimizer.step)
+        #expect(resumed.network.store.values == whole.network.store.values)
+        #expect(resumed.optimizer == whole.optimizer)
+    }
+}
