@@ -117,7 +117,8 @@ extension LumisCommand {
                 try MCMCRunner(
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
-                    outputPath: out, showsProgress: progress ?? Console.isTerminal, maxFailures: maxFailures
+                    outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                    showsProgress: progress ?? Console.isTerminal, maxFailures: maxFailures
                 ).run()
                 return
             }

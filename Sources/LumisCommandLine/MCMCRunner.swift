@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCore
 import LumisInference
+import LumisOutput
 import LumisTensor
 
 /// The options of `lumis infer --engine lmh|rmh`.
@@ -53,6 +54,7 @@ struct MCMCRunner {
     let observations: ObservationSet
     let hasObservations: Bool
     let outputPath: String?
+    let outputOptions: OutputOptions
     let showsProgress: Bool
     let maxFailures: Int
 
@@ -130,6 +132,11 @@ struct MCMCRunner {
         } else {
             print(summary.renderTable(), terminator: "")
         }
+        for path in try OutputWriters.write(
+            chains: output.chainSet, observations: job.configuration.observations.values, options: outputOptions)
+        {
+            Console.note("wrote \(path)")
+        }
         if let failure { throw failure }
     }
 
@@ -143,7 +150,8 @@ struct MCMCRunner {
             observations: job.configuration.observations.values,
             failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
             restarts: statistics.reduce(0) { $0 + $1.restarts })
-        var summary = output.pooledPosterior.summary(metadata: metadata)
+        // Pooled statistics plus R-hat, bulk/tail ESS and MCSE per variable, and one record per chain.
+        var summary = output.chainSet.summary(metadata: metadata)
         var stepSize: Double?
         if case .randomWalk(let size) = job.configuration.kernel { stepSize = size }
         summary.mcmc = MCMCSummary(

@@ -94,6 +94,9 @@ extension ChainSet {
         for chain in chains { pooled.append(contentsOf: chain) }
         var summary = Posterior(store: pooled, weighting: .uniform)
             .summary(metadata: metadata, quantileLevels: quantileLevels)
+        // The importance-sampling ESS of equally weighted draws is just their count: meaningless for correlated
+        // chains, whose ESS is per variable (ess_bulk, ess_tail).
+        summary.effectiveSampleSize = nil
         summary.addDiagnostics(from: DrawTable(chains: self))
         summary.chains = zip(chains, statistics).map { ChainRecord(draws: $0.count, statistics: $1) }
         return summary

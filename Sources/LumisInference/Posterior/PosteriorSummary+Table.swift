@@ -16,7 +16,11 @@ extension PosteriorSummary {
             + "weighting: \(weighting.rawValue)")
         lines.append("traces: \(traceCount)  NaN weights: \(nanWeightCount)  failed: \(metadata.failedTraces)  "
             + "restarts: \(metadata.restarts)")
-        lines.append("ESS: \(effectiveSampleSize.map { format($0, digits: 8) } ?? "undefined")")
+        if chains != nil {
+            lines.append("ESS: per variable (ess_bulk, ess_tail) for Markov chains")
+        } else {
+            lines.append("ESS: \(effectiveSampleSize.map { format($0, digits: 8) } ?? "undefined")")
+        }
         lines.append("log evidence: \(logEvidence.map { format($0, digits: 8) } ?? "not estimated")")
         lines.append("")
 
