@@ -22,8 +22,9 @@ extension LumisCommand {
                 if let ess = summary.effectiveSampleSize, summary.weighting == .importance,
                     ess < 0.01 * Double(summary.traceCount)
                 {
-                    print("warning: importance-sampling ESS is \(ess) of \(summary.traceCount) traces; "
-                        + "the weights are dominated by a few traces.")
+                    print(
+                        "warning: importance-sampling ESS is \(ess) of \(summary.traceCount) traces; "
+                            + "the weights are dominated by a few traces.")
                 }
             }
             for warning in warnings { print("warning: \(warning)") }

@@ -50,7 +50,8 @@ extension LumisCommand {
 
         @Option(
             name: .customLong("observe"),
-            help: ArgumentHelp("An observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
+            help: ArgumentHelp(
+                "An observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
         var observations: [String] = []
 
         @Option(help: ArgumentHelp("JSON file of observations {\"name\": value}.", valueName: "file"))
@@ -87,15 +88,17 @@ extension LumisCommand {
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             if engine.mcmcEngine == nil {
                 guard !mcmc.isUsed else {
-                    throw ValidationError("--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
-                        + "apply to --engine lmh or rmh.")
+                    throw ValidationError(
+                        "--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
+                            + "apply to --engine lmh or rmh.")
                 }
             } else if workers != nil {
                 throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
             }
             guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
             guard (engine == .ic) == (network != nil) else {
-                throw ValidationError(engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
+                throw ValidationError(
+                    engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
             }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
             if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {

@@ -14,7 +14,8 @@ extension LumisCommand {
             let context = try ZMQContext()
             let clock = ContinuousClock()
             let process = try connection.launch.map { command in
-                try SimulatorProcess(command: command, endpoint: "ipc://@lumis-ping-\(UInt32.random(in: 0...UInt32.max))")
+                try SimulatorProcess(
+                    command: command, endpoint: "ipc://@lumis-ping-\(UInt32.random(in: 0...UInt32.max))")
             }
             let endpoint = process?.endpoint ?? connection.endpoints[0]
             let simulator = try PPXSimulator(
@@ -23,8 +24,9 @@ extension LumisCommand {
             try simulator.connect()
             let elapsed = clock.now - start
             let milliseconds = (elapsed / .milliseconds(1) * 100).rounded() / 100
-            print("\(endpoint): model '\(simulator.modelName)', system '\(simulator.simulatorSystemName)',"
-                + " handshake \(milliseconds) ms")
+            print(
+                "\(endpoint): model '\(simulator.modelName)', system '\(simulator.simulatorSystemName)',"
+                    + " handshake \(milliseconds) ms")
         }
     }
 }

@@ -35,7 +35,8 @@ extension LumisCommand {
             let drawsPath = draws ?? (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".draws.csv"
             guard FileManager.default.fileExists(atPath: drawsPath) else {
                 throw ValidationError(
-                    "no draws file '\(drawsPath)': run 'lumis infer ... --draws-csv \(drawsPath)' or give --draws FILE.")
+                    "no draws file '\(drawsPath)': run 'lumis infer ... --draws-csv \(drawsPath)' or give --draws FILE."
+                )
             }
             var densities: [String: @Sendable (Double) -> Double] = [:]
             for overlay in overlays {

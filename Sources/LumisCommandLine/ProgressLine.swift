@@ -34,7 +34,8 @@ final class ProgressLine: Sendable {
             guard completed == total || now - state.lastDraw >= .milliseconds(100) else { return }
             state.lastDraw = now
             let elapsed = max((now - start) / .seconds(1), 1e-9)
-            var line = "\(completed)/\(total) \(unit)  "
+            var line =
+                "\(completed)/\(total) \(unit)  "
                 + String(format: "%.0f \(unit)/s", Double(completed) / elapsed)
             if isWeighted { line += String(format: "  ESS %.1f", effectiveSampleSize) }
             let padding = String(repeating: " ", count: max(0, state.lastLength - line.count))

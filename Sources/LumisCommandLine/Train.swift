@@ -45,8 +45,10 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Write the network (and checkpoints) to this file.", valueName: "file"))
         var out: String
 
-        @Option(help: ArgumentHelp("Continue training the network in this file, optimizer state included.",
-            valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Continue training the network in this file, optimizer state included.",
+                valueName: "file"))
         var resume: String?
 
         @Option(
@@ -118,9 +120,11 @@ extension LumisCommand {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
-            for (name, value) in [("--lstm-hidden", lstmHidden), ("--lstm-layers", lstmLayers),
+            for (name, value) in [
+                ("--lstm-hidden", lstmHidden), ("--lstm-layers", lstmLayers),
                 ("--components", components), ("--address-embedding", addressEmbedding),
-                ("--sample-embedding", sampleEmbedding), ("--embedding-dim", embeddingDim)]
+                ("--sample-embedding", sampleEmbedding), ("--embedding-dim", embeddingDim),
+            ]
             where value <= 0 || value > 65_536 {
                 throw ValidationError("\(name) must be between 1 and 65536.")
             }
@@ -243,7 +247,8 @@ extension LumisCommand {
             }
             let loss = report.loss.map { String(format: "%.4f", $0) } ?? "-"
             let validationLoss = report.validationLoss.map { String(format: "%.4f", $0) } ?? "-"
-            let rate = String(format: "%.1f s (%.0f traces/s)", report.seconds,
+            let rate = String(
+                format: "%.1f s (%.0f traces/s)", report.seconds,
                 Double(report.traces) / max(report.seconds, 1e-9))
             Console.note(
                 "trained on \(report.traces) traces in \(rate); loss \(loss), validation loss \(validationLoss); "

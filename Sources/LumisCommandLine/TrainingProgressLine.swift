@@ -13,7 +13,8 @@ final class TrainingProgressLine {
         if let lastDraw, progress.traces < progress.total, now - lastDraw < .milliseconds(200) { return }
         lastDraw = now
         func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
-        var line = "\(progress.traces)/\(progress.total) traces  "
+        var line =
+            "\(progress.traces)/\(progress.total) traces  "
             + String(format: "%.0f traces/s", progress.tracesPerSecond)
             + "  loss \(format(progress.loss))  valid \(format(progress.validationLoss))"
             + String(format: "  lr %.2e", progress.learningRate) + "  \(progress.addresses) addresses"

@@ -101,7 +101,9 @@ extension Distribution {
     }
 
     /// Σ `density(offsets)` over the broadcast `shape`, where the offsets index operands of shapes `first`,
-    /// `second` and the value. A non-finite value element contributes `-infinity` without calling `density`, and
+    /// `second` and the value.
+    ///
+    /// A non-finite value element contributes `-infinity` without calling `density`, and
     /// the first `-infinity` ends the sum (so a `+infinity` density elsewhere cannot turn it into NaN).
     private static func sum(
         _ shape: [Int], _ first: [Int], _ second: [Int], _ value: Tensor,

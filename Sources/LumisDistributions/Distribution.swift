@@ -26,7 +26,7 @@ public enum Distribution: Sendable, Hashable {
 public enum DistributionKind: UInt8, Sendable, CaseIterable {
     case normal = 1, uniform, categorical, poisson, bernoulli, beta, exponential, gamma, logNormal, binomial, weibull
 
-    /// The PPX table name, e.g. `Normal`, `LogNormal`; also pyprob's address suffix (bar Categorical's count).
+    /// The PPX table name, for example `Normal`, `LogNormal`; also pyprob's address suffix (bar Categorical's count).
     public var name: String {
         switch self {
         case .normal: "Normal"

@@ -9,7 +9,7 @@ public enum DistributionError: Error, Equatable, CustomStringConvertible {
         /// Uniform's `low` must be below the matching `high`, whose value is given.
         case lessThanHigh(Double)
 
-        /// The requirement as a sentence ending, e.g. `must be positive`.
+        /// The requirement as a sentence ending, for example `must be positive`.
         public var description: String {
             switch self {
             case .finite: "must be finite"

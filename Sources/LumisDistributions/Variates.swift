@@ -1,6 +1,8 @@
 import RealModule
 
-/// Scalar samplers, one per kind. Each is a pure function of its arguments and the generator state.
+/// Scalar samplers, one per kind.
+///
+/// Each is a pure function of its arguments and the generator state.
 ///
 /// Invalid parameters (which ``Distribution/validate()`` rejects) give NaN rather than looping forever.
 enum Variates {
@@ -130,7 +132,9 @@ enum Variates {
     }
 
     /// Binomial: for `p > 1/2` the mirror image `n − Binomial(n, 1 − p)`; inversion when `n·p < 10`, otherwise
-    /// BTRS, Hörmann (1993), "The generation of binomial random variates", J. Stat. Comput. Simul. 46.
+    /// BTRS, Hörmann (1993), "The generation of binomial random variates", J.
+    ///
+    /// Stat. Comput. Simul. 46.
     static func binomial(_ count: Double, _ probs: Double, _ generator: inout some RandomNumberGenerator) -> Double {
         guard count >= 0, count.isFinite, probs >= 0, probs <= 1 else { return .nan }
         if probs > 0.5 { return count - binomial(count, 1 - probs, &generator) }

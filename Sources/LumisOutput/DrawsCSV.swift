@@ -108,7 +108,8 @@ public enum DrawsCSV {
         for (index, row) in rows.enumerated().dropFirst() {
             let line = index + 1
             guard row.count == header.count else {
-                throw PosteriorFileError(path: path, reason: "line \(line): \(row.count) fields, header has \(header.count)")
+                throw PosteriorFileError(
+                    path: path, reason: "line \(line): \(row.count) fields, header has \(header.count)")
             }
             guard let chain = Int(row[0]), chain >= 0 else {
                 throw PosteriorFileError(path: path, reason: "line \(line): chain '\(row[0])' is not a count")

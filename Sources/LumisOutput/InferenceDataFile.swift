@@ -3,7 +3,9 @@ public import LumisInference
 public import LumisTensor
 
 /// Writes ArviZ InferenceData files: NetCDF-4 with groups `posterior`, `sample_stats` and `observed_data`,
-/// read by `arviz.from_netcdf` (and by xarray per group). The layout is in `docs/posterior-format.md`.
+/// read by `arviz.from_netcdf` (and by xarray per group).
+///
+/// The layout is in `docs/posterior-format.md`.
 public enum InferenceDataFile {
     /// Writes `table`'s draws atomically (a temporary sibling file renamed over `path`).
     ///
@@ -93,12 +95,14 @@ public enum InferenceDataFile {
         let (statsChain, statsDraw) = try chainDrawDimensions(stats)
         let logWeight = try file.defineVariable(
             "log_weight", type: .double, dimensions: [statsChain, statsDraw], in: stats)
-        try file.put(chainByDraw(elementCount: 1) { row, _ in table.logWeights[row] }, variable: logWeight, in: stats,
+        try file.put(
+            chainByDraw(elementCount: 1) { row, _ in table.logWeights[row] }, variable: logWeight, in: stats,
             name: "sample_stats/log_weight")
         if isWeighted {
             let weight = try file.defineVariable(
                 "weight", type: .double, dimensions: [statsChain, statsDraw], in: stats)
-            try file.put(chainByDraw(elementCount: 1) { row, _ in table.weights[row] }, variable: weight, in: stats,
+            try file.put(
+                chainByDraw(elementCount: 1) { row, _ in table.weights[row] }, variable: weight, in: stats,
                 name: "sample_stats/weight")
         }
         if let chainStatistics {
@@ -110,7 +114,8 @@ public enum InferenceDataFile {
             ]
             for (name, counter) in counters {
                 let variable = try file.defineVariable(name, type: .int64, dimensions: [statsChain], in: stats)
-                try file.put(chainStatistics.map { Int64(counter($0)) }, variable: variable, in: stats,
+                try file.put(
+                    chainStatistics.map { Int64(counter($0)) }, variable: variable, in: stats,
                     name: "sample_stats/\(name)")
             }
             let rates: [(String, (ChainStatistics) -> Double?)] = [
@@ -118,7 +123,8 @@ public enum InferenceDataFile {
             ]
             for (name, rate) in rates {
                 let variable = try file.defineVariable(name, type: .double, dimensions: [statsChain], in: stats)
-                try file.put(chainStatistics.map { rate($0) ?? .nan }, variable: variable, in: stats,
+                try file.put(
+                    chainStatistics.map { rate($0) ?? .nan }, variable: variable, in: stats,
                     name: "sample_stats/\(name)")
             }
         }

@@ -4,7 +4,7 @@ import CNetCDF
 public struct NetCDFError: Error, Equatable, CustomStringConvertible {
     /// libnetcdf's status code (negative).
     public var code: Int32
-    /// What was being done, e.g. `nc_def_var posterior/mu`.
+    /// What was being done, for example `nc_def_var posterior/mu`.
     public var operation: String
     /// libnetcdf's text for `code`.
     public var message: String
@@ -26,7 +26,9 @@ struct NetCDFFile: ~Copyable {
         var code: nc_type { self == .double ? NC_DOUBLE : NC_INT64 }
     }
 
-    /// Creates (or truncates) a NetCDF-4 file. Wraps `nc_create`.
+    /// Creates (or truncates) a NetCDF-4 file.
+    ///
+    /// Wraps `nc_create`.
     init(creating path: String) throws(NetCDFError) {
         var id: Int32 = 0
         try check(nc_create(path, NC_NETCDF4 | NC_CLOBBER, &id), "nc_create \(path)")
@@ -36,21 +38,27 @@ struct NetCDFFile: ~Copyable {
     /// The file's root group id.
     var root: Int32 { id }
 
-    /// Defines a child group. Wraps `nc_def_grp`.
+    /// Defines a child group.
+    ///
+    /// Wraps `nc_def_grp`.
     func defineGroup(_ name: String, in parent: Int32) throws(NetCDFError) -> Int32 {
         var group: Int32 = 0
         try check(nc_def_grp(parent, name, &group), "nc_def_grp \(name)")
         return group
     }
 
-    /// Defines a dimension. Wraps `nc_def_dim`.
+    /// Defines a dimension.
+    ///
+    /// Wraps `nc_def_dim`.
     func defineDimension(_ name: String, length: Int, in group: Int32) throws(NetCDFError) -> Int32 {
         var dimension: Int32 = 0
         try check(nc_def_dim(group, name, length, &dimension), "nc_def_dim \(name)")
         return dimension
     }
 
-    /// Defines a variable over `dimensions`. Wraps `nc_def_var`.
+    /// Defines a variable over `dimensions`.
+    ///
+    /// Wraps `nc_def_var`.
     func defineVariable(
         _ name: String, type: ValueType, dimensions: [Int32], in group: Int32
     ) throws(NetCDFError) -> Int32 {
@@ -62,7 +70,9 @@ struct NetCDFFile: ~Copyable {
         return variable
     }
 
-    /// Sets a text attribute on a variable, or on the group for `variable == nil`. Wraps `nc_put_att_text`.
+    /// Sets a text attribute on a variable, or on the group for `variable == nil`.
+    ///
+    /// Wraps `nc_put_att_text`.
     func putAttribute(_ name: String, text: String, variable: Int32? = nil, in group: Int32) throws(NetCDFError) {
         let bytes = Array(text.utf8)
         let status = bytes.withUnsafeBufferPointer { buffer in
@@ -73,22 +83,30 @@ struct NetCDFFile: ~Copyable {
         try check(status, "nc_put_att_text \(name)")
     }
 
-    /// Writes a whole double variable. Wraps `nc_put_var_double`.
+    /// Writes a whole double variable.
+    ///
+    /// Wraps `nc_put_var_double`.
     func put(_ values: [Double], variable: Int32, in group: Int32, name: String) throws(NetCDFError) {
         guard !values.isEmpty else { return }
-        try check(values.withUnsafeBufferPointer { nc_put_var_double(group, variable, $0.baseAddress) },
+        try check(
+            values.withUnsafeBufferPointer { nc_put_var_double(group, variable, $0.baseAddress) },
             "nc_put_var_double \(name)")
     }
 
-    /// Writes a whole 64-bit integer variable. Wraps `nc_put_var_longlong`.
+    /// Writes a whole 64-bit integer variable.
+    ///
+    /// Wraps `nc_put_var_longlong`.
     func put(_ values: [Int64], variable: Int32, in group: Int32, name: String) throws(NetCDFError) {
         guard !values.isEmpty else { return }
         let longs = values.map { CLongLong($0) }
-        try check(longs.withUnsafeBufferPointer { nc_put_var_longlong(group, variable, $0.baseAddress) },
+        try check(
+            longs.withUnsafeBufferPointer { nc_put_var_longlong(group, variable, $0.baseAddress) },
             "nc_put_var_longlong \(name)")
     }
 
-    /// Flushes and closes the file. Wraps `nc_close`.
+    /// Flushes and closes the file.
+    ///
+    /// Wraps `nc_close`.
     consuming func close() throws(NetCDFError) {
         isOpen = false
         try check(nc_close(id), "nc_close")

@@ -3,7 +3,7 @@ public import LumisInference
 
 /// One scalar series to plot: every chain's draws with their weights (one chain for importance sampling).
 public struct PlotSeries: Sendable {
-    /// The series' label, e.g. `mu` or `x[0,1]`.
+    /// The series' label, for example `mu` or `x[0,1]`.
     public var label: String
     /// `chains[c][d]`: draw *d* of chain *c*; NaN for a draw lacking the value (left out).
     public var chains: [[Double]]
@@ -31,10 +31,12 @@ public struct PlotSeries: Sendable {
         }
         for (index, column) in table.columns.enumerated() {
             for element in 0..<column.elementCount {
-                let label = column.shape.isEmpty
+                let label =
+                    column.shape.isEmpty
                     ? column.label : column.label + DrawsCSV.elementLabel(element, shape: column.shape)
-                result.append(PlotSeries(
-                    label: label, chains: table.chains(ofColumn: index, element: element), weights: weights))
+                result.append(
+                    PlotSeries(
+                        label: label, chains: table.chains(ofColumn: index, element: element), weights: weights))
             }
         }
         return result
@@ -76,7 +78,9 @@ public enum Plots {
     ) -> String {
         var pairs: [(Double, Double)] = []
         for (chain, weights) in zip(series.chains, series.weights) {
-            for (value, weight) in zip(chain, weights) where value.isFinite && weight > 0 { pairs.append((value, weight)) }
+            for (value, weight) in zip(chain, weights) where value.isFinite && weight > 0 {
+                pairs.append((value, weight))
+            }
         }
         let bins = binCount ?? min(60, max(10, Int(Double(pairs.count).squareRoot().rounded(.up))))
         precondition(bins > 0, "A histogram needs at least one bin")
@@ -101,15 +105,18 @@ public enum Plots {
         }
         let top = max(densities.max() ?? 0, overlayPoints.map(\.1).max() ?? 0) * 1.05
         var frame = Frame(xRange: lower...upper, yRange: 0...(top > 0 ? top : 1))
-        var document = frame.begin(title: "\(series.label): posterior histogram", xLabel: series.label, yLabel: "density")
+        var document = frame.begin(
+            title: "\(series.label): posterior histogram", xLabel: series.label, yLabel: "density")
         for (bin, density) in densities.enumerated() where density > 0 {
             let x0 = frame.x(lower + Double(bin) * binWidth)
             let x1 = frame.x(bin == bins - 1 ? upper : lower + Double(bin + 1) * binWidth)
             let y = frame.y(density)
             document.rect(
                 x: x0, y: y, width: x1 - x0, height: frame.y(0) - y,
-                [("class", "bar"), ("fill", Frame.color(0)), ("fill-opacity", "0.6"), ("stroke", "white"),
-                    ("stroke-width", "0.5")])
+                [
+                    ("class", "bar"), ("fill", Frame.color(0)), ("fill-opacity", "0.6"), ("stroke", "white"),
+                    ("stroke-width", "0.5"),
+                ])
         }
         if !overlayPoints.isEmpty {
             document.polyline(
@@ -134,8 +141,10 @@ public enum Plots {
             }
             document.polyline(
                 points,
-                [("class", "chain"), ("data-chain", String(chain)), ("stroke", Frame.color(chain)),
-                    ("stroke-width", "0.8"), ("stroke-opacity", "0.8")])
+                [
+                    ("class", "chain"), ("data-chain", String(chain)), ("stroke", Frame.color(chain)),
+                    ("stroke-width", "0.8"), ("stroke-opacity", "0.8"),
+                ])
         }
         frame.legend(&document, chains: series.chains.count)
         return frame.end(&document)
@@ -154,8 +163,10 @@ public enum Plots {
             let rho = ConvergenceDiagnostics.autocorrelation(values, maxLag: lags)
             document.polyline(
                 rho.enumerated().map { (frame.x(Double($0.offset)), frame.y($0.element)) },
-                [("class", "chain"), ("data-chain", String(chain)), ("stroke", Frame.color(chain)),
-                    ("stroke-width", "1.2")])
+                [
+                    ("class", "chain"), ("data-chain", String(chain)), ("stroke", Frame.color(chain)),
+                    ("stroke-width", "1.2"),
+                ])
         }
         frame.legend(&document, chains: series.chains.count)
         return frame.end(&document)
@@ -177,10 +188,12 @@ public enum Plots {
         var paths: [String] = []
         var used = Set<String>()
         for item in series {
-            var stem = String(item.label.unicodeScalars.map {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
-                    ? Character($0) : "_"
-            })
+            var stem = String(
+                item.label.unicodeScalars.map {
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+                        ? Character($0) : "_"
+                })
             while used.contains(stem) { stem += "_" }
             used.insert(stem)
             let plots = [
@@ -229,7 +242,10 @@ private struct Frame {
         document.text(xLabel, x: Plots.plotLeft + Plots.plotWidth / 2, y: Plots.height - 8, [("text-anchor", "middle")])
         document.text(
             yLabel, x: 16, y: Plots.plotTop + Plots.plotHeight / 2,
-            [("text-anchor", "middle"), ("transform", "rotate(-90 16 \(SVGDocument.number(Plots.plotTop + Plots.plotHeight / 2)))")])
+            [
+                ("text-anchor", "middle"),
+                ("transform", "rotate(-90 16 \(SVGDocument.number(Plots.plotTop + Plots.plotHeight / 2)))"),
+            ])
         document.beginGroup([
             ("class", "plot"), ("data-x-min", xRange.lowerBound.description),
             ("data-x-max", xRange.upperBound.description), ("data-y-min", yRange.lowerBound.description),
@@ -243,7 +259,8 @@ private struct Frame {
         for chain in 0..<min(chains, 10) {
             let top = Plots.plotTop + 8 + Double(chain) * 14
             let left = Plots.plotLeft + Plots.plotWidth - 70
-            document.line(x1: left, y1: top, x2: left + 16, y2: top, [("stroke", Self.color(chain)), ("stroke-width", "2")])
+            document.line(
+                x1: left, y1: top, x2: left + 16, y2: top, [("stroke", Self.color(chain)), ("stroke-width", "2")])
             document.text("chain \(chain)", x: left + 20, y: top + 4)
         }
     }
@@ -254,8 +271,10 @@ private struct Frame {
     }
 
     static func color(_ chain: Int) -> String {
-        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-            "#17becf"][chain % 10]
+        [
+            "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf",
+        ][chain % 10]
     }
 
     /// About five round tick values (1, 2 or 5 times a power of ten apart) inside `range`.

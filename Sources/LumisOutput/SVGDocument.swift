@@ -17,12 +17,14 @@ struct SVGDocument {
     mutating func endGroup() { body += "</g>\n" }
 
     mutating func rect(x: Double, y: Double, width: Double, height: Double, _ attributes: [(String, String)] = []) {
-        body += "<rect x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" "
+        body +=
+            "<rect x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" "
             + "height=\"\(Self.number(height))\"\(Self.render(attributes))/>\n"
     }
 
     mutating func line(x1: Double, y1: Double, x2: Double, y2: Double, _ attributes: [(String, String)] = []) {
-        body += "<line x1=\"\(Self.number(x1))\" y1=\"\(Self.number(y1))\" x2=\"\(Self.number(x2))\" "
+        body +=
+            "<line x1=\"\(Self.number(x1))\" y1=\"\(Self.number(y1))\" x2=\"\(Self.number(x2))\" "
             + "y2=\"\(Self.number(y2))\"\(Self.render(attributes))/>\n"
     }
 
@@ -33,7 +35,8 @@ struct SVGDocument {
     }
 
     mutating func text(_ content: String, x: Double, y: Double, _ attributes: [(String, String)] = []) {
-        body += "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\"\(Self.render(attributes))>"
+        body +=
+            "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\"\(Self.render(attributes))>"
             + Self.escape(content) + "</text>\n"
     }
 

@@ -23,7 +23,7 @@ public enum Executables {
         public init(description: String) { self.description = description }
     }
 
-    /// The path of a bundled simulator or tool, e.g. `gum`.
+    /// The path of a bundled simulator or tool, for example `gum`.
     ///
     /// - Throws: ``Missing`` (telling to run `simulators/build.sh`) if it has not been built.
     public static func simulator(_ name: String) throws -> String {
@@ -75,7 +75,9 @@ public enum Executables {
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errorData.isSet { usleep(1_000) }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus
+        let status =
+            process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus
             : process.terminationStatus
         return Outcome(
             status: status, standardOutput: String(decoding: outputData, as: UTF8.self),

@@ -10,7 +10,9 @@ public enum Interrupt {
     /// Whether a stop was requested.
     public static var isRequested: Bool { flag.load(ordering: .relaxed) }
 
-    /// Requests a stop. Async-signal-safe: a single atomic store.
+    /// Requests a stop.
+    ///
+    /// Async-signal-safe: a single atomic store.
     public static func request() { flag.store(true, ordering: .relaxed) }
 
     /// Clears a stop request (tests run several interruptible operations in one process).

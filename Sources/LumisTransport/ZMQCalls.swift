@@ -44,7 +44,9 @@ func zmqBind(_ socket: UnsafeMutableRawPointer, _ endpoint: String) throws(ZMQEr
     guard zmq_bind(socket, endpoint) == 0 else { throw lastError("zmq_bind") }
 }
 
-/// Sends one frame. Returns `false` when the send timed out (EAGAIN).
+/// Sends one frame.
+///
+/// Returns `false` when the send timed out (EAGAIN).
 func zmqSend(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer) throws(ZMQError) -> Bool {
     while true {
         if zmq_send(socket, bytes.baseAddress, bytes.count, 0) >= 0 { return true }
@@ -58,7 +60,9 @@ func zmqSend(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer)
 func zmqMessageInit(_ message: UnsafeMutablePointer<zmq_msg_t>) { _ = zmq_msg_init(message) }
 func zmqMessageClose(_ message: UnsafeMutablePointer<zmq_msg_t>) { _ = zmq_msg_close(message) }
 
-/// Receives one frame into `message` (releasing its previous content). Returns `false` on timeout (EAGAIN)
+/// Receives one frame into `message` (releasing its previous content).
+///
+/// Returns `false` on timeout (EAGAIN)
 /// or when a signal interrupted the wait, so the caller can look at its deadline and the interrupt flag.
 func zmqReceive(_ socket: UnsafeMutableRawPointer, into message: UnsafeMutablePointer<zmq_msg_t>) throws(ZMQError)
     -> Bool

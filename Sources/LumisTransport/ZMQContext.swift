@@ -6,7 +6,9 @@ public final class ZMQContext: @unchecked Sendable {
     // Invariant: `handle` is only passed to libzmq functions documented as thread-safe on a context.
     let handle: UnsafeMutableRawPointer
 
-    /// Creates a context. Wraps `zmq_ctx_new`.
+    /// Creates a context.
+    ///
+    /// Wraps `zmq_ctx_new`.
     public init() throws(ZMQError) {
         handle = try zmqContextNew()
     }

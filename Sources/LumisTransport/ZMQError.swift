@@ -2,7 +2,7 @@
 public struct ZMQError: Error, Equatable, CustomStringConvertible {
     /// The `errno` value reported by `zmq_errno()`.
     public var code: Int32
-    /// The libzmq function that failed, e.g. `zmq_msg_recv`.
+    /// The libzmq function that failed, for example `zmq_msg_recv`.
     public var operation: String
 
     /// Creates an error from a code and the failed operation.

@@ -36,10 +36,12 @@ public struct ZMQSocket: ~Copyable {
     // and Swift may end a local context's lifetime before a socket made from it.
     private let context: ZMQContext
 
-    /// Creates a socket of `kind` in `context`. Wraps `zmq_socket`.
+    /// Creates a socket of `kind` in `context`.
+    ///
+    /// Wraps `zmq_socket`.
     ///
     /// - Parameter maxMessageSize: frames larger than this many bytes are refused by libzmq (the peer is
-    ///   disconnected), so a misbehaving peer cannot make us allocate without bound.
+    /// disconnected), so a misbehaving peer cannot make us allocate without bound.
     public init(context: ZMQContext, kind: Kind, maxMessageSize: Int64 = 1 << 30) throws(ZMQError) {
         let socket = try zmqSocketNew(context.handle, type: kind == .request ? zmqRequestType : zmqReplyType)
         do {
@@ -63,17 +65,23 @@ public struct ZMQSocket: ~Copyable {
         zmqClose(handle)
     }
 
-    /// Connects to `endpoint` (`tcp://host:port`, `ipc:///path`, `ipc://@abstract`). Wraps `zmq_connect`.
+    /// Connects to `endpoint` (`tcp://host:port`, `ipc:///path`, `ipc://@abstract`).
+    ///
+    /// Wraps `zmq_connect`.
     public func connect(to endpoint: String) throws(ZMQError) {
         try zmqConnect(handle, endpoint)
     }
 
-    /// Binds to `endpoint`. Wraps `zmq_bind`.
+    /// Binds to `endpoint`.
+    ///
+    /// Wraps `zmq_bind`.
     public func bind(to endpoint: String) throws(ZMQError) {
         try zmqBind(handle, endpoint)
     }
 
-    /// Sends `bytes` as one frame, waiting at most `timeout` for room. Wraps `zmq_send`.
+    /// Sends `bytes` as one frame, waiting at most `timeout` for room.
+    ///
+    /// Wraps `zmq_send`.
     ///
     /// - Throws: ``WaitError`` on timeout or interrupt, ``ZMQError`` when libzmq fails.
     public func send(_ bytes: UnsafeRawBufferPointer, timeout: Duration) throws {
@@ -85,6 +93,7 @@ public struct ZMQSocket: ~Copyable {
     }
 
     /// Waits at most `timeout` for the next frame and lends its bytes to `body`; they are invalid afterwards.
+    ///
     /// Wraps `zmq_msg_recv`.
     ///
     /// An ``Interrupt`` request is honoured before any wait, so it is seen within one message however fast the
@@ -93,7 +102,7 @@ public struct ZMQSocket: ~Copyable {
     /// A multi-part message is not one frame: all its parts are read and dropped (so the REQ/REP turn stays in
     /// step) and ``MultipartMessage`` is thrown; `body` is not called.
     /// - Throws: ``WaitError`` on timeout or interrupt, ``MultipartMessage``, ``ZMQError`` when libzmq fails, or
-    ///   what `body` throws.
+    /// what `body` throws.
     public func receive<R>(timeout: Duration, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         // Checked before waiting too: with a peer that always answers at once no wait comes back empty, and a
         // signal that landed outside zmq_msg_recv (no EINTR) would otherwise never be noticed.

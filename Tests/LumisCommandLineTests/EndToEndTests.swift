@@ -23,32 +23,47 @@ struct EndToEndTests {
             label: "unknown engine", arguments: ["infer", "--launch", gum, "--engine", "foo", "--out", "{out}"],
             status: 64, mentions: ["'foo'", "--engine"]),
         BadInput(
-            label: "observe value not a number", arguments: ["infer", "--launch", gum, "--observe", "obs0=abc",
-                "--out", "{out}"],
+            label: "observe value not a number",
+            arguments: [
+                "infer", "--launch", gum, "--observe", "obs0=abc",
+                "--out", "{out}",
+            ],
             status: 64, mentions: ["obs0", "'abc'"]),
         BadInput(
             label: "observe without a value",
             arguments: ["infer", "--launch", gum, "--observe", "obs0", "--out", "{out}"],
             status: 64, mentions: ["obs0", "name=value"]),
         BadInput(
-            label: "missing observe file", arguments: ["infer", "--launch", gum, "--observe-file",
-                "/nonexistent-lumis/obs.json", "--out", "{out}"],
+            label: "missing observe file",
+            arguments: [
+                "infer", "--launch", gum, "--observe-file",
+                "/nonexistent-lumis/obs.json", "--out", "{out}",
+            ],
             status: 64, mentions: ["/nonexistent-lumis/obs.json"]),
         BadInput(
-            label: "unreachable endpoint", arguments: ["infer", "--simulator", "ipc://@nobody-X-lumis-e2e", "--timeout",
-                "1", "--out", "{out}"],
+            label: "unreachable endpoint",
+            arguments: [
+                "infer", "--simulator", "ipc://@nobody-X-lumis-e2e", "--timeout",
+                "1", "--out", "{out}",
+            ],
             status: 1, mentions: ["ipc://@nobody-X-lumis-e2e", "no simulator answered"]),
         BadInput(
-            label: "unwritable out", arguments: ["infer", "--launch", gum, "--observe", "obs0=1", "--observe", "obs1=2",
-                "--out", "/nonexistent-dir/p.json"],
+            label: "unwritable out",
+            arguments: [
+                "infer", "--launch", gum, "--observe", "obs0=1", "--observe", "obs1=2",
+                "--out", "/nonexistent-dir/p.json",
+            ],
             status: 1, mentions: ["/nonexistent-dir/p.json"]),
         BadInput(
             label: "missing named observation",
             arguments: ["infer", "--launch", gum, "--traces", "10", "--out", "{out}"],
             status: 1, mentions: ["obs0", "--observe obs0=VALUE"]),
         BadInput(
-            label: "workers without endpoints", arguments: ["infer", "--simulator", "ipc://@a", "--workers", "2",
-                "--out", "{out}"],
+            label: "workers without endpoints",
+            arguments: [
+                "infer", "--simulator", "ipc://@a", "--workers", "2",
+                "--out", "{out}",
+            ],
             status: 64, mentions: ["--workers 2"]),
         BadInput(
             label: "summary of a missing file", arguments: ["summary", "/nonexistent-lumis/p.json"], status: 1,

@@ -21,8 +21,10 @@ struct ObservationSetTests {
 
     @Test(
         "Malformed assignments are one-line errors naming the observation",
-        arguments: ["obs0", "=3", "obs0=", "obs0=abc", "obs0=[1,[2]]", "obs0=[[1,2],[3]]", "obs0=true", "obs0=[]",
-            "obs0=\"8\"", "obs0=1e999"])
+        arguments: [
+            "obs0", "=3", "obs0=", "obs0=abc", "obs0=[1,[2]]", "obs0=[[1,2],[3]]", "obs0=true", "obs0=[]",
+            "obs0=\"8\"", "obs0=1e999",
+        ])
     func malformed(assignment: String) {
         var set = ObservationSet()
         do {

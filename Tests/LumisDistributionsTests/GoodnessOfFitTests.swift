@@ -20,7 +20,9 @@ struct GoodnessOfFitTests {
     }
 
     /// Pearson's chi-square over cells of consecutive integers, each with expected count ≥ 5 (tails merged into
-    /// the end cells). Under the null the statistic is χ² with cells − 1 degrees of freedom; we reject only at
+    /// the end cells).
+    ///
+    /// Under the null the statistic is χ² with cells − 1 degrees of freedom; we reject only at
     /// significance 1e-6, so a correct sampler fails with probability 1e-6 per case.
     @Test(
         "Poisson and Binomial draws fit their PMFs",

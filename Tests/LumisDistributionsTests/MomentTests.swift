@@ -66,7 +66,9 @@ struct MomentTests {
         #expect(c.distribution.mean.shape == [])
     }
 
-    /// 40,000 draws. The sample mean has standard error σ/√N; the sample variance has standard error
+    /// 40,000 draws.
+    ///
+    /// The sample mean has standard error σ/√N; the sample variance has standard error
     /// σ²·√((κ + 2)/N) with κ the excess kurtosis (Var s² = (μ₄ − σ⁴)/N + O(N⁻²)). Both get 5 standard errors.
     @Test("Sample moments agree with the analytic ones", arguments: MomentCase.all)
     func sampled(_ c: MomentCase) {

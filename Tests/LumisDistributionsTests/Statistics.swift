@@ -16,7 +16,9 @@ struct SampleMoments {
     var variance: Double { sumOfSquares / Double(count - 1) }
 }
 
-/// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a), i.e. the chi-square survival
+/// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a), i.e.
+///
+/// the chi-square survival
 /// function at `2x` with `2a` degrees of freedom: the series for P when x < a + 1, else Lentz's continued fraction
 /// (the standard textbook expansions). Checked against scipy in `GoodnessOfFitTests`.
 func regularizedUpperGamma(_ a: Double, _ x: Double) -> Double {

@@ -1,5 +1,5 @@
-import LumisDistributions
 import Foundation
+import LumisDistributions
 import LumisInference
 import Testing
 
@@ -81,14 +81,17 @@ func referenceChains(
     }
 
     /// For AR(1) with coefficient φ the integrated autocorrelation time is (1 + φ)/(1 − φ), so
-    /// ESS ≈ M (1 − φ)/(1 + φ). With M = 100,000 and φ = 0.8 (ESS ≈ 11,111) the estimator's relative standard
+    /// ESS ≈ M (1 − φ)/(1 + φ).
+    ///
+    /// With M = 100,000 and φ = 0.8 (ESS ≈ 11,111) the estimator's relative standard
     /// error is about √(2(2K + 1)/M)·… ≈ 2% for the K ≈ 25 lags Geyer's rule keeps, so 10% is about 5σ.
     @Test func autoregressiveChainsHaveTheTheoreticalESS() throws {
         let phi = 0.8
         let chains = referenceChains(seed: 11, chains: 4, draws: 25_000, phi: phi, shift: 0)
         let expected = 100_000 * (1 - phi) / (1 + phi)
         let estimates = [
-            ConvergenceDiagnostics.bulkEffectiveSampleSize(chains), ConvergenceDiagnostics.meanEffectiveSampleSize(chains),
+            ConvergenceDiagnostics.bulkEffectiveSampleSize(chains),
+            ConvergenceDiagnostics.meanEffectiveSampleSize(chains),
         ]
         for ess in estimates {
             let ess = try #require(ess)

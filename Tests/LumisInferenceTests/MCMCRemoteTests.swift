@@ -9,7 +9,8 @@ struct MCMCRemoteTests {
         let directory = try Executables.temporaryDirectory("mcmc")
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("posterior.json").path
-        let outcome = try Executables.run(try Executables.lumis(), ["infer", "--out", out, "--no-progress"] + arguments)
+        let outcome = try Executables.run(
+            try Executables.lumis(), ["infer", "--out", out, "--no-progress"] + arguments)
         let json = (try? Data(contentsOf: URL(fileURLWithPath: out))).flatMap {
             try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
         }

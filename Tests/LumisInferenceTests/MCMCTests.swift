@@ -113,7 +113,9 @@ struct MCMCTests {
 
     /// Checks LMH on the Marsaglia model against the exact posterior: mu ~ N(7.25, 0.913), and the number of
     /// controlled draws 2K with K ~ Geometric(π/4) (the likelihood depends only on the accepted pair, which is
-    /// independent of K). Returns the failed checks.
+    /// independent of K).
+    ///
+    /// Returns the failed checks.
     ///
     /// Observations (1, 2) rather than (8, 9): with (8, 9) the likelihood pins the accepted pair so tightly that
     /// the trace length hardly ever changes (ESS ≈ 40 in 240,000 proposals), and no test could see its law.
@@ -216,9 +218,10 @@ struct MCMCTests {
     }
 }
 
-
 /// Plain estimators for the tests: mean and stddev, autocorrelation ESS and split-R-hat (Gelman et al., BDA3
-/// §11.4). The diagnostics module will replace these with the rank-normalised versions.
+/// §11.4).
+///
+/// The diagnostics module will replace these with the rank-normalised versions.
 enum ChainDiagnostics {
     static func meanAndStddev(_ values: [Double]) -> (mean: Double, stddev: Double) {
         let mean = values.reduce(0, +) / Double(values.count)
@@ -260,9 +263,10 @@ enum ChainDiagnostics {
         let means = halves.map { $0.reduce(0, +) / n }
         let grand = means.reduce(0, +) / m
         let between = n / (m - 1) * means.reduce(0) { $0 + ($1 - grand) * ($1 - grand) }
-        let within = zip(halves, means).map { half, mean in
-            half.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-        }.reduce(0, +) / m
+        let within =
+            zip(halves, means).map { half, mean in
+                half.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
+            }.reduce(0, +) / m
         return (((n - 1) / n * within + between / n) / within).squareRoot()
     }
 }

@@ -34,7 +34,8 @@ import Testing
         #expect(abs(posterior.effectiveSampleSize! - 1.6) < 1e-14)
         #expect(abs(posterior.normalizedWeights[0] - 0.25) < 1e-15)
         // Equal weights: ESS = N.
-        let equal = Posterior(store: gaussianStore(values: [0, 1, 2, 3, 4], logWeights: [-700, -700, -700, -700, -700]))
+        let equal = Posterior(
+            store: gaussianStore(values: [0, 1, 2, 3, 4], logWeights: [-700, -700, -700, -700, -700]))
         #expect(abs(equal.effectiveSampleSize! - 5) < 1e-12)
     }
 
@@ -95,7 +96,8 @@ import Testing
     }
 
     @Test func uniformWeightingIgnoresLogWeights() throws {
-        let posterior = Posterior(store: gaussianStore(values: [1, 2, 3, 6], logWeights: [0, -5, .nan, -.infinity]),
+        let posterior = Posterior(
+            store: gaussianStore(values: [1, 2, 3, 6], logWeights: [0, -5, .nan, -.infinity]),
             weighting: .uniform)
         let statistics = try posterior.statistics(of: .result)
         #expect(statistics.mean == [3])

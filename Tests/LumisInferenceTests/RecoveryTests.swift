@@ -21,7 +21,9 @@ struct RecoveryTests {
     }
 
     /// A launch command whose n-th process (counted across all workers) runs `faulty` with `faults[n - 1]`, and
-    /// every later one runs it clean. `mkdir` numbers the launches atomically.
+    /// every later one runs it clean.
+    ///
+    /// `mkdir` numbers the launches atomically.
     static func launcher(faults: [String], in directory: URL) throws -> String {
         let faulty = try Executables.simulator("faulty")
         let cases = faults.enumerated().map { "\($0.offset + 1)) exec '\(faulty)' \"$1\" \($0.element) ;;" }
@@ -112,8 +114,9 @@ struct RecoveryTests {
             Issue.record("a run against an empty endpoint should fail")
         } catch let failure as SimulatorFailure {
             #expect(failure.kind == .timedOut && !failure.isRecoverable)
-            #expect(failure.description == "simulator at \(endpoint): no simulator answered within 0.5 seconds"
-                + " (is it running and bound there?)")
+            #expect(
+                failure.description == "simulator at \(endpoint): no simulator answered within 0.5 seconds"
+                    + " (is it running and bound there?)")
         }
         #expect(clock.now - start < .seconds(5))
     }

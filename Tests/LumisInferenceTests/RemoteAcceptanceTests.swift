@@ -134,8 +134,13 @@ struct RemoteAcceptanceTests {
         #expect(first == again)
         #expect(twoWorkers == twoAgain)
         #expect(first == twoWorkers)
-        let otherSeed = try Self.infer("gum", ["--traces", "3000", "--seed", "17", "--observe", "obs0=8",
-            "--observe", "obs1=9"]).bytes
+        let otherSeed = try Self.infer(
+            "gum",
+            [
+                "--traces", "3000", "--seed", "17", "--observe", "obs0=8",
+                "--observe", "obs1=9",
+            ]
+        ).bytes
         #expect(first != otherSeed)
     }
 }

@@ -47,7 +47,8 @@ import Testing
         #expect(summary.chains?.count == 4 && summary.chains?[0].draws == 500)
 
         let text = summary.jsonText()
-        #expect(text.contains("\"r_hat\":") && text.contains("\"ess_bulk\":") && text.contains("\"acceptance_rate\":0.5"))
+        #expect(
+            text.contains("\"r_hat\":") && text.contains("\"ess_bulk\":") && text.contains("\"acceptance_rate\":0.5"))
         let back = try PosteriorSummary(jsonText: Array(text.utf8), path: "x.json")
         #expect(back.jsonText() == text)
         #expect(back.chains == summary.chains)

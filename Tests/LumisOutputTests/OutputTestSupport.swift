@@ -5,7 +5,8 @@ import LumisTensor
 
 /// A trace with a named scalar `mu`, an unnamed sample at `walk`, a 2×2 tag `m`, and two observes.
 func modelTrace(mu: Double, step: Double, matrix: [Double], logWeight: Double = 0) -> Trace {
-    func entry(_ kind: Trace.Kind, _ address: String, _ name: String, _ value: Tensor, instance: Int = 1) -> Trace.Entry {
+    func entry(_ kind: Trace.Kind, _ address: String, _ name: String, _ value: Tensor, instance: Int = 1) -> Trace.Entry
+    {
         Trace.Entry(
             kind: kind, address: address, instance: instance, name: name, distribution: nil, value: value, logProb: 0,
             isControlled: kind == .sample)
@@ -68,8 +69,10 @@ func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, 
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-        String(decoding: errorData, as: UTF8.self))
+    return (
+        process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+        String(decoding: errorData, as: UTF8.self)
+    )
 }
 
 /// The repository root (this file is Tests/LumisOutputTests/OutputTestSupport.swift).

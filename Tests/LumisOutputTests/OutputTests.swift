@@ -49,7 +49,9 @@ import Testing
 }
 
 @Suite struct InferenceDataFileTests {
-    /// Writes an MCMC chain set and reads it back with Python's netCDF4 (and ArviZ where installed). CI
+    /// Writes an MCMC chain set and reads it back with Python's netCDF4 (and ArviZ where installed).
+    ///
+    /// CI
     /// installs both (scripts/install-dependencies.sh); a machine without them fails here, by design.
     @Test func pythonReadsTheGroupsShapesAndValues() throws {
         let directory = try temporaryDirectory("netcdf")
@@ -129,12 +131,14 @@ import Testing
     /// The numbers of `attribute` on every element `<name … class="className" …>` of `svg`.
     static func elements(_ svg: String, _ name: String, class className: String) -> [[String: String]] {
         var result: [[String: String]] = []
-        for line in svg.split(separator: "\n") where line.hasPrefix("<\(name) ") && line.contains("class=\"\(className)\"") {
+        for line in svg.split(separator: "\n")
+        where line.hasPrefix("<\(name) ") && line.contains("class=\"\(className)\"") {
             var attributes: [String: String] = [:]
             let parts = line.split(separator: "\"")
             var index = 0
             while index + 1 < parts.count {
-                let key = parts[index].split(separator: " ").last.map(String.init)?.replacingOccurrences(of: "=", with: "")
+                let key = parts[index].split(separator: " ").last.map(String.init)?.replacingOccurrences(
+                    of: "=", with: "")
                 if let key { attributes[key] = String(parts[index + 1]) }
                 index += 2
             }

@@ -62,14 +62,17 @@ public final class SimulatorProcess {
         var child: pid_t = 0
         let status = posix_spawn(&child, "/bin/sh", &actions, &attributes, &argv, environ)
         guard status == 0 else {
-            throw LaunchError(description: "cannot start simulator '\(resolvedCommand)': \(String(cString: strerror(status)))")
+            throw LaunchError(
+                description: "cannot start simulator '\(resolvedCommand)': \(String(cString: strerror(status)))")
         }
         pid = child
         exitStatus = nil
         launchCount += 1
     }
 
-    /// Whether the process is still running. Reaps it if it has exited.
+    /// Whether the process is still running.
+    ///
+    /// Reaps it if it has exited.
     public var isRunning: Bool {
         guard pid != 0, exitStatus == nil else { return false }
         var status: Int32 = 0
@@ -81,7 +84,7 @@ public final class SimulatorProcess {
         return true
     }
 
-    /// How the process ended, e.g. "exited with status 3", or `nil` while it runs.
+    /// How the process ended, for example "exited with status 3", or `nil` while it runs.
     public var exitDescription: String? {
         guard !isRunning, let status = exitStatus else { return nil }
         if status == -1 { return "exited" }

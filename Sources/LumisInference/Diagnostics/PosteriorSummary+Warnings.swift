@@ -1,5 +1,7 @@
 extension PosteriorSummary {
-    /// Thresholds of ``convergenceWarnings(thresholds:)``, after Vehtari et al. (2021).
+    /// Thresholds of ``convergenceWarnings(thresholds:)``, after Vehtari et al.
+    ///
+    /// (2021).
     public struct WarningThresholds: Sendable, Equatable {
         /// R-hat above this means the chains disagree.
         public var maximumRHat = 1.01
@@ -15,7 +17,9 @@ extension PosteriorSummary {
     }
 
     /// Plain-language warnings about convergence: R-hat above the limit, bulk or tail ESS below it, variables
-    /// without diagnostics, and sites or chains that rarely accept. Empty when nothing is wrong (and for runs
+    /// without diagnostics, and sites or chains that rarely accept.
+    ///
+    /// Empty when nothing is wrong (and for runs
     /// without chains, which have nothing to check but the importance-sampling ESS).
     public func convergenceWarnings(thresholds: WarningThresholds = WarningThresholds()) -> [String] {
         var warnings: [String] = []

@@ -81,8 +81,9 @@ public struct TraceSampler: Sendable {
         consume: @escaping @Sendable (_ firstIndex: Int, _ traces: [Trace]) throws -> Void
     ) throws -> Report {
         precondition(workers > 0, "workers must be positive")
-        let shared = SharedState(chunkCount: (configuration.traceCount + configuration.chunkSize - 1)
-            / configuration.chunkSize)
+        let shared = SharedState(
+            chunkCount: (configuration.traceCount + configuration.chunkSize - 1)
+                / configuration.chunkSize)
         let work: @Sendable (Int) -> Void = { worker in
             do {
                 var simulator = try makeSimulator(worker)

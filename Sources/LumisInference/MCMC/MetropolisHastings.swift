@@ -5,7 +5,9 @@ import Synchronization
 
 /// Single-site Metropolis–Hastings over simulator traces with full re-execution: lightweight MH (LMH, the site
 /// redrawn from its prior) and random-walk MH (RMH, the site drawn from a mixture of a local kernel and the
-/// prior). The acceptance ratio and its derivation are in docs/mcmc.md.
+/// prior).
+///
+/// The acceptance ratio and its derivation are in docs/mcmc.md.
 ///
 /// Each chain runs on a thread of its own with its own simulator. Proposal *n* of chain *c* draws all its
 /// randomness (the site, fresh values, the kernel, the accept test) from random stream `c · 2⁴⁰ + n` of the
@@ -40,7 +42,9 @@ public struct MetropolisHastings: Sendable {
         public var maxInitialAttempts: Int
         /// How many failed attempts in a row at one proposal a chain tolerates.
         public var maxConsecutiveFailures: Int
-        /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`. Only tests turn it
+        /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`.
+        ///
+        /// Only tests turn it
         /// off, to show that they detect a wrong ratio.
         package var includesTraceSizeCorrection = true
 
@@ -168,7 +172,7 @@ public struct MCMCOutput: Sendable {
     public var finalStates: [ChainState?]
     /// The model name the simulators reported.
     public var modelName: String
-    /// Warnings worth showing the user (e.g. a resumed state that did not replay exactly).
+    /// Warnings worth showing the user (for example a resumed state that did not replay exactly).
     public var notes: [String]
 
     /// Creates an output from its parts.
@@ -288,7 +292,8 @@ private struct ChainRunner {
             policy.setCurrent(saved.replayTrace)
             policy.begin(siteEntry: nil)
             let trace = try withRetries(
-                stream: MetropolisHastings.initialStream(chain: chain, attempt: 0), simulator: &simulator) { _ in }
+                stream: MetropolisHastings.initialStream(chain: chain, attempt: 0), simulator: &simulator
+            ) { _ in }
             let controlled = trace.entries.count(where: { $0.kind == .sample && $0.isControlled })
             if policy.reusedCount != saved.entries.count || controlled != saved.entries.count {
                 result.notes.append(
@@ -346,7 +351,8 @@ private struct ChainRunner {
         steps += 1
         let siteAddress = policy.current.entries[siteEntry].address
         let candidateControlled = candidate.entries.count(where: { $0.kind == .sample && $0.isControlled })
-        var logAlpha = candidate.logLikelihood - policy.current.logLikelihood + policy.reusedLogRatio
+        var logAlpha =
+            candidate.logLikelihood - policy.current.logLikelihood + policy.reusedLogRatio
             + policy.siteTerm
         if configuration.includesTraceSizeCorrection {
             logAlpha += Foundation.log(Double(currentControlled)) - Foundation.log(Double(candidateControlled))

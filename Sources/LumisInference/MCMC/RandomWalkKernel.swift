@@ -165,7 +165,8 @@ struct RandomWalkKernel {
                 guard to > 0 && to < 1 else { return -.infinity }
                 let logitFrom = Foundation.log(from) - Foundation.log1p(-from)
                 let logitTo = Foundation.log(to) - Foundation.log1p(-to)
-                total += normalLogDensity(logitTo, mean: logitFrom, stddev: scales[e])
+                total +=
+                    normalLogDensity(logitTo, mean: logitFrom, stddev: scales[e])
                     - Foundation.log(to) - Foundation.log1p(-to)
             case .poisson, .binomial:
                 guard abs(to - from) == 1 else { return -.infinity }

@@ -52,7 +52,8 @@ public struct MCMCSummary: Sendable, Equatable {
     var jsonValue: JSONValue {
         func counts(_ table: [String: Int]) -> JSONValue { .object(table.mapValues(JSONValue.integer)) }
         let chainStatistics: [JSONValue] = zip(drawsPerChain, statistics).map { draws, statistics in
-            let reuseRate = statistics.controlledSamples > 0
+            let reuseRate =
+                statistics.controlledSamples > 0
                 ? Double(statistics.reusedSamples) / Double(statistics.controlledSamples) : nil
             return .object([
                 "draws": .integer(draws),

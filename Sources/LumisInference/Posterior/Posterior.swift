@@ -36,7 +36,9 @@ public struct Posterior: Sendable {
     public let weighting: Weighting
     /// The normalised weight of every trace (0 for −∞, NaN and +∞ log weights); all 0 when undefined.
     public let normalizedWeights: [Double]
-    /// Traces whose log weight is NaN or +∞, excluded from the weighting. Always 0 for uniform weighting.
+    /// Traces whose log weight is NaN or +∞, excluded from the weighting.
+    ///
+    /// Always 0 for uniform weighting.
     public let nanWeightCount: Int
     /// The log marginal-likelihood estimate `log Ẑ = logsumexp(ℓ) − log N`.
     ///

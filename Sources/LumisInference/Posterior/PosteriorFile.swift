@@ -19,10 +19,12 @@ public struct PosteriorFileError: Error, Equatable, CustomStringConvertible {
 
 extension PosteriorSummary {
     /// Writes the posterior file atomically: to a temporary file in the same directory, flushed to disk with
-    /// `fsync`, then renamed over `path`. Readers see either the old file or the complete new one.
+    /// `fsync`, then renamed over `path`.
+    ///
+    /// Readers see either the old file or the complete new one.
     ///
     /// - Throws: ``PosteriorFileError`` naming `path` and the failing step (with the system's reason); no
-    ///   temporary file is left behind.
+    /// temporary file is left behind.
     public func write(toFile path: String) throws(PosteriorFileError) {
         try writeAtomically(Array(jsonText().utf8), toFile: path)
     }

@@ -175,7 +175,8 @@ extension VariableStatistics {
             stddev: try numbers(field.member("stddev")), quantiles: quantiles)
         if let rHat = try field.optionalMember("r_hat") {
             diagnostics = ChainDiagnostics(
-                chainCount: try field.member("chains").count(), drawsPerChain: try field.member("draws_per_chain").count(),
+                chainCount: try field.member("chains").count(),
+                drawsPerChain: try field.member("draws_per_chain").count(),
                 rHat: try numbers(rHat), essBulk: try numbers(field.member("ess_bulk")),
                 essTail: try numbers(field.member("ess_tail")), mcseMean: try numbers(field.member("mcse_mean")))
         }

@@ -12,10 +12,12 @@ extension PosteriorSummary {
         precondition(maxElementsPerVariable > 0, "Need at least one row per variable")
         var lines: [String] = []
         lines.append("model: \(metadata.model)")
-        lines.append("engine: \(metadata.engine)  seed: \(metadata.seed.map(String.init) ?? "none")  "
-            + "weighting: \(weighting.rawValue)")
-        lines.append("traces: \(traceCount)  NaN weights: \(nanWeightCount)  failed: \(metadata.failedTraces)  "
-            + "restarts: \(metadata.restarts)")
+        lines.append(
+            "engine: \(metadata.engine)  seed: \(metadata.seed.map(String.init) ?? "none")  "
+                + "weighting: \(weighting.rawValue)")
+        lines.append(
+            "traces: \(traceCount)  NaN weights: \(nanWeightCount)  failed: \(metadata.failedTraces)  "
+                + "restarts: \(metadata.restarts)")
         if chains != nil {
             lines.append("ESS: per variable (ess_bulk, ess_tail) for Markov chains")
         } else {
@@ -41,8 +43,10 @@ extension PosteriorSummary {
                 if hasDiagnostics {
                     if let diagnostics = statistics.diagnostics {
                         row += [
-                            format(diagnostics.rHat[element], digits: 4), format(diagnostics.essBulk[element], digits: 4),
-                            format(diagnostics.essTail[element], digits: 4), format(diagnostics.mcseMean[element], digits: 3),
+                            format(diagnostics.rHat[element], digits: 4),
+                            format(diagnostics.essBulk[element], digits: 4),
+                            format(diagnostics.essTail[element], digits: 4),
+                            format(diagnostics.mcseMean[element], digits: 3),
                         ]
                     } else {
                         row += ["-", "-", "-", "-"]
@@ -87,22 +91,27 @@ extension PosteriorSummary {
             lines.append("")
             for (index, chain) in chains.enumerated() {
                 let statistics = chain.statistics
-                var line = "chain \(index): \(chain.draws) draws, acceptance "
+                var line =
+                    "chain \(index): \(chain.draws) draws, acceptance "
                     + (statistics.acceptanceRate.map { format($0, digits: 3) } ?? "-")
                     + ", reuse " + (statistics.reuseRate.map { format($0, digits: 3) } ?? "-")
                 if statistics.restarts > 0 { line += ", \(statistics.restarts) restarts" }
                 let sites = statistics.proposalsByAddress.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
                 if !sites.isEmpty {
-                    line += "; by address: " + sites.map { address in
-                        "\(address) " + (statistics.acceptanceRate(at: address).map { format($0, digits: 3) } ?? "-")
-                    }.joined(separator: ", ")
+                    line +=
+                        "; by address: "
+                        + sites.map { address in
+                            "\(address) "
+                                + (statistics.acceptanceRate(at: address).map { format($0, digits: 3) } ?? "-")
+                        }.joined(separator: ", ")
                 }
                 lines.append(line)
             }
         }
         if !undefinedVariables.isEmpty {
-            notes.append("undefined (no trace holding them has positive weight): "
-                + undefinedVariables.joined(separator: ", "))
+            notes.append(
+                "undefined (no trace holding them has positive weight): "
+                    + undefinedVariables.joined(separator: ", "))
         }
         if !notes.isEmpty {
             lines.append("")

@@ -2,7 +2,7 @@ public import LumisTensor
 
 /// What an engine passes in about its run, recorded in the posterior file.
 public struct PosteriorMetadata: Sendable, Equatable {
-    /// The engine's name as on the command line (e.g. `"is"`, `"rmh"`).
+    /// The engine's name as on the command line (for example `"is"`, `"rmh"`).
     public var engine: String
     /// The run's seed, `nil` if the run was not seeded.
     public var seed: UInt64?

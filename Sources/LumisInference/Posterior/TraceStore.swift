@@ -33,8 +33,7 @@ public struct TraceStore: Sendable {
         public var shape: [Int]
 
         /// Creates a site.
-        public init(kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool, shape: [Int])
-        {
+        public init(kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool, shape: [Int]) {
             self.kind = kind
             self.address = address
             self.instance = instance
@@ -395,8 +394,10 @@ public struct TraceStore: Sendable {
                 column.missingCount += 1
             }
         }
-        guard let best = shapeCounts.indices.max(by: { shapeCounts[$0] < shapeCounts[$1] || (shapeCounts[$0] ==
-            shapeCounts[$1] && $0 > $1) }), shapeCounts[best] > 0
+        guard
+            let best = shapeCounts.indices.max(by: {
+                shapeCounts[$0] < shapeCounts[$1] || (shapeCounts[$0] == shapeCounts[$1] && $0 > $1)
+            }), shapeCounts[best] > 0
         else { return column }
         column.shape = shapes[best]
         column.elementCount = Tensor.elementCount(of: column.shape) ?? 0

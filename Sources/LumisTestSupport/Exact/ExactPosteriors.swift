@@ -10,8 +10,9 @@ public enum ExactPosteriors {
         let priorPrecision = 1 / (GaussianUnknownMean.priorStddev * GaussianUnknownMean.priorStddev)
         let likelihoodPrecision = 1 / (GaussianUnknownMean.likelihoodStddev * GaussianUnknownMean.likelihoodStddev)
         let precision = priorPrecision + Double(observations.count) * likelihoodPrecision
-        let mean = (priorPrecision * GaussianUnknownMean.priorMean
-            + likelihoodPrecision * observations.reduce(0, +)) / precision
+        let mean =
+            (priorPrecision * GaussianUnknownMean.priorMean
+                + likelihoodPrecision * observations.reduce(0, +)) / precision
         return (mean, (1 / precision).squareRoot())
     }
 
@@ -46,7 +47,8 @@ public enum ExactPosteriors {
                 posterior[r] = pr * poissonMass(observation, rate: 6)
             } else {
                 for s in 0...80 {
-                    posterior[r] += pr * poissonMass(s, rate: 4)
+                    posterior[r] +=
+                        pr * poissonMass(s, rate: 4)
                         * poissonMass(observation, rate: Branching.rate(r: r, s: s))
                 }
             }
@@ -118,7 +120,9 @@ extension ExactPosteriors {
         let a = 2 + Double(successes), b = 2 + Double(10 - successes)
         let p = (a / (a + b), (a * b / ((a + b) * (a + b) * (a + b + 1))).squareRoot())
         var weights: [Double] = []
-        for n in 0...200 { weights.append(poissonMass(n, rate: 3) * normalDensity(reading, mean: Double(n), stddev: 1)) }
+        for n in 0...200 {
+            weights.append(poissonMass(n, rate: 3) * normalDensity(reading, mean: Double(n), stddev: 1))
+        }
         let total = weights.reduce(0, +)
         let mean = weights.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element } / total
         let second = weights.enumerated().reduce(0) { $0 + Double($1.offset * $1.offset) * $1.element } / total

@@ -26,7 +26,9 @@ public struct GaussianUnknownMean: Simulator, Sendable {
 }
 
 /// The same model with `mu` drawn by Marsaglia's polar method: a rejection loop of `Uniform(-1, 1)` pairs, so
-/// traces have random length. `mu` is tagged under its name.
+/// traces have random length.
+///
+/// `mu` is tagged under its name.
 public struct MarsagliaGaussianUnknownMean: Simulator, Sendable {
     /// The model name.
     public let modelName = "Gaussian with unknown mean (Marsaglia)"

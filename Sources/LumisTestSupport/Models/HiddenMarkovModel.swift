@@ -16,7 +16,9 @@ public struct HiddenMarkovModel: Simulator, Sendable {
     /// Emission means; every emission stddev is 1.
     public static let emissionMeans = [-1.0, 1.0, 0.0]
     /// The reference observations `obs0` … `obs15`.
-    public static let observations = [0.9, 0.8, 0.7, 0.0, -0.025, -5.0, -2.0, -0.1, 0.0, 0.13, 0.45, 6, 0.2, 0.3, -1, -1]
+    public static let observations = [
+        0.9, 0.8, 0.7, 0.0, -0.025, -5.0, -2.0, -0.1, 0.0, 0.13, 0.45, 6, 0.2, 0.3, -1, -1,
+    ]
 
     /// The observation set naming the reference observations `obs0` … `obs15`.
     public static var observationSet: ObservationSet {
