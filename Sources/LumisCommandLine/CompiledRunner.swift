@@ -54,7 +54,7 @@ struct CompiledRunner {
         let metadata = PosteriorMetadata(
             engine: "ic", seed: runSeed, model: output.job.report.modelName, observations: observations.values,
             failedTraces: output.job.report.discardedTraces, restarts: output.job.report.restarts)
-        let summary = posterior.summary(metadata: metadata)
+        let summary = output.summary(metadata: metadata)
         if output.job.report.discardedTraces > 0 || output.job.report.restarts > 0 {
             Console.note(
                 "\(output.job.report.discardedTraces) trace attempts discarded and run again;"

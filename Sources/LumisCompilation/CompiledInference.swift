@@ -50,11 +50,25 @@ public struct CompiledInference: Sendable {
     public struct Output: Sendable {
         /// The weighted traces and the sampler's counters.
         public var job: JobOutput
-        /// Controlled draws at addresses the network has no head for (drawn from the prior), by address key.
+        /// Controlled draws the network has no usable head for (an address never seen in training, a tensor
+        /// value, or a prior that does not fit the head), drawn from the prior, by address key.
         public var unknownAddresses: [String: Int]
+        /// Controlled draws over all traces.
+        public var controlledDraws: Int
+        /// Proposal heads in the network.
+        public var networkAddresses: Int
 
         /// The number of controlled draws that fell back to the prior for want of a head.
         public var unknownDrawCount: Int { unknownAddresses.values.reduce(0, +) }
+
+        /// The posterior file's content: the importance-sampling summary plus the `ic` section with the prior
+        /// fallbacks (issue 4 item 9).
+        public func summary(metadata: PosteriorMetadata) -> PosteriorSummary {
+            var summary = job.posterior.summary(metadata: metadata)
+            summary.ic = CompiledSummary(
+                networkAddresses: networkAddresses, controlledDraws: controlledDraws, priorFallbacks: unknownAddresses)
+            return summary
+        }
     }
 
     /// Runs the traces over simulators made by `makeSimulator` (one per worker, on the worker's thread).
@@ -92,7 +106,8 @@ public struct CompiledInference: Sendable {
         return collected.state.withLock { state in
             Output(
                 job: JobOutput(store: state.store, weighting: .importance, report: report),
-                unknownAddresses: state.unknown)
+                unknownAddresses: state.unknown, controlledDraws: state.controlledDraws,
+                networkAddresses: network.network.addresses.count)
         }
     }
 
@@ -115,6 +130,7 @@ private final class CollectedBox: Sendable {
 private struct Collected {
     var store = TraceStore()
     var unknown: [String: Int] = [:]
+    var controlledDraws = 0
     var logSum = -Double.infinity
     var logSumOfSquares = -Double.infinity
 
@@ -123,9 +139,10 @@ private struct Collected {
     mutating func add(_ trace: Trace, network: InferenceNetwork) {
         store.append(trace)
         for entry in trace.entries where entry.kind == .sample && entry.isControlled {
+            controlledDraws += 1
             guard let prior = entry.distribution else { continue }
             let key = AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind)
-            if !network.contains(key) { unknown[key.description, default: 0] += 1 }
+            if network.usableEntry(for: key, prior: prior) == nil { unknown[key.description, default: 0] += 1 }
         }
         if trace.logWeight.isFinite {
             logSum = logAddExp(logSum, trace.logWeight)

@@ -88,14 +88,11 @@ public struct CompiledProposal: ProposalPolicy {
         let hidden = network.lstm.step(input, state: &state, store: network.store)
         var usable = entryIndex
         var chosen: (Tensor, Double)?
-        if let index = entryIndex, prior.isScalarValued {
+        if let index = network.usableEntry(for: key, prior: prior) {
             let entry = network.entries[index]
             let family = ProposalFamily(prior: prior, components: network.configuration.components)
             let raw = entry.head.forward(hidden, store: network.store)
-            if family.matches(prior) && family.rawCount == entry.rawCount
-                && ValueFeatures.count(for: prior) == entry.featureCount
-                && raw.scalars.allSatisfy(\.isFinite)
-            {
+            if raw.scalars.allSatisfy(\.isFinite) {
                 let proposal = raw.scalars.withUnsafeBufferPointer { family.proposal(raw: $0, prior: prior) }
                 let value = proposal.sample(using: &generator)
                 let logQ = proposal.logProb(of: value)
