@@ -19,13 +19,15 @@ public struct CompiledInference: Sendable {
     public var observations: ObservationSet
     /// How many failed attempts in a row a worker tolerates.
     public var maxConsecutiveFailures: Int
+    /// Whether the workers' LSTM steps run as one batch (issue 4 item 10; only matters with several workers).
+    public var batchesProposals: Bool
 
     /// Creates a run.
     ///
     /// - Precondition: `traceCount > 0`, `workers > 0`.
     public init(
         network: SharedNetwork, traceCount: Int, workers: Int = 1, seed: UInt64, observations: ObservationSet,
-        maxConsecutiveFailures: Int = 10
+        maxConsecutiveFailures: Int = 10, batchesProposals: Bool = true
     ) {
         precondition(traceCount > 0 && workers > 0, "traceCount and workers must be positive")
         self.network = network
@@ -34,6 +36,7 @@ public struct CompiledInference: Sendable {
         self.seed = seed
         self.observations = observations
         self.maxConsecutiveFailures = maxConsecutiveFailures
+        self.batchesProposals = batchesProposals
     }
 
     /// Progress so far, for a progress display.
@@ -57,6 +60,8 @@ public struct CompiledInference: Sendable {
         public var controlledDraws: Int
         /// Proposal heads in the network.
         public var networkAddresses: Int
+        /// With batched proposals: LSTM steps taken, batches they ran in, and the largest batch.
+        public var batching: (steps: Int, batches: Int, largestBatch: Int)?
 
         /// The number of controlled draws that fell back to the prior for want of a head.
         public var unknownDrawCount: Int { unknownAddresses.values.reduce(0, +) }
@@ -87,12 +92,15 @@ public struct CompiledInference: Sendable {
                 mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
                 maxConsecutiveFailures: maxConsecutiveFailures))
         let network = self.network, observations = self.observations, total = traceCount
+        let batcher = batchesProposals && workers > 1 ? LSTMBatcher(network: network) : nil
         let collected = CollectedBox()
         let report = try sampler.run(
             workers: workers, makeSimulator: makeSimulator,
             policy: { () -> any ProposalPolicy in
                 // Checked above, so this cannot throw; a fallback keeps the factory total.
-                if let policy = try? CompiledProposal(network: network, observations: observations) { return policy }
+                if let policy = try? CompiledProposal(network: network, observations: observations, batcher: batcher) {
+                    return policy
+                }
                 return PriorProposal()
             },
             consume: { _, traces in
@@ -107,7 +115,7 @@ public struct CompiledInference: Sendable {
             Output(
                 job: JobOutput(store: state.store, weighting: .importance, report: report),
                 unknownAddresses: state.unknown, controlledDraws: state.controlledDraws,
-                networkAddresses: network.network.addresses.count)
+                networkAddresses: network.network.addresses.count, batching: batcher?.statistics)
         }
     }
 
