@@ -21,6 +21,9 @@ public struct CompiledInference: Sendable {
     public var maxConsecutiveFailures: Int
     /// Whether the workers' LSTM steps run as one batch (issue 4 item 10; only matters with several workers).
     public var batchesProposals: Bool
+    /// How many LSTM batches may be computed at once; steps queue into a batch only when this many are running.
+    /// Defaults to the active processor count, so batching never costs parallelism.
+    public var proposalBatchConcurrency = ProcessInfo.processInfo.activeProcessorCount
 
     /// Creates a run.
     ///
@@ -92,7 +95,8 @@ public struct CompiledInference: Sendable {
                 mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
                 maxConsecutiveFailures: maxConsecutiveFailures))
         let network = self.network, observations = self.observations, total = traceCount
-        let batcher = batchesProposals && workers > 1 ? LSTMBatcher(network: network) : nil
+        let batcher = batchesProposals && workers > 1
+            ? LSTMBatcher(network: network, concurrency: max(proposalBatchConcurrency, 1)) : nil
         let collected = CollectedBox()
         let report = try sampler.run(
             workers: workers, makeSimulator: makeSimulator,

@@ -81,6 +81,8 @@ public struct CompiledProposal: ProposalPolicy {
         let network = shared.network
         let key = AddressKey(address: site.address, instance: site.instance, kind: prior.kind)
         let entryIndex = network.entryIndex[key]
+        // Nothing below blocks or throws before the step, as the batcher's prepare requires.
+        batcher?.prepare(slot)
         for i in input.scalars.indices { input.scalars[i] = 0 }
         input.copyColumns(from: observed, to: 0)
         if let previous {

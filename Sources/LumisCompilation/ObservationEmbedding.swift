@@ -79,8 +79,8 @@ struct ObservationEmbedding {
                 let layerSeed = partSeed &+ UInt64(index)
                 switch planned {
                 case .dense(let input, let output, let rectified):
-                    return .dense(
-                        Dense(inputSize: input, outputSize: output, store: store, seed: layerSeed), rectified: rectified)
+                    let layer = Dense(inputSize: input, outputSize: output, store: store, seed: layerSeed)
+                    return .dense(layer, rectified: rectified)
                 case .convolution(let input, let output, let size) where size.count == 2:
                     return .convolution2D(Convolution2D(
                         inputChannels: input, outputChannels: output, inputSize: size, kernelSize: [3, 3],

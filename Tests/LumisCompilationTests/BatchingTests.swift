@@ -18,15 +18,19 @@ struct BatchingTests {
         trainer.network.polymorph(validation)
         let observations = HiddenMarkovModel.observationSet
         func run(batched: Bool) throws -> CompiledInference.Output {
-            try CompiledInference(
+            var job = CompiledInference(
                 network: SharedNetwork(trainer.network), traceCount: 400, workers: 4, seed: 51,
-                observations: observations, batchesProposals: batched
-            ).run(makeSimulator: { _ in HiddenMarkovModel() })
+                observations: observations, batchesProposals: batched)
+            // One batch at a time, so that the other workers' steps queue behind it whatever the core count.
+            job.proposalBatchConcurrency = 1
+            return try job.run(makeSimulator: { _ in HiddenMarkovModel() })
         }
         let batched = try run(batched: true)
         let unbatched = try run(batched: false)
         let statistics = try #require(batched.batching)
-        print("batched proposals: \(statistics.steps) steps in \(statistics.batches) batches, largest \(statistics.largestBatch)")
+        print(
+            "batched proposals: \(statistics.steps) steps in \(statistics.batches) batches,",
+            "largest \(statistics.largestBatch)")
         #expect(unbatched.batching == nil)
         #expect(statistics.steps == 400 * 17)
         #expect(statistics.largestBatch >= 2 && statistics.batches < statistics.steps)
@@ -37,7 +41,8 @@ struct BatchingTests {
         var maxDifference = 0.0
         for index in 0..<400 {
             for t in 0...16 {
-                #expect(a.store.value(of: .name("x\(t)"), inTrace: index) == b.store.value(of: .name("x\(t)"), inTrace: index))
+                let name = VariableSelector.name("x\(t)")
+                #expect(a.store.value(of: name, inTrace: index) == b.store.value(of: name, inTrace: index))
             }
             maxDifference = max(maxDifference, abs(a.store.logWeights[index] - b.store.logWeights[index]))
         }
@@ -51,5 +56,31 @@ struct BatchingTests {
             for (x, y) in zip(statistics.mean, other.mean) { #expect(abs(x - y) <= 1e-9, "\(name)") }
         }
         #expect(abs((summaryA.effectiveSampleSize ?? 0) - (summaryB.effectiveSampleSize ?? 0)) <= 1e-9 * 400)
+    }
+}
+
+/// Wall-clock timing of batched against unbatched IC at pyprob's LSTM size; `LUMIS_BENCHMARK=1` enables it.
+@Suite("Batched proposals benchmark", .enabled(if: ProcessInfo.processInfo.environment["LUMIS_BENCHMARK"] != nil))
+struct BatchingBenchmark {
+    @Test("HMM, LSTM 512, 10 components: seconds per 512 traces, batched and unbatched, 8 workers")
+    func timing() throws {
+        let (trainer, validation) = try Training.trainer(
+            HiddenMarkovModel(), seed: 23, lstmHidden: 512, components: 10, embedding: 32, validationCount: 32)
+        trainer.network.polymorph(validation)
+        let clock = ContinuousClock()
+        // 512 traces are 8 chunks of the sampler's 64, so that all 8 workers have traces to run.
+        for workers in [8] {
+            // Unbatched, then batched with at most 1 and 2 batches at once.
+            for (batched, concurrency) in [(false, 1), (true, 1), (true, 2)] {
+                var job = CompiledInference(
+                    network: SharedNetwork(trainer.network), traceCount: 512, workers: workers, seed: 51,
+                    observations: HiddenMarkovModel.observationSet, batchesProposals: batched)
+                job.proposalBatchConcurrency = concurrency
+                let start = clock.now
+                let output = try job.run(makeSimulator: { _ in HiddenMarkovModel() })
+                print("workers \(workers) batched \(batched) concurrency \(concurrency): \(clock.now - start)",
+                    output.batching.map { "\($0.steps) steps in \($0.batches) batches" } ?? "")
+            }
+        }
     }
 }

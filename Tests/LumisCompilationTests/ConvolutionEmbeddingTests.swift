@@ -91,8 +91,11 @@ struct ConvolutionEmbeddingTests {
         // The documented layout's size: the same network with a 1-element feed-forward embedding (16 parameters)
         // differs only in the embedding.
         var plain = network.configuration
-        plain.observations = [ObservationEmbeddingSpec(name: "image", shape: [1], architecture: .feedForward, dimension: 4)]
-        #expect(network.parameterCount - InferenceNetwork(configuration: plain).parameterCount + 16 == embeddingParameters)
+        plain.observations = [
+            ObservationEmbeddingSpec(name: "image", shape: [1], architecture: .feedForward, dimension: 4)
+        ]
+        let plainCount = InferenceNetwork(configuration: plain).parameterCount
+        #expect(network.parameterCount - plainCount + 16 == embeddingParameters)
         network.polymorph(batch)
         network.store.zeroGradients()
         _ = network.evaluate(batch, gradients: true)
@@ -121,7 +124,8 @@ struct ConvolutionEmbeddingTests {
             network.store.setValue(original, at: index)
             let numeric = (plus - minus) / (2 * h)
             let scale = max(abs(numeric), abs(analytic[index]), 1e-4)
-            #expect(abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
+            #expect(
+                abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
         }
         // The file round trip rebuilds the CNN layout.
         let reread = try NetworkFile.decode(NetworkFile.encode(trainer))

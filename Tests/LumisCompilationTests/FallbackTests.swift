@@ -55,7 +55,8 @@ struct FallbackTests {
         #expect(summary.renderTable().contains("100 from the prior at 2 addresses"))
 
         // A run reaching only known addresses reports an empty table; other engines write no `ic` key.
-        let known = try Training.infer(trainer, GaussianUnknownMean(), traces: traces, seed: 8, observations: observations)
+        let known = try Training.infer(
+            trainer, GaussianUnknownMean(), traces: traces, seed: 8, observations: observations)
         #expect(known.summary(metadata: metadata).ic?.priorFallbacks == [:])
         let plain = output.job.posterior.summary(metadata: metadata)
         #expect(!plain.jsonText().contains("\"ic\":"))
