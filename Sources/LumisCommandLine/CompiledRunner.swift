@@ -17,6 +17,7 @@ struct CompiledRunner {
     let outputPath: String?
     let showsProgress: Bool
     let maxFailures: Int
+    let batchesProposals: Bool
 
     func run() throws {
         if let outputPath { try InferRunner.checkWritable(outputPath) }
@@ -30,7 +31,7 @@ struct CompiledRunner {
         if seed == nil { Console.note("seed \(runSeed)") }
         let job = CompiledInference(
             network: SharedNetwork(trainer.network), traceCount: traceCount, workers: workers, seed: runSeed,
-            observations: observations, maxConsecutiveFailures: maxFailures)
+            observations: observations, maxConsecutiveFailures: maxFailures, batchesProposals: batchesProposals)
         do {
             _ = try CompiledProposal(network: job.network, observations: observations)
         } catch let error as CompiledInferenceError {
@@ -54,7 +55,7 @@ struct CompiledRunner {
         let metadata = PosteriorMetadata(
             engine: "ic", seed: runSeed, model: output.job.report.modelName, observations: observations.values,
             failedTraces: output.job.report.discardedTraces, restarts: output.job.report.restarts)
-        let summary = posterior.summary(metadata: metadata)
+        let summary = output.summary(metadata: metadata)
         if output.job.report.discardedTraces > 0 || output.job.report.restarts > 0 {
             Console.note(
                 "\(output.job.report.discardedTraces) trace attempts discarded and run again;"

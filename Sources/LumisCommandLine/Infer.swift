@@ -80,6 +80,11 @@ extension LumisCommand {
         @Option(help: "Failed trace attempts in a row after which a worker gives up.")
         var maxFailures = 10
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: "With --engine ic and several workers, run the workers' LSTM steps as one batch.")
+        var batchProposals = true
+
         @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
         var progress: Bool?
 
@@ -130,7 +135,7 @@ extension LumisCommand {
                     networkPath: network, source: try connection.source(workers: workerCount),
                     timeout: connection.timeoutDuration, traceCount: traceCount, workers: workerCount, seed: seed,
                     observations: observationSet, outputPath: out, showsProgress: progress ?? Console.isTerminal,
-                    maxFailures: maxFailures
+                    maxFailures: maxFailures, batchesProposals: batchProposals
                 ).run()
                 return
             }

@@ -19,13 +19,18 @@ public struct CompiledInference: Sendable {
     public var observations: ObservationSet
     /// How many failed attempts in a row a worker tolerates.
     public var maxConsecutiveFailures: Int
+    /// Whether the workers' LSTM steps run as one batch (issue 4 item 10; only matters with several workers).
+    public var batchesProposals: Bool
+    /// How many LSTM batches may be computed at once; steps queue into a batch only when this many are running.
+    /// Defaults to the active processor count, so batching never costs parallelism.
+    public var proposalBatchConcurrency = ProcessInfo.processInfo.activeProcessorCount
 
     /// Creates a run.
     ///
     /// - Precondition: `traceCount > 0`, `workers > 0`.
     public init(
         network: SharedNetwork, traceCount: Int, workers: Int = 1, seed: UInt64, observations: ObservationSet,
-        maxConsecutiveFailures: Int = 10
+        maxConsecutiveFailures: Int = 10, batchesProposals: Bool = true
     ) {
         precondition(traceCount > 0 && workers > 0, "traceCount and workers must be positive")
         self.network = network
@@ -34,6 +39,7 @@ public struct CompiledInference: Sendable {
         self.seed = seed
         self.observations = observations
         self.maxConsecutiveFailures = maxConsecutiveFailures
+        self.batchesProposals = batchesProposals
     }
 
     /// Progress so far, for a progress display.
@@ -50,11 +56,27 @@ public struct CompiledInference: Sendable {
     public struct Output: Sendable {
         /// The weighted traces and the sampler's counters.
         public var job: JobOutput
-        /// Controlled draws at addresses the network has no head for (drawn from the prior), by address key.
+        /// Controlled draws the network has no usable head for (an address never seen in training, a tensor
+        /// value, or a prior that does not fit the head), drawn from the prior, by address key.
         public var unknownAddresses: [String: Int]
+        /// Controlled draws over all traces.
+        public var controlledDraws: Int
+        /// Proposal heads in the network.
+        public var networkAddresses: Int
+        /// With batched proposals: LSTM steps taken, batches they ran in, and the largest batch.
+        public var batching: (steps: Int, batches: Int, largestBatch: Int)?
 
         /// The number of controlled draws that fell back to the prior for want of a head.
         public var unknownDrawCount: Int { unknownAddresses.values.reduce(0, +) }
+
+        /// The posterior file's content: the importance-sampling summary plus the `ic` section with the prior
+        /// fallbacks (issue 4 item 9).
+        public func summary(metadata: PosteriorMetadata) -> PosteriorSummary {
+            var summary = job.posterior.summary(metadata: metadata)
+            summary.ic = CompiledSummary(
+                networkAddresses: networkAddresses, controlledDraws: controlledDraws, priorFallbacks: unknownAddresses)
+            return summary
+        }
     }
 
     /// Runs the traces over simulators made by `makeSimulator` (one per worker, on the worker's thread).
@@ -73,12 +95,16 @@ public struct CompiledInference: Sendable {
                 mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
                 maxConsecutiveFailures: maxConsecutiveFailures))
         let network = self.network, observations = self.observations, total = traceCount
+        let batcher = batchesProposals && workers > 1
+            ? LSTMBatcher(network: network, concurrency: max(proposalBatchConcurrency, 1)) : nil
         let collected = CollectedBox()
         let report = try sampler.run(
             workers: workers, makeSimulator: makeSimulator,
             policy: { () -> any ProposalPolicy in
                 // Checked above, so this cannot throw; a fallback keeps the factory total.
-                if let policy = try? CompiledProposal(network: network, observations: observations) { return policy }
+                if let policy = try? CompiledProposal(network: network, observations: observations, batcher: batcher) {
+                    return policy
+                }
                 return PriorProposal()
             },
             consume: { _, traces in
@@ -92,7 +118,8 @@ public struct CompiledInference: Sendable {
         return collected.state.withLock { state in
             Output(
                 job: JobOutput(store: state.store, weighting: .importance, report: report),
-                unknownAddresses: state.unknown)
+                unknownAddresses: state.unknown, controlledDraws: state.controlledDraws,
+                networkAddresses: network.network.addresses.count, batching: batcher?.statistics)
         }
     }
 
@@ -115,6 +142,7 @@ private final class CollectedBox: Sendable {
 private struct Collected {
     var store = TraceStore()
     var unknown: [String: Int] = [:]
+    var controlledDraws = 0
     var logSum = -Double.infinity
     var logSumOfSquares = -Double.infinity
 
@@ -123,9 +151,10 @@ private struct Collected {
     mutating func add(_ trace: Trace, network: InferenceNetwork) {
         store.append(trace)
         for entry in trace.entries where entry.kind == .sample && entry.isControlled {
+            controlledDraws += 1
             guard let prior = entry.distribution else { continue }
             let key = AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind)
-            if !network.contains(key) { unknown[key.description, default: 0] += 1 }
+            if network.usableEntry(for: key, prior: prior) == nil { unknown[key.description, default: 0] += 1 }
         }
         if trace.logWeight.isFinite {
             logSum = logAddExp(logSum, trace.logWeight)

@@ -29,14 +29,25 @@ public struct CompiledProposal: ProposalPolicy {
     private var state: LSTM.State
     private var input: Matrix
     private var previous: (entry: Int?, kind: DistributionKind, value: Tensor, prior: Distribution)?
+    /// With a batcher, the LSTM state lives in the batcher's `slot` and steps run batched with other workers'.
+    private let batcher: LSTMBatcher?
+    private let slot: Int
+    private var batchedHidden = Matrix(zeros: 1, 0)
 
     /// Creates the policy for one worker.
     ///
     /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or ``CompiledInferenceError/observationShape(name:expected:found:)``
     ///   if `observations` lack a value the network embeds.
     public init(network shared: SharedNetwork, observations: ObservationSet) throws {
+        try self.init(network: shared, observations: observations, batcher: nil)
+    }
+
+    /// Creates the policy for one worker; with `batcher`, its LSTM steps are batched with other workers'.
+    init(network shared: SharedNetwork, observations: ObservationSet, batcher: LSTMBatcher?) throws {
         let network = shared.network
         self.shared = shared
+        self.batcher = batcher
+        slot = batcher?.register() ?? -1
         var inputs: [Matrix] = []
         for spec in network.configuration.observations {
             guard let value = observations[spec.name] else {
@@ -55,7 +66,11 @@ public struct CompiledProposal: ProposalPolicy {
 
     /// Resets the LSTM state: a new trace starts.
     public mutating func startTrace() {
-        state = shared.network.lstm.zeroState(batch: 1)
+        if let batcher {
+            batcher.reset(slot)
+        } else {
+            state = shared.network.lstm.zeroState(batch: 1)
+        }
         previous = nil
     }
 
@@ -66,6 +81,8 @@ public struct CompiledProposal: ProposalPolicy {
         let network = shared.network
         let key = AddressKey(address: site.address, instance: site.instance, kind: prior.kind)
         let entryIndex = network.entryIndex[key]
+        // Nothing below blocks or throws before the step, as the batcher's prepare requires.
+        batcher?.prepare(slot)
         for i in input.scalars.indices { input.scalars[i] = 0 }
         input.copyColumns(from: observed, to: 0)
         if let previous {
@@ -85,17 +102,20 @@ public struct CompiledProposal: ProposalPolicy {
         if let entryIndex {
             network.broadcast(network.entries[entryIndex].embedding, into: &input, column: network.currentAddressColumn)
         }
-        let hidden = network.lstm.step(input, state: &state, store: network.store)
+        let hidden: Matrix
+        if let batcher {
+            batcher.step(slot, input: input, output: &batchedHidden)
+            hidden = batchedHidden
+        } else {
+            hidden = network.lstm.step(input, state: &state, store: network.store)
+        }
         var usable = entryIndex
         var chosen: (Tensor, Double)?
-        if let index = entryIndex, prior.isScalarValued {
+        if let index = network.usableEntry(for: key, prior: prior) {
             let entry = network.entries[index]
             let family = ProposalFamily(prior: prior, components: network.configuration.components)
             let raw = entry.head.forward(hidden, store: network.store)
-            if family.matches(prior) && family.rawCount == entry.rawCount
-                && ValueFeatures.count(for: prior) == entry.featureCount
-                && raw.scalars.allSatisfy(\.isFinite)
-            {
+            if raw.scalars.allSatisfy(\.isFinite) {
                 let proposal = raw.scalars.withUnsafeBufferPointer { family.proposal(raw: $0, prior: prior) }
                 let value = proposal.sample(using: &generator)
                 let logQ = proposal.logProb(of: value)

@@ -78,6 +78,19 @@ public final class InferenceNetwork {
     /// Whether the network has a head for `key`.
     public func contains(_ key: AddressKey) -> Bool { entryIndex[key] != nil }
 
+    /// The index of the head that can propose a draw at `key` with prior `prior`: `nil` if the address is unseen,
+    /// the draw is tensor-valued, or the prior does not fit the head (another family or size), so that the draw
+    /// falls back to the prior.
+    func usableEntry(for key: AddressKey, prior: Distribution) -> Int? {
+        guard let index = entryIndex[key], prior.isScalarValued else { return nil }
+        let entry = entries[index]
+        let family = ProposalFamily(prior: prior, components: configuration.components)
+        guard family.matches(prior) && family.rawCount == entry.rawCount
+            && ValueFeatures.count(for: prior) == entry.featureCount
+        else { return nil }
+        return index
+    }
+
     /// Adds the parameters of a new address; the sizes come from its prior.
     ///
     /// - Returns: whether the address was new.

@@ -9,7 +9,7 @@ public import LumisNeural
 /// is the trainer's full optimizer state (Adam's moments and per-group step counts), and whose opaque metadata is
 /// the network description as UTF-8 JSON:
 /// ```
-/// {"format": "lumisnet", "version": 1, "configuration": …, "addresses": […], "training": …}
+/// {"format": "lumisnet", "version": 2, "configuration": …, "addresses": […], "training": …}
 /// ```
 /// The address table lists heads in creation order; loading rebuilds the network by creating the same layers in
 /// the same order, after checking that the description's parameter count equals the file's (so a damaged or
@@ -18,8 +18,9 @@ public import LumisNeural
 public enum NetworkFile {
     /// The `format` value of a network description.
     public static let format = "lumisnet"
-    /// The description version this build writes and reads.
-    public static let version = 1
+    /// The description version this build writes. Version 2 embeds `cnn2d`/`cnn3d` observations with CNNs;
+    /// version 1 embedded them with the feed-forward stack, so a version-1 file is read only if it has none.
+    public static let version = 2
 
     /// The JSON description stored as the parameter file's metadata.
     struct Header: Codable {
@@ -93,9 +94,16 @@ public enum NetworkFile {
         guard file.metadata.first == UInt8(ascii: "{"),
             let probe = try? JSONDecoder().decode(Header.self, from: Data(file.metadata)), probe.format == format
         else { throw .notANetwork }
-        guard probe.version == version else { throw .unsupportedVersion(probe.version, supported: version) }
+        guard probe.version == version || probe.version == 1 else {
+            throw .unsupportedVersion(probe.version, supported: version)
+        }
         guard let configuration = probe.configuration, let addresses = probe.addresses, let training = probe.training
         else { throw .malformedHeader("the description lacks its configuration, addresses or training state") }
+        if probe.version == 1, let spec = configuration.observations.first(where: { $0.architecture != .feedForward }) {
+            throw .malformedHeader(
+                "version 1 embedded observation \(spec.name) (\(spec.architecture.rawValue)) without a CNN; "
+                    + "retrain the network with this build")
+        }
         try validate(configuration, addresses)
         guard let expected = configuration.parameterCount(addresses: addresses), expected == file.values.count else {
             throw .layoutMismatch(

@@ -132,8 +132,8 @@ struct NetworkTests {
         #expect(throws: NetworkFileError.notANetwork) { try NetworkFile.decode(plain.encoded()) }
         var future = NetworkFile.parameterFile(trainer)
         let text = try #require(String(bytes: future.metadata, encoding: .utf8))
-        future.metadata = Array(text.replacingOccurrences(of: "\"version\":1", with: "\"version\":7").utf8)
-        #expect(throws: NetworkFileError.unsupportedVersion(7, supported: 1)) {
+        future.metadata = Array(text.replacingOccurrences(of: "\"version\":2", with: "\"version\":7").utf8)
+        #expect(throws: NetworkFileError.unsupportedVersion(7, supported: 2)) {
             try NetworkFile.decode(future.encoded())
         }
         // A description whose sizes disagree with the parameters is rejected before the network is built.

@@ -54,6 +54,10 @@ struct RemoteTests {
         let mean = try Self.number(json, "variables", "mu", "mean")
         let stddev = try Self.number(json, "variables", "mu", "stddev")
         #expect(try Self.number(json, "traces") == Double(traces))
+        // The ic section: one controlled draw (mu) per trace, all proposed by the network.
+        #expect(try Self.number(json, "ic", "controlled_draws") == Double(traces))
+        #expect(try Self.number(json, "ic", "prior_fallback_draws") == 0)
+        #expect((json["ic"] as? [String: Any])?["prior_fallbacks"] as? [String: Int] == [:])
         // The prior proposal gives ESS/N ≈ 0.05 here (ExactPosteriors.gaussianUnknownMeanESSFraction).
         #expect(ess / Double(traces) >= 0.5, "ESS \(ess)")
         #expect(abs(mean - exact.mean) <= 4 * exact.stddev / ess.squareRoot(), "mean \(mean), ESS \(ess)")

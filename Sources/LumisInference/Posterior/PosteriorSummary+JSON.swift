@@ -34,6 +34,7 @@ extension PosteriorSummary {
         ]
         if let mcmc { members["mcmc"] = mcmc.jsonValue }
         if let chains { members["chains"] = .array(chains.map(\.jsonValue)) }
+        if let ic { members["ic"] = ic.jsonValue }
         return .object(members)
     }
 
@@ -111,6 +112,7 @@ extension PosteriorSummary {
         chains = try root.optionalMember("chains")?.array().map { field throws(FieldError) in
             try ChainRecord(field: field)
         }
+        ic = try root.optionalMember("ic").map { field throws(FieldError) in try CompiledSummary(field: field) }
     }
 }
 

@@ -68,6 +68,8 @@ public struct PosteriorSummary: Sendable, Equatable {
     public var mcmc: MCMCSummary?
     /// One record per Markov chain, `nil` for runs without chains (importance and prior sampling).
     public var chains: [ChainRecord]?
+    /// The inference-compilation section (proposed draws, prior fallbacks), `nil` for other engines.
+    public var ic: CompiledSummary?
 
     /// Creates a summary from its parts.
     public init(
