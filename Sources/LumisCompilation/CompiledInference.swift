@@ -22,6 +22,7 @@ public struct CompiledInference: Sendable {
     /// Whether the workers' LSTM steps run as one batch (issue 4 item 10; only matters with several workers).
     public var batchesProposals: Bool
     /// How many LSTM batches may be computed at once; steps queue into a batch only when this many are running.
+    ///
     /// Defaults to the active processor count, so batching never costs parallelism.
     public var proposalBatchConcurrency = ProcessInfo.processInfo.activeProcessorCount
 
@@ -95,7 +96,8 @@ public struct CompiledInference: Sendable {
                 mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
                 maxConsecutiveFailures: maxConsecutiveFailures))
         let network = self.network, observations = self.observations, total = traceCount
-        let batcher = batchesProposals && workers > 1
+        let batcher =
+            batchesProposals && workers > 1
             ? LSTMBatcher(network: network, concurrency: max(proposalBatchConcurrency, 1)) : nil
         let collected = CollectedBox()
         let report = try sampler.run(

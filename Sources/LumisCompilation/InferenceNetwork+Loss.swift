@@ -130,7 +130,8 @@ extension InferenceNetwork {
                 let family = ProposalFamily(prior: prior, components: configuration.components)
                 precondition(family.rawCount == width, "head \(entry.key) has \(width) outputs; prior needs more")
                 let proposal = raw.scalars.withUnsafeBufferPointer { buffer in
-                    family.proposal(raw: UnsafeBufferPointer(rebasing: buffer[(b * width)..<((b + 1) * width)]), prior: prior)
+                    family.proposal(
+                        raw: UnsafeBufferPointer(rebasing: buffer[(b * width)..<((b + 1) * width)]), prior: prior)
                 }
                 let value = batch[b].values[t]
                 let logQ = proposal.logProb(of: value)
@@ -160,7 +161,8 @@ extension InferenceNetwork {
                 let previous = entries[indices[t - 1]]
                 let record = valueRecords[t - 1]
                 let da = dx.columns(previousValueColumn..<(previousValueColumn + configuration.sampleEmbedding))
-                let dz = Activation.relu.backward(input: record.preActivation, output: record.output, outputGradient: da)
+                let dz = Activation.relu.backward(
+                    input: record.preActivation, output: record.output, outputGradient: da)
                 _ = previous.valueEmbedding.backward(input: record.features, outputGradient: dz, store: store)
                 accumulate(dx, column: previousKindColumn, into: kindRange(previous.key.kind))
                 accumulate(dx, column: previousAddressColumn, into: previous.embedding)

@@ -85,8 +85,9 @@ public final class InferenceNetwork {
         guard let index = entryIndex[key], prior.isScalarValued else { return nil }
         let entry = entries[index]
         let family = ProposalFamily(prior: prior, components: configuration.components)
-        guard family.matches(prior) && family.rawCount == entry.rawCount
-            && ValueFeatures.count(for: prior) == entry.featureCount
+        guard
+            family.matches(prior) && family.rawCount == entry.rawCount
+                && ValueFeatures.count(for: prior) == entry.featureCount
         else { return nil }
         return index
     }
@@ -134,7 +135,8 @@ public final class InferenceNetwork {
     /// Writes the embedding in `range` of the store into columns starting at `column` of every row of `matrix`.
     func broadcast(_ range: ParameterRange, into matrix: inout Matrix, column: Int) {
         store.values.withUnsafeBufferPointer { values in
-            matrix.broadcastRow(UnsafeBufferPointer(rebasing: values[range.start..<(range.start + range.count)]), to: column)
+            matrix.broadcastRow(
+                UnsafeBufferPointer(rebasing: values[range.start..<(range.start + range.count)]), to: column)
         }
     }
 

@@ -62,7 +62,8 @@ extension ObservationEmbeddingSpec {
         var chosen = requests
         if chosen.isEmpty {
             var seen = Set<String>()
-            for entry in example.entries where entry.kind == .observe && !entry.name.isEmpty
+            for entry in example.entries
+            where entry.kind == .observe && !entry.name.isEmpty
                 && seen.insert(entry.name).inserted
             {
                 chosen.append(EmbeddingRequest(name: entry.name, dimension: defaultDimension))
@@ -81,7 +82,8 @@ extension ObservationEmbeddingSpec {
             case .cnn3D: fits = value.shape.count == 3 || value.shape.count == 4
             }
             guard fits else {
-                throw .observationShape(name: request.name, expected: architecture == .cnn2D ? 2 : 3,
+                throw .observationShape(
+                    name: request.name, expected: architecture == .cnn2D ? 2 : 3,
                     found: value.shape.count)
             }
             var spec = ObservationEmbeddingSpec(

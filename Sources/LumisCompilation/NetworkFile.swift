@@ -18,7 +18,9 @@ public import LumisNeural
 public enum NetworkFile {
     /// The `format` value of a network description.
     public static let format = "lumisnet"
-    /// The description version this build writes. Version 2 embeds `cnn2d`/`cnn3d` observations with CNNs;
+    /// The description version this build writes.
+    ///
+    /// Version 2 embeds `cnn2d`/`cnn3d` observations with CNNs;
     /// version 1 embedded them with the feed-forward stack, so a version-1 file is read only if it has none.
     public static let version = 2
 

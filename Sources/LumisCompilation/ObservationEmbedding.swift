@@ -82,13 +82,15 @@ struct ObservationEmbedding {
                     let layer = Dense(inputSize: input, outputSize: output, store: store, seed: layerSeed)
                     return .dense(layer, rectified: rectified)
                 case .convolution(let input, let output, let size) where size.count == 2:
-                    return .convolution2D(Convolution2D(
-                        inputChannels: input, outputChannels: output, inputSize: size, kernelSize: [3, 3],
-                        padding: [1, 1], store: store, seed: layerSeed))
+                    return .convolution2D(
+                        Convolution2D(
+                            inputChannels: input, outputChannels: output, inputSize: size, kernelSize: [3, 3],
+                            padding: [1, 1], store: store, seed: layerSeed))
                 case .convolution(let input, let output, let size):
-                    return .convolution3D(Convolution3D(
-                        inputChannels: input, outputChannels: output, inputSize: size, kernelSize: [3, 3, 3],
-                        padding: [1, 1, 1], store: store, seed: layerSeed))
+                    return .convolution3D(
+                        Convolution3D(
+                            inputChannels: input, outputChannels: output, inputSize: size, kernelSize: [3, 3, 3],
+                            padding: [1, 1, 1], store: store, seed: layerSeed))
                 case .pool(let channels, let size, let kernel) where size.count == 2:
                     return .pool2D(MaxPool2D(channels: channels, inputSize: size, kernelSize: kernel))
                 case .pool(let channels, let size, let kernel):
@@ -196,7 +198,8 @@ struct ObservationEmbedding {
             var dy = outputGradient.columns(column..<(column + specs[p].dimension))
             column += specs[p].dimension
             for (layer, record) in zip(layers, cache.layers[p]).reversed() {
-                let dz = layer.hasReLU
+                let dz =
+                    layer.hasReLU
                     ? Activation.relu.backward(input: record.preActivation, output: record.output, outputGradient: dy)
                     : dy
                 dy = layer.backward(input: record.input, outputGradient: dz, store: store)

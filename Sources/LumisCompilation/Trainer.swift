@@ -289,7 +289,9 @@ public final class Trainer {
     }
 }
 
-/// Collects traces handed over by a sampler. Invariant: `traces` is accessed only under `lock`.
+/// Collects traces handed over by a sampler.
+///
+/// Invariant: `traces` is accessed only under `lock`.
 private final class TraceBox: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [Trace] = []
@@ -297,7 +299,9 @@ private final class TraceBox: @unchecked Sendable {
     var traces: [Trace] { lock.withLock { stored } }
 }
 
-/// The producer thread's outcome. Invariant: `report` and `done` are accessed only under `condition`.
+/// The producer thread's outcome.
+///
+/// Invariant: `report` and `done` are accessed only under `condition`.
 private final class Producer: @unchecked Sendable {
     private let condition = NSCondition()
     private var report: TraceSampler.Report?

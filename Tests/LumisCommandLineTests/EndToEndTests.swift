@@ -200,8 +200,13 @@ struct EndToEndTests {
         let marker = "ipc://@lumis-\(pid)-"
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
-        while Self.processes(containing: marker).isEmpty && clock.now < deadline { usleep(20_000) }
-        #expect(!Self.processes(containing: marker).isEmpty, "the simulator never started")
+        // Seen once is enough: asking again could land while the launching shell execs the simulator.
+        var started = false
+        while !started && clock.now < deadline {
+            started = !Self.processes(containing: marker).isEmpty
+            if !started { usleep(20_000) }
+        }
+        #expect(started, "the simulator never started")
         usleep(1_000_000)
         kill(pid, SIGINT)
         var status = Self.wait(for: pid, limit: .seconds(20))

@@ -30,7 +30,9 @@ struct AcceptanceTests {
             let exact = ExactPosteriors.gaussianUnknownMean(observations: [observed.0, observed.1])
             let (mean, stddev) = Training.moments(posterior, "mu")
             #expect(ess / 1_000 >= 0.5, "obs \(observed): ESS \(ess)")
-            print("GUM obs \(observed): mean \(mean) (exact \(exact.mean)), stddev \(stddev) (\(exact.stddev)), ESS \(ess)")
+            print(
+                "GUM obs \(observed): mean \(mean) (exact \(exact.mean)), stddev \(stddev) (\(exact.stddev)), ESS \(ess)"
+            )
             #expect(abs(mean - exact.mean) <= min(0.1, 4 * exact.stddev / ess.squareRoot()), "mean \(mean), ESS \(ess)")
             #expect(abs(stddev - exact.stddev) <= 0.1, "stddev \(stddev)")
         }
@@ -76,7 +78,8 @@ struct AcceptanceTests {
         let output = try Training.infer(trainer, Branching(), traces: traces, seed: 41, observations: observations)
         let posterior = output.job.posterior
         let icESS = try #require(posterior.effectiveSampleSize)
-        let prior = try Training.priorImportanceSampling(Branching(), traces: traces, seed: 41, observations: observations)
+        let prior = try Training.priorImportanceSampling(
+            Branching(), traces: traces, seed: 41, observations: observations)
         let priorESS = try #require(prior.effectiveSampleSize)
         // With obs = 6 the prior is already a fair proposal (ESS/N ≈ 0.5), so 5× is impossible here; item 12's
         // ratio is checked on the HMM above.
@@ -99,7 +102,8 @@ struct AcceptanceTests {
         let observations = ObservationSet([
             "count0": Tensor(4), "count1": Tensor(6), "successes": Tensor(8), "reading": Tensor(4.2),
         ])
-        let output = try Training.infer(trainer, ConjugateLatents(), traces: 2_000, seed: 51, observations: observations)
+        let output = try Training.infer(
+            trainer, ConjugateLatents(), traces: 2_000, seed: 51, observations: observations)
         let posterior = output.job.posterior
         let ess = try #require(posterior.effectiveSampleSize)
         let prior = try Training.priorImportanceSampling(

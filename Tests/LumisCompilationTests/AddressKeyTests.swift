@@ -22,7 +22,8 @@ struct AddressKeyTests {
 
     @Test("Embedding requests parse name, name:dim, name:arch, name:arch:dim")
     func requests() throws {
-        #expect(try EmbeddingRequest(parsing: "obs", defaultDimension: 8) == EmbeddingRequest(name: "obs", dimension: 8))
+        #expect(
+            try EmbeddingRequest(parsing: "obs", defaultDimension: 8) == EmbeddingRequest(name: "obs", dimension: 8))
         #expect(try EmbeddingRequest(parsing: "obs:16", defaultDimension: 8).dimension == 16)
         #expect(try EmbeddingRequest(parsing: "img:cnn2d", defaultDimension: 8).architecture == .cnn2D)
         let full = try EmbeddingRequest(parsing: "vol:cnn3d:64", defaultDimension: 8)

@@ -78,7 +78,8 @@ struct BatchingBenchmark {
                 job.proposalBatchConcurrency = concurrency
                 let start = clock.now
                 let output = try job.run(makeSimulator: { _ in HiddenMarkovModel() })
-                print("workers \(workers) batched \(batched) concurrency \(concurrency): \(clock.now - start)",
+                print(
+                    "workers \(workers) batched \(batched) concurrency \(concurrency): \(clock.now - start)",
                     output.batching.map { "\($0.steps) steps in \($0.batches) batches" } ?? "")
             }
         }

@@ -38,7 +38,9 @@ struct PatternModel: Simulator, Sendable {
 
     mutating func run(_ execution: inout TraceExecution) throws -> Tensor? {
         let k = try execution.sample(.categorical(probs: Tensor([1, 1, 1].map { $0 / 3.0 })), address: "k", name: "k")
-        let s = shifted ? try execution.sample(.normal(mean: Tensor(0), stddev: Tensor(0.5)), address: "s", name: "s")
+        let s =
+            shifted
+            ? try execution.sample(.normal(mean: Tensor(0), stddev: Tensor(0.5)), address: "s", name: "s")
             : Tensor(0)
         try execution.observe(
             likelihood(k: Int(k.scalars[0]), s: s.scalars[0]), address: "image", name: "image", value: nil)
@@ -110,11 +112,12 @@ struct ConvolutionEmbeddingTests {
         // The embedding's parameters come first in the store: check 40 with gradient, 20 anywhere in the
         // embedding, and 15 anywhere in the network.
         for draw in 0..<75 {
-            let index = switch draw {
-            case ..<40: live[Int(generator.next() % UInt64(live.count))]
-            case ..<60: Int(generator.next() % UInt64(embeddingParameters))
-            default: Int(generator.next() % UInt64(network.store.count))
-            }
+            let index =
+                switch draw {
+                case ..<40: live[Int(generator.next() % UInt64(live.count))]
+                case ..<60: Int(generator.next() % UInt64(embeddingParameters))
+                default: Int(generator.next() % UInt64(network.store.count))
+                }
             let original = network.store.values[index]
             let h = 1e-6
             network.store.setValue(original + h, at: index)

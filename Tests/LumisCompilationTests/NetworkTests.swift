@@ -27,7 +27,8 @@ struct NetworkTests {
     @Test("The loss gradient matches central finite differences", arguments: [0, 1])
     func gradient(model: Int) throws {
         let simulator: any Simulator & Sendable = model == 0 ? Branching() : ConjugateLatents()
-        let (trainer, _) = try Training.trainer(simulator, seed: 5, lstmHidden: 6, components: 2, embedding: 4,
+        let (trainer, _) = try Training.trainer(
+            simulator, seed: 5, lstmHidden: 6, components: 2, embedding: 4,
             validationCount: 16)
         let network = trainer.network
         let batch = try Self.examples(simulator, count: 6, trainer: trainer)
@@ -50,7 +51,8 @@ struct NetworkTests {
             network.store.setValue(original, at: index)
             let numeric = (plus - minus) / (2 * h)
             let scale = max(abs(numeric), abs(analytic[index]), 1e-4)
-            #expect(abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
+            #expect(
+                abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
             checked += 1
         }
         #expect(checked == 60)

@@ -14,8 +14,9 @@ struct RemoteTests {
     static func lumis(_ arguments: [String]) throws -> Executables.Outcome {
         let outcome = try Executables.run(try Executables.lumis(), arguments)
         guard outcome.status == 0 else {
-            throw Executables.Missing(description: "lumis \(arguments.first ?? "") failed (\(outcome.status)): "
-                + outcome.standardError)
+            throw Executables.Missing(
+                description: "lumis \(arguments.first ?? "") failed (\(outcome.status)): "
+                    + outcome.standardError)
         }
         return outcome
     }
@@ -94,10 +95,13 @@ struct RemoteTests {
         try damaged.write(to: URL(fileURLWithPath: damagedPath))
         let outcome = try Executables.run(
             try Executables.lumis(),
-            ["infer", "--engine", "ic", "--network", damagedPath, "--launch", launch, "--traces", "10",
-             "--observe", "obs0=8", "--observe", "obs1=9", "--no-progress"])
+            [
+                "infer", "--engine", "ic", "--network", damagedPath, "--launch", launch, "--traces", "10",
+                "--observe", "obs0=8", "--observe", "obs1=9", "--no-progress",
+            ])
         #expect(outcome.status != 0)
-        #expect(outcome.standardError.contains("damaged.lumisnet") && outcome.standardError.contains("corrupt"),
+        #expect(
+            outcome.standardError.contains("damaged.lumisnet") && outcome.standardError.contains("corrupt"),
             "\(outcome.standardError)")
     }
 }

@@ -14,7 +14,9 @@ enum Training {
         components: Int = 3, embedding: Int = 16, validationCount: Int = 128
     ) throws -> (Trainer, [TrainingExample]) {
         let factory: @Sendable (Int) throws -> any Simulator = { _ in model }
-        let state = TrainingState(seed: seed, schedule: LearningRateSchedule(kind: .none, initial: learningRate), validationCount: validationCount)
+        let state = TrainingState(
+            seed: seed, schedule: LearningRateSchedule(kind: .none, initial: learningRate),
+            validationCount: validationCount)
         let traces = try Trainer.sampleTraces(
             count: validationCount, seed: state.validationSeed, workers: 1, makeSimulator: factory
         ).traces
@@ -78,7 +80,9 @@ enum Training {
     }
 }
 
-/// Collects traces from sampler threads. Invariant: `stored` is accessed only under `lock`.
+/// Collects traces from sampler threads.
+///
+/// Invariant: `stored` is accessed only under `lock`.
 final class Box: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [Trace] = []

@@ -25,8 +25,10 @@ extension PosteriorSummary {
         }
         lines.append("log evidence: \(logEvidence.map { format($0, digits: 8) } ?? "not estimated")")
         if let ic {
-            lines.append("network proposals: \(ic.controlledDraws - ic.priorFallbackDraws) of \(ic.controlledDraws) "
-                + "controlled draws; \(ic.priorFallbackDraws) from the prior at \(ic.priorFallbacks.count) addresses")
+            lines.append(
+                "network proposals: \(ic.controlledDraws - ic.priorFallbackDraws) of \(ic.controlledDraws) "
+                    + "controlled draws; \(ic.priorFallbackDraws) from the prior at \(ic.priorFallbacks.count) addresses"
+            )
         }
         lines.append("")
 
