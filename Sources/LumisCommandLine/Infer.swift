@@ -77,16 +77,12 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
         var network: String?
 
-        @Option(help: "Failed trace attempts in a row after which a worker gives up.")
-        var maxFailures = 10
-
         @Flag(
             inversion: .prefixedNo,
             help: "With --engine ic and several workers, run the workers' LSTM steps as one batch.")
         var batchProposals = true
 
-        @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
-        var progress: Bool?
+        @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
@@ -100,7 +96,6 @@ extension LumisCommand {
             } else if workers != nil {
                 throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
             }
-            guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
             guard (engine == .ic) == (network != nil) else {
                 throw ValidationError(
                     engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
@@ -126,7 +121,7 @@ extension LumisCommand {
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
                     outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
-                    showsProgress: progress ?? Console.isTerminal, maxFailures: maxFailures
+                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures
                 ).run()
                 return
             }
@@ -134,8 +129,8 @@ extension LumisCommand {
                 try CompiledRunner(
                     networkPath: network, source: try connection.source(workers: workerCount),
                     timeout: connection.timeoutDuration, traceCount: traceCount, workers: workerCount, seed: seed,
-                    observations: observationSet, outputPath: out, showsProgress: progress ?? Console.isTerminal,
-                    maxFailures: maxFailures, batchesProposals: batchProposals
+                    observations: observationSet, outputPath: out, showsProgress: runOptions.showsProgress,
+                    maxFailures: runOptions.maxFailures, batchesProposals: batchProposals
                 ).run()
                 return
             }
@@ -143,12 +138,12 @@ extension LumisCommand {
                 source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,
                 workers: workerCount, seed: seed ?? UInt64.random(in: 0...UInt64.max),
                 observations: observationSet, timeout: connection.timeoutDuration,
-                maxConsecutiveFailures: maxFailures)
+                maxConsecutiveFailures: runOptions.maxFailures)
             // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
             // a run that fails at once then says exactly one line.
             try InferRunner(
                 job: job, outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
-                showsProgress: progress ?? Console.isTerminal
+                showsProgress: runOptions.showsProgress
             ).run()
         }
     }

@@ -110,11 +110,7 @@ extension LumisCommand {
         @Option(help: "Random seed of the training data (default: random, printed to stderr).")
         var seed: UInt64?
 
-        @Option(help: "Failed trace attempts in a row after which a worker gives up.")
-        var maxFailures = 10
-
-        @Flag(inversion: .prefixedNo, help: "Show a progress line on stderr (default: when stderr is a terminal).")
-        var progress: Bool?
+        @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
@@ -140,7 +136,6 @@ extension LumisCommand {
             guard checkpointEvery > 0, checkpointEvery.isFinite else {
                 throw ValidationError("--checkpoint-every must be a positive number.")
             }
-            guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
             for text in embeddings { _ = try requests(text) }
         }
 
@@ -226,8 +221,9 @@ extension LumisCommand {
             }
             let configuration = TrainingConfiguration(
                 traceCount: traceCount, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
-                maxConsecutiveFailures: maxFailures, checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = (progress ?? Console.isTerminal) ? TrainingProgressLine() : nil
+                maxConsecutiveFailures: runOptions.maxFailures,
+                checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
+            let line = runOptions.showsProgress ? TrainingProgressLine() : nil
             let outPath = out
             let report: TrainingReport
             do {
