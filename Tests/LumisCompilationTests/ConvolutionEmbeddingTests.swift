@@ -118,17 +118,7 @@ struct ConvolutionEmbeddingTests {
                 case ..<60: Int(generator.next() % UInt64(embeddingParameters))
                 default: Int(generator.next() % UInt64(network.store.count))
                 }
-            let original = network.store.values[index]
-            let h = 1e-6
-            network.store.setValue(original + h, at: index)
-            let plus = loss()
-            network.store.setValue(original - h, at: index)
-            let minus = loss()
-            network.store.setValue(original, at: index)
-            let numeric = (plus - minus) / (2 * h)
-            let scale = max(abs(numeric), abs(analytic[index]), 1e-4)
-            #expect(
-                abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
+            expectCentralDifference(of: loss, parameter: index, in: network.store, analytic: analytic[index])
         }
         // The file round trip rebuilds the CNN layout.
         let reread = try NetworkFile.decode(NetworkFile.encode(trainer))

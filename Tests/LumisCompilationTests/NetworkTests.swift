@@ -42,17 +42,7 @@ struct NetworkTests {
         var checked = 0
         for _ in 0..<60 {
             let index = Int(generator.next() % UInt64(network.store.count))
-            let original = network.store.values[index]
-            let h = 1e-6
-            network.store.setValue(original + h, at: index)
-            let plus = loss()
-            network.store.setValue(original - h, at: index)
-            let minus = loss()
-            network.store.setValue(original, at: index)
-            let numeric = (plus - minus) / (2 * h)
-            let scale = max(abs(numeric), abs(analytic[index]), 1e-4)
-            #expect(
-                abs(numeric - analytic[index]) / scale < 1e-4, "parameter \(index): \(numeric) vs \(analytic[index])")
+            expectCentralDifference(of: loss, parameter: index, in: network.store, analytic: analytic[index])
             checked += 1
         }
         #expect(checked == 60)
