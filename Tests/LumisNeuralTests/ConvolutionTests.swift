@@ -43,19 +43,11 @@ struct ConvolutionTests {
         let conv = Convolution2D(
             inputChannels: 2, outputChannels: 3, inputSize: [5, 4], kernelSize: [3, 2], stride: [2, 1],
             padding: [1, 0], store: store, seed: 3)
-        var x = GradientCheck.randomMatrix(2, conv.inputCount, seed: 71)
-        let c = GradientCheck.randomMatrix(2, conv.outputCount, seed: 72)
-        store.zeroGradients()
-        let dx = conv.backward(input: x, outputGradient: c, store: store)
-        let numericInput = GradientCheck.numericGradient(of: &x) {
-            GradientCheck.weightedSum(conv.forward($0, store: store), c)
-        }
-        GradientCheck.expectMatch(dx.scalars, numericInput.gradient, scale: numericInput.scale, "conv2d dx")
-        let numericParameters = GradientCheck.numericParameterGradient(store: store) {
-            GradientCheck.weightedSum(conv.forward(x, store: store), c)
-        }
-        GradientCheck.expectMatch(
-            store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv2d W")
+        GradientCheck.expectLayerGradients(
+            input: GradientCheck.randomMatrix(2, conv.inputCount, seed: 71),
+            outputWeights: GradientCheck.randomMatrix(2, conv.outputCount, seed: 72),
+            store: store, "conv2d", forward: { conv.forward($0, store: store) },
+            backward: { conv.backward(input: $0, outputGradient: $1, store: store) })
     }
 
     @Test("Convolution3D backward matches finite differences")
@@ -65,19 +57,11 @@ struct ConvolutionTests {
             inputChannels: 2, outputChannels: 2, inputSize: [3, 4, 3], kernelSize: [2, 3, 2], stride: [1, 2, 1],
             padding: [1, 1, 0], store: store, seed: 4)
         #expect(conv.outputShape == [2, 4, 2, 2])
-        var x = GradientCheck.randomMatrix(2, conv.inputCount, seed: 73)
-        let c = GradientCheck.randomMatrix(2, conv.outputCount, seed: 74)
-        store.zeroGradients()
-        let dx = conv.backward(input: x, outputGradient: c, store: store)
-        let numericInput = GradientCheck.numericGradient(of: &x) {
-            GradientCheck.weightedSum(conv.forward($0, store: store), c)
-        }
-        GradientCheck.expectMatch(dx.scalars, numericInput.gradient, scale: numericInput.scale, "conv3d dx")
-        let numericParameters = GradientCheck.numericParameterGradient(store: store) {
-            GradientCheck.weightedSum(conv.forward(x, store: store), c)
-        }
-        GradientCheck.expectMatch(
-            store.gradients, numericParameters.gradient, scale: numericParameters.scale, "conv3d W")
+        GradientCheck.expectLayerGradients(
+            input: GradientCheck.randomMatrix(2, conv.inputCount, seed: 73),
+            outputWeights: GradientCheck.randomMatrix(2, conv.outputCount, seed: 74),
+            store: store, "conv3d", forward: { conv.forward($0, store: store) },
+            backward: { conv.backward(input: $0, outputGradient: $1, store: store) })
     }
 
     @Test("MaxPool2D values")

@@ -36,18 +36,11 @@ struct DenseTests {
     func backward() {
         let store = ParameterStore()
         let layer = Dense(inputSize: 5, outputSize: 4, store: store, seed: 7)
-        var x = GradientCheck.randomMatrix(3, 5, seed: 11)
-        let c = GradientCheck.randomMatrix(3, 4, seed: 12)
-        store.zeroGradients()
-        let dx = layer.backward(input: x, outputGradient: c, store: store)
-        let numericInput = GradientCheck.numericGradient(of: &x) {
-            GradientCheck.weightedSum(layer.forward($0, store: store), c)
-        }
-        GradientCheck.expectMatch(dx.scalars, numericInput.gradient, scale: numericInput.scale, "dx")
-        let numericParameters = GradientCheck.numericParameterGradient(store: store) {
-            GradientCheck.weightedSum(layer.forward(x, store: store), c)
-        }
-        GradientCheck.expectMatch(store.gradients, numericParameters.gradient, scale: numericParameters.scale, "dW, db")
+        GradientCheck.expectLayerGradients(
+            input: GradientCheck.randomMatrix(3, 5, seed: 11),
+            outputWeights: GradientCheck.randomMatrix(3, 4, seed: 12),
+            store: store, "dense", forward: { layer.forward($0, store: store) },
+            backward: { layer.backward(input: $0, outputGradient: $1, store: store) })
     }
 
     @Test("Activation backward matches finite differences", arguments: Activation.allCases)

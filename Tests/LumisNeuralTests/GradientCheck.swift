@@ -93,4 +93,26 @@ enum GradientCheck {
         // A check of all-zero gradients would prove nothing.
         #expect(nonZero > 0, "\(what): every gradient is zero", sourceLocation: sourceLocation)
     }
+
+    /// Checks a layer's input gradient and its parameters' gradients against central differences of the loss
+    /// `Σ c ⊙ forward(x)`.
+    ///
+    /// `backward` must return the input gradient and accumulate the parameter gradients into `store`.
+    static func expectLayerGradients(
+        input: Matrix, outputWeights c: Matrix, store: ParameterStore, _ what: String,
+        forward: (Matrix) -> Matrix, backward: (Matrix, Matrix) -> Matrix,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        var x = input
+        store.zeroGradients()
+        let dx = backward(x, c)
+        let numericInput = numericGradient(of: &x) { weightedSum(forward($0), c) }
+        expectMatch(
+            dx.scalars, numericInput.gradient, scale: numericInput.scale, "\(what) input",
+            sourceLocation: sourceLocation)
+        let numericParameters = numericParameterGradient(store: store) { weightedSum(forward(x), c) }
+        expectMatch(
+            store.gradients, numericParameters.gradient, scale: numericParameters.scale,
+            "\(what) parameters", sourceLocation: sourceLocation)
+    }
 }
