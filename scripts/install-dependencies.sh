@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages Lumis builds against (skips what is already there). Needs root or sudo.
 set -eu
-packages="libzmq3-dev libflatbuffers-dev flatbuffers-compiler libopenblas-dev cmake g++ pkg-config libnetcdf-dev librsvg2-bin
-    python3 python3-pip"
+packages="libzmq3-dev libflatbuffers-dev flatbuffers-compiler libopenblas-dev cmake g++ pkg-config libnetcdf-dev
+    librsvg2-bin libopenmpi-dev openmpi-bin python3 python3-pip"
 missing=""
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"
