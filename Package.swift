@@ -70,7 +70,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor",
-                "LumisTransport",
+                "LumisTransport", "LumisDistributed",
             ],
             swiftSettings: strict),
 
@@ -115,7 +115,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",
-            dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport"],
+            dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCompilationTests",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCompilation
 import LumisCore
+import LumisDistributed
 import LumisInference
 import LumisNeural
 import LumisTransport
@@ -160,9 +161,13 @@ extension LumisCommand {
         }
 
         func run() throws {
-            try InferRunner.checkWritable(out)
-            let workerCount = workers ?? max(connection.endpoints.count, 1)
-            let source = try connection.source(workers: workerCount)
+            let world = try Communicator.world()
+            guard batchSize >= world.size else {
+                throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
+            }
+            if world.isRoot { try InferRunner.checkWritable(out) }
+            let workerCount = workers ?? max(connection.endpoints.count / world.size, 1)
+            let source = try simulatorSource(workers: workerCount, world: world)
             let context = try ZMQContext()
             let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
             Console.installInterruptHandlers()
@@ -174,12 +179,16 @@ extension LumisCommand {
                 } catch {
                     throw ValidationError("--resume: \(error.description)")
                 }
-                Console.note(
-                    "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
+                trainer.communicator = world
+                if world.isRoot {
+                    Console.note(
+                        "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
+                }
                 validation = try trainer.validationExamples(workers: workerCount, makeSimulator: makeSimulator)
             } else {
-                let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
-                if seed == nil { Console.note("seed \(runSeed)") }
+                var runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
+                if world.usesMPI { runSeed = try Self.broadcast(runSeed, world: world) }
+                if seed == nil && world.isRoot { Console.note("seed \(runSeed)") }
                 let kind: LearningRateSchedule.Kind =
                     switch schedule {
                     case .none: .none
@@ -190,45 +199,29 @@ extension LumisCommand {
                     kind: kind, initial: learningRate, final: learningRateEnd,
                     endTraces: scheduleTraces ?? traceCount)
                 let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
-                let validationTraces = try Trainer.sampleTraces(
-                    count: max(state.validationCount, 1), seed: state.validationSeed, workers: workerCount,
-                    makeSimulator: makeSimulator
-                ).traces
-                let specs: [ObservationEmbeddingSpec]
-                do {
-                    specs = try ObservationEmbeddingSpec.specs(
-                        for: try embeddings.map(requests), example: validationTraces[0],
-                        normalizingOver: validationTraces, defaultDimension: embeddingDim)
-                } catch let rejection as TrainingExample.Rejection {
-                    throw ValidationError("--observe-embedding: \(rejection.description)")
-                }
-                guard !specs.isEmpty else {
-                    throw ValidationError(
-                        "the simulator made no named observation to embed; name them with --observe-embedding")
-                }
+                let (specs, validationTraces) = try embeddingSpecs(
+                    state: state, workers: workerCount, world: world, makeSimulator: makeSimulator)
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
                     seed: runSeed)
                 trainer = Trainer(
                     network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
-                    state: state)
-                validation = validationTraces.prefix(state.validationCount).compactMap {
-                    try? TrainingExample(trace: $0, observations: specs)
-                }
+                    state: state, communicator: world)
+                validation = validationTraces.compactMap { try? TrainingExample(trace: $0, observations: specs) }
                 let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
-                Console.note("embedding \(names.joined(separator: ", "))")
+                if world.isRoot { Console.note("embedding \(names.joined(separator: ", "))") }
             }
             let configuration = TrainingConfiguration(
                 traceCount: traceCount, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.showsProgress ? TrainingProgressLine() : nil
+            let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil
             let outPath = out
             let report: TrainingReport
             do {
                 report = try trainer.train(
-                    configuration, validation: validation, makeSimulator: makeSimulator,
+                    configuration, validation: validation, data: .simulators(makeSimulator),
                     checkpoint: { try NetworkFile.write($0, to: outPath) },
                     progress: { line?.update($0) })
                 line?.finish()
@@ -238,18 +231,95 @@ extension LumisCommand {
             }
             for bad in report.badLosses.prefix(20) { Console.note(bad.description) }
             if report.badLosses.count > 20 { Console.note("... \(report.badLosses.count - 20) more skipped batches") }
+            guard world.isRoot else { return }
             if report.rejectedTraces > 0 {
                 Console.note("\(report.rejectedTraces) traces lacked an embedded observation and were not used")
             }
+            if world.usesMPI { Console.note("parameters identical on \(report.identicalRanks) ranks") }
+            Console.note(Self.summary(report, trainer: trainer, ranks: world.size, outPath: outPath))
+        }
+
+        /// The closing line: throughput, losses, network size and where the time of a step went.
+        static func summary(_ report: TrainingReport, trainer: Trainer, ranks: Int, outPath: String) -> String {
             let loss = report.loss.map { String(format: "%.4f", $0) } ?? "-"
             let validationLoss = report.validationLoss.map { String(format: "%.4f", $0) } ?? "-"
             let rate = String(
                 format: "%.1f s (%.0f traces/s)", report.seconds,
                 Double(report.traces) / max(report.seconds, 1e-9))
-            Console.note(
-                "trained on \(report.traces) traces in \(rate); loss \(loss), validation loss \(validationLoss); "
-                    + "\(trainer.network.addresses.count) addresses, \(trainer.network.parameterCount) parameters; "
-                    + "wrote \(outPath)")
+            let steps = Double(max(report.steps, 1))
+            let compute = report.computeSeconds / steps * 1000
+            let communication = report.communicationSeconds / steps * 1000
+            let timing = String(
+                format: "step %.2f ms compute + %.2f ms allreduce (%.1f%%), %.2f ms waiting for traces; "
+                    + "gradient %d bytes",
+                compute, communication, 100 * communication / max(compute + communication, 1e-12),
+                report.dataSeconds / steps * 1000, report.gradientBytes)
+            return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : ""); "
+                + "loss \(loss), validation loss \(validationLoss); \(trainer.network.addresses.count) addresses, "
+                + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"
+        }
+
+        /// The simulators of this rank: `--launch` starts `--workers` per rank; `--simulator` endpoints are dealt
+        /// out in rank order, `--workers` to each.
+        private func simulatorSource(workers: Int, world: Communicator) throws -> InferenceJob.Source {
+            guard world.size > 1, connection.launch == nil else { return try connection.source(workers: workers) }
+            guard connection.endpoints.count == workers * world.size else {
+                throw ValidationError(
+                    "\(world.size) ranks with --workers \(workers) need \(workers * world.size) --simulator endpoints, "
+                        + "\(workers) per rank; got \(connection.endpoints.count). Or use --launch.")
+            }
+            return .attach(
+                endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
+        }
+
+        /// The observation embeddings, normalized over the whole validation set, and this rank's share of the
+        /// validation traces. Under MPI rank 0 simulates the whole set and broadcasts the embeddings, so every rank
+        /// builds the same network; the other ranks simulate only their share.
+        private func embeddingSpecs(
+            state: TrainingState, workers: Int, world: Communicator,
+            makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+        ) throws -> (specs: [ObservationEmbeddingSpec], validation: [Trace]) {
+            let part = world.share(of: state.validationCount)
+            var specs: [ObservationEmbeddingSpec] = []
+            var validation: [Trace] = []
+            if world.isRoot {
+                let traces = try Trainer.sampleTraces(
+                    count: max(state.validationCount, 1), seed: state.validationSeed, workers: workers,
+                    makeSimulator: makeSimulator
+                ).traces
+                do {
+                    specs = try ObservationEmbeddingSpec.specs(
+                        for: try embeddings.map(requests), example: traces[0], normalizingOver: traces,
+                        defaultDimension: embeddingDim)
+                } catch let rejection as TrainingExample.Rejection {
+                    throw ValidationError("--observe-embedding: \(rejection.description)")
+                }
+                guard !specs.isEmpty else {
+                    throw ValidationError(
+                        "the simulator made no named observation to embed; name them with --observe-embedding")
+                }
+                validation = Array(traces[part])
+            } else if !part.isEmpty {
+                validation = try Trainer.sampleTraces(
+                    count: part.count, seed: state.validationSeed, firstStream: UInt64(part.lowerBound),
+                    workers: workers, makeSimulator: makeSimulator
+                ).traces
+            }
+            if world.usesMPI {
+                // Plain Codable structs encode and decode without failing unless the bytes are damaged.
+                let bytes = world.isRoot ? Array((try? JSONEncoder().encode(specs)) ?? Data()) : []
+                let received = try world.broadcast(bytes, root: 0)
+                guard let decoded = try? JSONDecoder().decode([ObservationEmbeddingSpec].self, from: Data(received))
+                else { throw ValidationError("rank 0 sent unreadable observation embeddings") }
+                specs = decoded
+            }
+            return (specs, validation)
+        }
+
+        /// Rank 0's `value`, on every rank.
+        private static func broadcast(_ value: UInt64, world: Communicator) throws -> UInt64 {
+            let bytes = try world.broadcast(withUnsafeBytes(of: value.littleEndian) { Array($0) }, root: 0)
+            return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         }
     }
 }

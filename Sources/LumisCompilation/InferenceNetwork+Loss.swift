@@ -45,12 +45,16 @@ extension InferenceNetwork {
     /// sub-batch, each one dense LSTM pass over `[T, B_sub]`; with `gradients`, adds its gradient to
     /// `store.gradients` (the caller zeroes them first, and discards them if the outcome is not finite).
     ///
+    /// - Parameters:
+    ///   - normalizer: the `B` of the loss; `nil` for `examples.count`. Data-parallel training passes the global
+    ///     minibatch's count, so that the ranks' gradients sum to the whole minibatch's.
     /// - Precondition: every address of `examples` has a head (call ``polymorph(_:)`` first) whose sizes match
-    ///   the draw's prior.
-    public func evaluate(_ examples: [TrainingExample], gradients: Bool) -> LossOutcome {
+    ///   the draw's prior; `normalizer` is positive.
+    public func evaluate(_ examples: [TrainingExample], gradients: Bool, normalizer: Int? = nil) -> LossOutcome {
+        precondition(normalizer.map { $0 > 0 } ?? true, "the loss normalizer must be positive")
         let groups = Self.subBatches(examples)
         var total = 0.0
-        let scale = -1 / Double(max(examples.count, 1))
+        let scale = -1 / Double(normalizer ?? max(examples.count, 1))
         for group in groups {
             let batch = group.map { examples[$0] }
             switch subBatchLoss(batch, gradientScale: gradients ? scale : nil) {

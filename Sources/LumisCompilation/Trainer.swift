@@ -1,5 +1,6 @@
 import Foundation
 public import LumisCore
+public import LumisDistributed
 import LumisDistributions
 public import LumisInference
 public import LumisNeural
@@ -104,7 +105,7 @@ public struct TrainingState: Sendable, Hashable, Codable {
 
 /// What a training run did.
 public struct TrainingReport: Sendable {
-    /// Traces trained on in this run.
+    /// Traces trained on in this run (over all ranks).
     public var traces: Int
     /// Wall time of the run in seconds.
     public var seconds: Double
@@ -112,16 +113,41 @@ public struct TrainingReport: Sendable {
     public var loss: Double?
     /// The final validation loss.
     public var validationLoss: Double?
-    /// Skipped batches in this run, with their reasons.
+    /// Skipped batches in this run whose non-finite density this rank saw, with their reasons.
     public var badLosses: [BadLoss]
-    /// Traces rejected in this run.
+    /// Traces rejected in this run (over all ranks).
     public var rejectedTraces: Int
-    /// Trace attempts discarded after simulator failures, and restarts.
+    /// Trace attempts discarded after simulator failures, and restarts (this rank's simulators).
     public var sampler: TraceSampler.Report?
+    /// Minibatches processed.
+    public var steps = 0
+    /// Seconds this rank spent computing steps: head creation, loss and gradient, optimizer update.
+    public var computeSeconds = 0.0
+    /// Seconds this rank spent in the steps' collectives (the gradient allreduce and the small agreement
+    /// messages), including waiting for slower ranks; zero in a single process.
+    public var communicationSeconds = 0.0
+    /// Seconds this rank waited for its traces.
+    public var dataSeconds = 0.0
+    /// Bytes of the flat gradient buffer (the allreduce's payload per step).
+    public var gradientBytes = 0
+    /// How many ranks were checked to hold identical parameters and state at the end (1 in a single process).
+    public var identicalRanks = 1
+}
+
+/// Ranks of a data-parallel run that ended up with different networks (a bug, never expected).
+public struct RankDivergence: Error, CustomStringConvertible {
+    /// A one-line message naming the ranks and what differs.
+    public var description: String
 }
 
 /// Trains an inference network online: traces come from simulators running in parallel, in the
-/// simulate-observations mode, while the network trains on them minibatch by minibatch.
+/// simulate-observations mode (or from a reader), while the network trains on them minibatch by minibatch.
+///
+/// Under MPI (a ``communicator`` of several ranks) training is data-parallel: each rank trains on its share of
+/// every global minibatch (``DataSplit``) and the ranks' gradients are summed by one allreduce over the flat
+/// gradient buffer per step, so every rank takes the same optimizer step and holds bit-identical parameters.
+/// New addresses are agreed on before their heads are created, in the order one process would create them;
+/// counters are reduced; a non-finite loss on any rank skips the step on all. See docs/distributed.md.
 public final class Trainer {
     /// The network.
     public let network: InferenceNetwork
@@ -130,12 +156,17 @@ public final class Trainer {
     public var optimizer: Optimizer
     /// Counters and settings that persist across runs.
     public var state: TrainingState
+    /// The ranks training together; collectives are made from the thread that calls `train`.
+    public var communicator: Communicator
 
     /// Creates a trainer.
-    public init(network: InferenceNetwork, optimizer: Optimizer, state: TrainingState) {
+    public init(
+        network: InferenceNetwork, optimizer: Optimizer, state: TrainingState, communicator: Communicator = .single
+    ) {
         self.network = network
         self.optimizer = optimizer
         self.state = state
+        self.communicator = communicator
     }
 
     /// Runs `count` traces of `simulator` in the simulate-observations mode; trace *i* uses random stream
@@ -155,20 +186,39 @@ public final class Trainer {
         return (box.traces, report)
     }
 
-    /// The validation examples: the state's fixed validation stream, reduced for the network.
+    /// This rank's part of the validation set: its ``Communicator/share(of:)`` of the state's fixed validation
+    /// stream, reduced for the network.
     public func validationExamples(
         workers: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
     ) throws -> [TrainingExample] {
-        guard state.validationCount > 0 else { return [] }
+        let part = communicator.share(of: state.validationCount)
+        guard !part.isEmpty else { return [] }
         let traces = try Self.sampleTraces(
-            count: state.validationCount, seed: state.validationSeed, workers: workers, makeSimulator: makeSimulator
+            count: part.count, seed: state.validationSeed, firstStream: UInt64(part.lowerBound), workers: workers,
+            makeSimulator: makeSimulator
         ).traces
         return traces.compactMap { try? TrainingExample(trace: $0, observations: network.configuration.observations) }
     }
 
-    /// The mean over `examples` of `−Σ log q`, or `nil` if a term is not finite.
+    /// The mean over `examples` of `−Σ log q`, or `nil` if a term is not finite (one process's examples).
     public func meanLoss(_ examples: [TrainingExample], batchSize: Int) -> Double? {
-        guard !examples.isEmpty else { return nil }
+        guard let (total, count) = localLoss(examples, batchSize: batchSize), count > 0 else { return nil }
+        return total / Double(count)
+    }
+
+    /// The mean over every rank's validation examples of `−Σ log q`, or `nil` if a term on some rank is not
+    /// finite or there are none; the same value on every rank.
+    public func validationLoss(_ examples: [TrainingExample], batchSize: Int) throws -> Double? {
+        guard communicator.usesMPI else { return meanLoss(examples, batchSize: batchSize) }
+        let local = localLoss(examples, batchSize: batchSize)
+        var sums = [local?.total ?? 0, Double(local?.count ?? 0), local == nil ? 1 : 0]
+        try communicator.allreduceSum(&sums)
+        guard sums[2] == 0, sums[1] > 0 else { return nil }
+        return sums[0] / sums[1]
+    }
+
+    /// `Σ −Σ log q` over `examples` and their count, or `nil` if a term is not finite.
+    private func localLoss(_ examples: [TrainingExample], batchSize: Int) -> (total: Double, count: Int)? {
         var total = 0.0
         var start = 0
         while start < examples.count {
@@ -177,102 +227,133 @@ public final class Trainer {
             total -= sum
             start += batchSize
         }
-        return total / Double(examples.count)
+        return (total, examples.count)
     }
 
-    /// Trains on `configuration.traceCount` new traces of the data stream, continuing where the state left off.
+    /// Trains on `configuration.traceCount` new traces from simulators, continuing where the state left off.
     ///
-    /// - Parameters:
-    ///   - validation: the validation examples (see ``validationExamples(workers:makeSimulator:)``); their
-    ///     addresses get heads before the first step.
-    ///   - makeSimulator: creates worker *w*'s simulator, on that worker's thread.
-    ///   - checkpoint: called with this trainer at every checkpoint interval and at the end.
-    ///   - progress: called after every batch.
-    /// - Returns: what the run did.
-    /// - Throws: the simulators' or the checkpoint's errors; the producers are stopped first.
+    /// See ``train(_:validation:data:checkpoint:progress:)``.
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample],
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
         checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
     ) throws -> TrainingReport {
+        try train(
+            configuration, validation: validation, data: .simulators(makeSimulator), checkpoint: checkpoint,
+            progress: progress)
+    }
+
+    /// Trains on `configuration.traceCount` new traces of the data stream (over all ranks), continuing where the
+    /// state left off.
+    ///
+    /// Under MPI every rank calls this with the same configuration and its own share of the validation set.
+    ///
+    /// - Parameters:
+    ///   - validation: this rank's validation examples (see ``validationExamples(workers:makeSimulator:)``); their
+    ///     addresses get heads before the first step.
+    ///   - data: where the traces come from.
+    ///   - checkpoint: called on rank 0 with this trainer at every checkpoint interval and at the end, after
+    ///     checking that every rank holds the same network.
+    ///   - progress: called after every batch.
+    /// - Returns: what the run did.
+    /// - Throws: the trace source's, the collectives' or the checkpoint's errors (the producers are stopped
+    ///   first); ``RankDivergence`` if ranks disagree at a checkpoint.
+    public func train(
+        _ configuration: TrainingConfiguration, validation: [TrainingExample], data: TrainingData,
+        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
+    ) throws -> TrainingReport {
         let clock = ContinuousClock()
         let start = clock.now
         var lastCheckpoint = start
-        network.polymorph(validation)
-        let queue = TraceQueue(capacity: max(4 * configuration.batchSize, 256))
-        var samplerConfiguration = TraceSampler.Configuration(
-            mode: .simulateObservations, traceCount: configuration.traceCount, seed: state.seed,
-            maxConsecutiveFailures: configuration.maxConsecutiveFailures,
-            chunkSize: min(64, configuration.batchSize))
-        samplerConfiguration.firstStream = UInt64(state.traces)
-        let sampler = TraceSampler(configuration: samplerConfiguration)
-        let producer = Producer()
-        let workers = configuration.workers
-        let thread = Thread {
-            do {
-                let report = try sampler.run(workers: workers, makeSimulator: makeSimulator) { _, traces in
-                    try queue.push(traces)
-                }
-                producer.finish(report)
-                queue.finish(error: nil)
-            } catch {
-                producer.finish(nil)
-                queue.finish(error: error)
-            }
-        }
-        thread.start()
-        defer {
-            queue.cancel()
-            producer.wait()
-        }
-
+        let split = DataSplit(
+            start: state.traces, count: configuration.traceCount, batchSize: configuration.batchSize,
+            rank: communicator.rank, size: communicator.size)
         var report = TrainingReport(
             traces: 0, seconds: 0, loss: nil, validationLoss: state.validationLoss, badLosses: [], rejectedTraces: 0,
             sampler: nil)
+        try agreeOnHeads(for: validation, communicationSeconds: &report.communicationSeconds)
+        let source: any BatchSource =
+            switch data {
+            case .simulators(let makeSimulator):
+                SimulatorBatchSource(
+                    split: split, seed: state.seed, workers: configuration.workers,
+                    maxConsecutiveFailures: configuration.maxConsecutiveFailures, makeSimulator: makeSimulator)
+            case .reader(let read): ReaderBatchSource(split: split, read: read)
+            }
+        defer { _ = source.stop() }
+
         var nextValidation = configuration.validateEvery
-        while report.traces < configuration.traceCount {
-            let traces = try queue.pop(min(configuration.batchSize, configuration.traceCount - report.traces))
-            if traces.isEmpty { break }
+        for j in 0..<split.batchCount {
+            let isLast = j + 1 == split.batchCount
+            let dataStart = clock.now
+            let traces = try source.batch(j)
+            let computeStart = clock.now
+            report.dataSeconds += (computeStart - dataStart) / .seconds(1)
+            let communicationBefore = report.communicationSeconds
             var examples: [TrainingExample] = []
             examples.reserveCapacity(traces.count)
+            var rejected = 0
             for trace in traces {
                 do {
                     examples.append(try TrainingExample(trace: trace, observations: network.configuration.observations))
                 } catch {
-                    report.rejectedTraces += 1
-                    state.rejectedTraces += 1
+                    rejected += 1
                 }
             }
-            if !examples.isEmpty {
+            let newAddresses = communicator.usesMPI && hasNewAddresses(examples) ? 1 : 0
+            let counts = try timed(&report.communicationSeconds) {
+                try communicator.allreduceSum([examples.count, traces.count, rejected, newAddresses])
+            }
+            let (globalExamples, globalTraces, globalRejected) = (counts[0], counts[1], counts[2])
+            report.rejectedTraces += globalRejected
+            state.rejectedTraces += globalRejected
+            if !communicator.usesMPI {
                 network.polymorph(examples)
+            } else if counts[3] > 0 {
+                try agreeOnHeads(for: examples, communicationSeconds: &report.communicationSeconds)
+            }
+            var checkpointNow = false
+            if globalExamples > 0 {
+                let countsBefore = network.trainingCounts
                 network.store.zeroGradients()
-                let outcome = network.evaluate(examples, gradients: true)
-                if let sum = outcome.sumLogProposal {
+                let outcome = network.evaluate(examples, gradients: true, normalizer: globalExamples)
+                // Rank 0's clock decides checkpoints, so that every rank takes them after the same step.
+                let wantsCheckpoint =
+                    communicator.isRoot && !isLast
+                    && configuration.checkpointInterval.map { clock.now - lastCheckpoint >= $0 } == true
+                let step = try agreeOnStep(
+                    outcome, countsBefore: countsBefore, wantsCheckpoint: wantsCheckpoint,
+                    communicationSeconds: &report.communicationSeconds)
+                checkpointNow = step.checkpoint
+                if let sum = step.sumLogProposal {
                     optimizer.learningRate = state.schedule.learningRate(afterTraces: state.traces)
                     optimizer.update(network.store)
                     state.iterations += 1
-                    report.loss = -sum / Double(examples.count)
-                } else if let bad = outcome.nonFinite {
+                    report.loss = -sum / Double(globalExamples)
+                } else {
                     state.skippedBatches += 1
-                    report.badLosses.append(BadLoss(traces: state.traces, key: bad.key, value: bad.value))
+                    if let bad = outcome.nonFinite {
+                        report.badLosses.append(BadLoss(traces: state.traces, key: bad.key, value: bad.value))
+                    }
                 }
             }
-            state.traces += traces.count
-            report.traces += traces.count
-            if report.traces >= nextValidation || report.traces >= configuration.traceCount {
+            report.computeSeconds +=
+                (clock.now - computeStart) / .seconds(1) - (report.communicationSeconds - communicationBefore)
+            state.traces += globalTraces
+            report.traces += globalTraces
+            report.steps += 1
+            if report.traces >= nextValidation || isLast {
                 nextValidation += configuration.validateEvery
-                if let loss = meanLoss(validation, batchSize: configuration.batchSize) {
+                if let loss = try validationLoss(validation, batchSize: configuration.batchSize) {
                     state.validationLoss = loss
                     report.validationLoss = loss
                 }
             }
-            let now = clock.now
-            if let interval = configuration.checkpointInterval, now - lastCheckpoint >= interval,
-                report.traces < configuration.traceCount
-            {
-                try checkpoint?(self)
-                lastCheckpoint = now
+            if checkpointNow {
+                try saveCheckpoint(checkpoint)
+                lastCheckpoint = clock.now
             }
+            let now = clock.now
             progress?(
                 TrainingProgress(
                     traces: report.traces, total: configuration.traceCount,
@@ -281,10 +362,10 @@ public final class Trainer {
                     learningRate: state.schedule.learningRate(afterTraces: state.traces),
                     skippedBatches: state.skippedBatches, addresses: network.entries.count))
         }
-        queue.cancel()
-        report.sampler = producer.wait()
+        report.sampler = source.stop()
         report.seconds = (clock.now - start) / .seconds(1)
-        try checkpoint?(self)
+        report.gradientBytes = network.store.count * MemoryLayout<Double>.stride
+        report.identicalRanks = try saveCheckpoint(checkpoint)
         return report
     }
 }
@@ -297,29 +378,4 @@ private final class TraceBox: @unchecked Sendable {
     private var stored: [Trace] = []
     func append(_ traces: [Trace]) { lock.withLock { stored.append(contentsOf: traces) } }
     var traces: [Trace] { lock.withLock { stored } }
-}
-
-/// The producer thread's outcome.
-///
-/// Invariant: `report` and `done` are accessed only under `condition`.
-private final class Producer: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var report: TraceSampler.Report?
-    private var done = false
-
-    func finish(_ report: TraceSampler.Report?) {
-        condition.lock()
-        self.report = report
-        done = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    @discardableResult
-    func wait() -> TraceSampler.Report? {
-        condition.lock()
-        defer { condition.unlock() }
-        while !done { condition.wait() }
-        return report
-    }
 }

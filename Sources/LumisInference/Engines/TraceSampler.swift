@@ -28,6 +28,9 @@ public struct TraceSampler: Sendable {
         /// The random stream of trace 0: trace *i* uses stream `firstStream + i`, so a long stream of traces
         /// (such as a network's training data) can be produced in several runs exactly as in one.
         public var firstStream: UInt64 = 0
+        /// The random stream of trace *i* when traces are not consecutive streams (one rank's share of each
+        /// minibatch in data-parallel training); `nil` for `firstStream + i`.
+        public var streamOfTrace: (@Sendable (Int) -> UInt64)?
 
         /// Creates a configuration.
         ///
@@ -114,9 +117,8 @@ public struct TraceSampler: Sendable {
                 var failures = 0
                 while true {
                     if shared.isStopped { return report }
-                    execution.restart(
-                        generator: Xoshiro256StarStar(
-                            seed: configuration.seed, stream: configuration.firstStream &+ UInt64(index)))
+                    let stream = configuration.streamOfTrace?(index) ?? configuration.firstStream &+ UInt64(index)
+                    execution.restart(generator: Xoshiro256StarStar(seed: configuration.seed, stream: stream))
                     do {
                         let result = try simulator.run(&execution)
                         traces.append(execution.finish(result: result))
