@@ -272,8 +272,9 @@ extension LumisCommand {
                 endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
         }
 
-        /// The observation embeddings, normalized over the whole validation set, and this rank's share of the
-        /// validation traces. Under MPI rank 0 simulates the whole set and broadcasts the embeddings, so every rank
+        /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.
+        ///
+        /// Under MPI rank 0 simulates the whole set and broadcasts the embeddings, so every rank
         /// builds the same network; the other ranks simulate only their share.
         private func embeddingSpecs(
             state: TrainingState, workers: Int, world: Communicator,

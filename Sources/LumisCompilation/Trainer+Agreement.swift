@@ -35,8 +35,9 @@ extension Trainer {
     /// Whether `examples` have an address without a head.
     func hasNewAddresses(_ examples: [TrainingExample]) -> Bool { !newHeads(examples).isEmpty }
 
-    /// Creates heads for the new addresses of every rank's `examples`, on every rank, in rank order keeping first
-    /// appearance: the order one process holding all the ranks' examples (rank 0's first) would create them, so
+    /// Creates heads for the new addresses of every rank's `examples`, on every rank.
+    ///
+    /// Merged in rank order keeping first appearance: the order one process holding all the ranks' examples (rank 0's first) would create them, so
     /// parameter layouts match across ranks and with a one-process run. A collective: every rank calls it.
     func agreeOnHeads(for examples: [TrainingExample], communicationSeconds: inout Double) throws {
         guard communicator.usesMPI else {
@@ -57,8 +58,9 @@ extension Trainer {
         }
     }
 
-    /// Sums the step's loss, per-address training counts, non-finite flags and gradients over the ranks; rank 0's
-    /// `wantsCheckpoint` becomes everyone's. On a skipped step the training counts are restored to
+    /// Sums the step's loss, per-address training counts, non-finite flags and gradients over the ranks.
+    ///
+    /// Rank 0's `wantsCheckpoint` becomes everyone's. On a skipped step the training counts are restored to
     /// `countsBefore` on every rank (one process would not have counted the batch either).
     func agreeOnStep(
         _ outcome: InferenceNetwork.LossOutcome, countsBefore: [Int], wantsCheckpoint: Bool,
@@ -96,8 +98,10 @@ extension Trainer {
         return ranks
     }
 
+    /// Checks that every rank holds rank 0's network: a collective.
+    ///
     /// Compares FNV-1a hashes of every rank's parameters and of its whole network file (optimizer state, address
-    /// table, training counts and state) with rank 0's. A collective.
+    /// table, training counts and state) with rank 0's.
     ///
     /// - Returns: the number of ranks, all identical.
     /// - Throws: ``RankDivergence`` naming the ranks that differ and what differs.

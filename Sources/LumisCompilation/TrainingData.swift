@@ -3,7 +3,9 @@ public import LumisCore
 import LumisDistributed
 import LumisInference
 
-/// Where a training run's traces come from. Either way the trace at data-stream position *p* is fixed (random
+/// Where a training run's traces come from.
+///
+/// Either way the trace at data-stream position *p* is fixed (random
 /// stream *p* of the state's seed, or record *p* of a reader), so the data do not depend on workers or ranks.
 public enum TrainingData {
     /// Simulators in the simulate-observations mode, `TrainingConfiguration.workers` of them per rank; the trace
