@@ -115,7 +115,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LumisCommandLineTests",
-            dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation"],
+            dependencies: [
+                "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCompilationTests",

@@ -1,0 +1,121 @@
+import Foundation
+import LumisCompilation
+import LumisNeural
+import LumisTestSupport
+import Testing
+
+/// `mpirun -np 2 lumis train` against one-process `lumis train` on the same data (issue 5 part 3).
+///
+/// Tolerance. Both runs see the same traces in the same minibatches; only the order of floating-point sums
+/// differs (the ranks' half-batch gradients are added by the allreduce instead of accumulated in one pass), so the
+/// gradients differ by `δg ≲ n·u·G` (`n` = 16 terms, `u` = 1.1e-16, `G` the largest per-trace term, ≲ 1 here).
+/// Adam's step `lr·m̂/(√v̂ + ε)` changes by at most `lr·δg/ε` (its derivative in `g` is at most `lr/ε`,
+/// reached where `|g| ≈ ε`), i.e. ≤ 1e-3 · 1.8e-15 / 1e-8 ≈ 1.8e-10 per step and parameter; over the runs'
+/// at most 36 steps, allowing a factor 10 for differences fed back through later gradients, ≤ 7e-8. We compare
+/// with `tolerance` = 1e-7 absolute; the observed maximum is printed (it is far smaller: ~1e-15).
+@Suite(.enabled(if: MPILauncher.path != nil, "mpirun is not installed (apt-get install openmpi-bin)"))
+struct DistributedTrainingTests {
+    static var mpirun: String? { MPILauncher.path }
+
+    static let tolerance = 1e-7
+
+    /// The options every run shares: a small network on the branching model (several addresses, so head
+    /// agreement is exercised), global minibatch 16.
+    static func options(traces: Int, out: String, resume: String? = nil) throws -> [String] {
+        let simulator = try Executables.simulator("branching")
+        var options = [
+            "train", "--launch", "\(simulator) {endpoint}", "--workers", "1", "--traces", "\(traces)",
+            "--batch-size", "16", "--out", out, "--checkpoint-every", "0.005", "--validate-every", "64",
+        ]
+        if let resume {
+            options += ["--resume", resume]
+        } else {
+            options += [
+                "--seed", "42", "--lstm-hidden", "8", "--embedding-dim", "8", "--address-embedding", "4",
+                "--validation-traces", "24", "--learning-rate", "1e-3",
+            ]
+        }
+        return options
+    }
+
+    /// Runs `lumis` with `arguments` on `ranks` ranks (1: without mpirun).
+    static func lumis(_ arguments: [String], ranks: Int) throws -> Executables.Outcome {
+        let lumis = try Executables.lumis()
+        let outcome =
+            if ranks == 1 {
+                try Executables.run(lumis, arguments, environment: ["OPENBLAS_NUM_THREADS": "1"])
+            } else {
+                try Executables.run(
+                    mpirun!,
+                    [
+                        "--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", "-x", "OPENBLAS_NUM_THREADS=1",
+                        lumis,
+                    ]
+                        + arguments)
+            }
+        #expect(outcome.status == 0, "lumis on \(ranks) ranks failed: \(outcome.standardError)")
+        if ranks > 1 { #expect(outcome.standardError.contains("parameters identical on \(ranks) ranks")) }
+        return outcome
+    }
+
+    /// The largest absolute parameter difference, after checking that the networks have the same layout and
+    /// the runs the same global state.
+    static func compare(_ a: Trainer, _ b: Trainer) -> Double {
+        #expect(a.network.addresses == b.network.addresses)
+        #expect(a.state.traces == b.state.traces)
+        #expect(a.state.iterations == b.state.iterations)
+        #expect(a.state.skippedBatches == b.state.skippedBatches)
+        #expect(a.state.rejectedTraces == b.state.rejectedTraces)
+        #expect(a.optimizer.step == b.optimizer.step)
+        if let x = a.state.validationLoss, let y = b.state.validationLoss {
+            #expect(abs(x - y) <= tolerance * max(1, abs(x)))
+        } else {
+            Issue.record("both runs must have validated")
+        }
+        let x = a.network.store.values, y = b.network.store.values
+        guard x.count == y.count else {
+            Issue.record("parameter counts differ: \(x.count) and \(y.count)")
+            return .infinity
+        }
+        return zip(x, y).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    @Test("Two ranks train the same network as one process with the whole minibatch")
+    func twoRanksEqualOneProcess() throws {
+        let directory = try Executables.temporaryDirectory("mpi-equivalence")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let single = directory.appendingPathComponent("single.lumisnet").path
+        let double = directory.appendingPathComponent("double.lumisnet").path
+        // 12 full minibatches and a short one (5 traces: 3 + 2 over the ranks).
+        _ = try Self.lumis(try Self.options(traces: 197, out: single), ranks: 1)
+        _ = try Self.lumis(try Self.options(traces: 197, out: double), ranks: 2)
+        let difference = Self.compare(try NetworkFile.read(from: single), try NetworkFile.read(from: double))
+        print("max parameter difference, 1 vs 2 ranks: \(difference)")
+        #expect(difference <= Self.tolerance)
+    }
+
+    @Test("A run resumed with another rank count continues as one uninterrupted run")
+    func resumeWithAnotherRankCount() throws {
+        let directory = try Executables.temporaryDirectory("mpi-resume")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        _ = try Self.lumis(try Self.options(traces: 192, out: path("straight")), ranks: 1)
+        _ = try Self.lumis(try Self.options(traces: 64, out: path("a")), ranks: 2)
+        _ = try Self.lumis(try Self.options(traces: 64, out: path("b"), resume: path("a")), ranks: 1)
+        _ = try Self.lumis(try Self.options(traces: 64, out: path("c"), resume: path("b")), ranks: 2)
+        let difference = Self.compare(
+            try NetworkFile.read(from: path("straight")), try NetworkFile.read(from: path("c")))
+        print("max parameter difference, straight vs 2 → 1 → 2 ranks: \(difference)")
+        #expect(difference <= Self.tolerance)
+    }
+}
+
+/// Where `mpirun` is, if on the PATH.
+enum MPILauncher {
+    static let path: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/mpirun" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }()
+}
