@@ -35,12 +35,13 @@ run() {
     line=$(grep 'trained on' "$out/log$ranks")
     rate=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) traces\/s).*/\1/p')
     compute=$(echo "$line" | sed -n 's/.*step \([0-9.]*\) ms compute.*/\1/p')
-    reduce=$(echo "$line" | sed -n 's/.*compute + \([0-9.]*\) ms allreduce.*/\1/p')
-    share=$(echo "$line" | sed -n 's/.*allreduce (\([0-9.]*\)%).*/\1/p')
-    wait=$(echo "$line" | sed -n 's/.*, \([0-9.]*\) ms waiting for traces.*/\1/p')
+    reduce=$(echo "$line" | sed -n 's/.*compute + \([0-9.]*\) ms gradient allreduce.*/\1/p')
+    share=$(echo "$line" | sed -n 's/.*allreduce (\([0-9.]*\)% of the step).*/\1/p')
+    other=$(echo "$line" | sed -n 's/.* + \([0-9.]*\) ms other collectives.*/\1/p')
+    wait=$(echo "$line" | sed -n 's/.*; \([0-9.]*\) ms waiting for traces.*/\1/p')
     bytes=$(echo "$line" | sed -n 's/.*gradient \([0-9]*\) bytes.*/\1/p')
-    printf '%s, %d rank(s): %s traces/s; step %s ms compute + %s ms allreduce (%s%% of step), %s ms waiting for traces; gradient %s bytes\n' \
-        "$model" "$ranks" "$rate" "$compute" "$reduce" "$share" "$wait" "$bytes"
+    printf '%s, %d rank(s): %s traces/s; step %s ms compute + %s ms gradient allreduce (%s%% of step) + %s ms other collectives/waiting for ranks; %s ms waiting for traces; gradient %s bytes\n' \
+        "$model" "$ranks" "$rate" "$compute" "$reduce" "$share" "$other" "$wait" "$bytes"
     eval "rate$ranks=$rate"
 }
 run 1

@@ -248,12 +248,13 @@ extension LumisCommand {
                 Double(report.traces) / max(report.seconds, 1e-9))
             let steps = Double(max(report.steps, 1))
             let compute = report.computeSeconds / steps * 1000
+            let allreduce = report.allreduceSeconds / steps * 1000
             let communication = report.communicationSeconds / steps * 1000
             let timing = String(
-                format: "step %.2f ms compute + %.2f ms allreduce (%.1f%%), %.2f ms waiting for traces; "
-                    + "gradient %d bytes",
-                compute, communication, 100 * communication / max(compute + communication, 1e-12),
-                report.dataSeconds / steps * 1000, report.gradientBytes)
+                format: "step %.2f ms compute + %.2f ms gradient allreduce (%.1f%% of the step) + %.2f ms other "
+                    + "collectives and waiting for ranks; %.2f ms waiting for traces; gradient %d bytes",
+                compute, allreduce, 100 * allreduce / max(compute + communication, 1e-12),
+                communication - allreduce, report.dataSeconds / steps * 1000, report.gradientBytes)
             return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : ""); "
                 + "loss \(loss), validation loss \(validationLoss); \(trainer.network.addresses.count) addresses, "
                 + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"

@@ -64,7 +64,7 @@ extension Trainer {
     /// `countsBefore` on every rank (one process would not have counted the batch either).
     func agreeOnStep(
         _ outcome: InferenceNetwork.LossOutcome, countsBefore: [Int], wantsCheckpoint: Bool,
-        communicationSeconds: inout Double
+        communicationSeconds: inout Double, allreduceSeconds: inout Double
     ) throws -> StepAgreement {
         guard communicator.usesMPI else {
             return StepAgreement(sumLogProposal: outcome.sumLogProposal, checkpoint: wantsCheckpoint)
@@ -81,9 +81,12 @@ extension Trainer {
         let finite = message[1] == 0
         for i in 0..<heads { network.trainingCounts[i] = countsBefore[i] + (finite ? Int(message[3 + i]) : 0) }
         if finite {
-            try timed(&communicationSeconds) {
+            var seconds = 0.0
+            try timed(&seconds) {
                 try network.store.gradients.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
             }
+            communicationSeconds += seconds
+            allreduceSeconds += seconds
         }
         return StepAgreement(sumLogProposal: finite ? message[0] : nil, checkpoint: message[2] > 0)
     }

@@ -126,6 +126,9 @@ public struct TrainingReport: Sendable {
     /// Seconds this rank spent in the steps' collectives (the gradient allreduce and the small agreement
     /// messages), including waiting for slower ranks; zero in a single process.
     public var communicationSeconds = 0.0
+    /// Seconds of ``communicationSeconds`` spent in the allreduce of the gradient buffer alone (the ranks are
+    /// already in step when it starts: the small message before it absorbs load imbalance).
+    public var allreduceSeconds = 0.0
     /// Seconds this rank waited for its traces.
     public var dataSeconds = 0.0
     /// Bytes of the flat gradient buffer (the allreduce's payload per step).
@@ -323,7 +326,7 @@ public final class Trainer {
                     && configuration.checkpointInterval.map { clock.now - lastCheckpoint >= $0 } == true
                 let step = try agreeOnStep(
                     outcome, countsBefore: countsBefore, wantsCheckpoint: wantsCheckpoint,
-                    communicationSeconds: &report.communicationSeconds)
+                    communicationSeconds: &report.communicationSeconds, allreduceSeconds: &report.allreduceSeconds)
                 checkpointNow = step.checkpoint
                 if let sum = step.sumLogProposal {
                     optimizer.learningRate = state.schedule.learningRate(afterTraces: state.traces)
