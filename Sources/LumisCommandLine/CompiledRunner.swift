@@ -70,7 +70,8 @@ struct CompiledRunner {
                     + " \(output.job.report.restarts) simulator restarts")
         }
         if output.unknownDrawCount > 0 {
-            let listed = output.unknownAddresses.sorted { $0.value > $1.value }.prefix(10)
+            let listed = output.unknownAddresses.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(10)
                 .map { "\($0.key) (\($0.value))" }
             Console.note(
                 "\(output.unknownDrawCount) controlled draws at \(output.unknownAddresses.count) addresses the network "

@@ -127,7 +127,8 @@ struct DistributedInference {
     ///
     /// A rank whose chains stopped on an error still sends what they did; rank 0 returns the first such error
     /// (lowest rank) holding the draws of all chains, as a single process does.
-    func gather(_ part: ChainsPart?, localFailure: MCMCFailure?) throws -> (output: MCMCOutput, failure: MCMCFailure?)? {
+    func gather(_ part: ChainsPart?, localFailure: MCMCFailure?) throws -> (output: MCMCOutput, failure: MCMCFailure?)?
+    {
         var writer = ByteWriter()
         if !world.isRoot, let part { Self.encode(part, into: &writer) }
         guard let parts = try world.gather(writer.bytes) else { return nil }
@@ -268,8 +269,12 @@ struct DistributedInference {
                 throw ByteReader.Malformed("the value of \(address) has more elements than the bytes left")
             }
             let scalars = try reader.readDoubles(count: count)
-            entries.append(.init(address: address, instance: instance, name: name, value: Tensor(shape: shape,
-                scalars: ContiguousArray(scalars))))
+            entries.append(
+                .init(
+                    address: address, instance: instance, name: name,
+                    value: Tensor(
+                        shape: shape,
+                        scalars: ContiguousArray(scalars))))
         }
         return ChainState(steps: steps, entries: entries)
     }

@@ -120,7 +120,9 @@ package struct ByteReader {
 
     /// Reads `count` raw bytes.
     package mutating func readBytes(count: Int) throws(Malformed) -> [UInt8] {
-        guard count >= 0, count <= remaining else { throw Malformed("truncated at byte \(offset): \(count) bytes needed") }
+        guard count >= 0, count <= remaining else {
+            throw Malformed("truncated at byte \(offset): \(count) bytes needed")
+        }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
