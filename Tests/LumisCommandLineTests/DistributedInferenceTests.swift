@@ -91,6 +91,28 @@ struct DistributedInferenceTests {
         #expect(chains.mcmc?.chains == 3 && chains.traceCount == 450)
     }
 
+    @Test("Prior sampling on 2 ranks over an odd count equals one process")
+    func prior() throws {
+        let summary = try Self.expectSameFile(
+            ["infer", "--launch", try Self.launch("gum"), "--engine", "prior", "--traces", "101", "--seed", "29"],
+            ranks: 2, label: "prior")
+        #expect(summary.traceCount == 101 && summary.weighting == .uniform)
+    }
+
+    @Test("Simulators that die on every rank are restarted per rank; restarts are summed, the posterior unchanged")
+    func restartsPerRank() throws {
+        // Every faulty process dies in its 50th trace, so a rank running n traces restarts ⌈n/49⌉ − 1 times:
+        // 6 for 300 traces in one process, 3 + 3 on two ranks of 150.
+        let arguments =
+            [
+                "infer", "--launch", "\(try Executables.simulator("faulty")) {endpoint} --die-at 50", "--traces", "300",
+                "--seed", "30",
+            ] + Self.gumObservations
+        let summary = try Self.expectSameFile(arguments, ranks: 2, label: "restarts")
+        #expect(summary.metadata.restarts == 6 && summary.metadata.failedTraces == 6)
+        #expect(summary.traceCount == 300)
+    }
+
     @Test("LMH with 4 chains on 2 ranks equals one process, and so does resuming it on 2 ranks")
     func mcmcAndResume() throws {
         let directory = try Executables.temporaryDirectory("mpi-mcmc")
