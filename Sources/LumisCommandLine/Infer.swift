@@ -22,6 +22,10 @@ extension LumisCommand {
 
                 With --engine lmh or rmh, --traces is the number of proposals per chain after burn-in; every
                 chain keeps the state after each --thin-th of them. See docs/mcmc.md.
+
+                Under mpirun or srun the traces (or chains) are split over the ranks, each with its own
+                simulators, and rank 0 writes one posterior equal to a single-process run's. See
+                docs/distributed.md.
                 """)
 
         @OptionGroup var connection: ConnectionOptions

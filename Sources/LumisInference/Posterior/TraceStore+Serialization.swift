@@ -1,4 +1,4 @@
-public import LumisCore
+import LumisCore
 import LumisTensor
 
 /// Why bytes could not be read back as a ``TraceStore``.
@@ -83,6 +83,7 @@ extension TraceStore {
             throw ByteReader.Malformed("version \(version) is not supported (only \(Self.formatVersion))")
         }
         let shapeCount = try reader.readCount("shape count", itemSize: 8)
+        guard shapeCount <= Int(Int32.max) else { throw ByteReader.Malformed("too many shapes (\(shapeCount))") }
         for index in 0..<shapeCount {
             let rank = try reader.readCount("rank of shape \(index)", itemSize: 8)
             var shape: [Int] = []
