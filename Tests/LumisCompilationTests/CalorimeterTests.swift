@@ -1,4 +1,5 @@
 import Foundation
+import LumisCompilation
 import LumisCore
 import LumisDistributions
 import LumisInference
@@ -117,7 +118,9 @@ struct CalorimeterTests {
             "--lstm-hidden", "16", "--embedding-dim", "8", "--observe-embedding", "calo:cnn3d",
             "--validation-traces", "32", "--seed", "72", "--no-progress", "--out", network,
         ])
-        #expect(FileManager.default.fileExists(atPath: network))
+        let embedding = try NetworkFile.read(from: network).network.configuration.observations
+        #expect(embedding.map(\.name) == ["calo"] && embedding.first?.architecture == .cnn3D)
+        #expect(embedding.first?.shape == [6, 10, 10])
 
         // One simulated calorimeter image, written by the simulator as an observation file.
         let simulated = try Executables.run(

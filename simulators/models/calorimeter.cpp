@@ -78,7 +78,8 @@ public:
         const double px = fixed ? 0 : sample(lumis::Uniform(-2.5, 2.5), "px");
         const double py = fixed ? 0 : sample(lumis::Uniform(-2.5, 2.5), "py");
         const double pz = fixed ? 45 : sample(lumis::Uniform(40, 50), "pz");
-        const double drawn = forcedChannel >= 0 ? forcedChannel : sample(lumis::Categorical(channelProbabilities_), "channel");
+        const double drawn =
+            forcedChannel >= 0 ? forcedChannel : sample(lumis::Categorical(channelProbabilities_), "channel");
         const auto& table = calo::channels();
         if (!(drawn >= 0 && drawn < static_cast<double>(table.size())) || drawn != std::floor(drawn)) {
             throw std::runtime_error("channel " + std::to_string(drawn) + " is not a channel index");
@@ -123,7 +124,8 @@ public:
                 if (calo::isHadron(kind)) {
                     particle.showerStart = fixed ? 1 : sample(lumis::Exponential(1.0), "start" + index, false);
                 }
-                particle.energy = kind == Kind::muon ? energy : smeared(energy, calo::isHadron(kind), "response" + index);
+                particle.energy =
+                    kind == Kind::muon ? energy : smeared(energy, calo::isHadron(kind), "response" + index);
                 deposit(particle);
             }
         }
@@ -161,7 +163,7 @@ private:
     /// clipped at 0). The 0.01 GeV keeps the width finite for a vanishing energy.
     double smeared(double energy, bool hadron, const std::string& name) {
         if (options_.fixedKinematics) return energy;
-        const double width = (hadron ? hadronResolution : emResolution) / std::sqrt(energy + 0.01);
+        const double width = (hadron ? hadronResolution : emResolution) / std::sqrt(std::max(energy, 0.0) + 0.01);
         return energy * std::max(0.0, lumis::sample(lumis::Normal(1.0, width), name, false));
     }
 
@@ -279,7 +281,8 @@ int main(int argc, char** argv) {
         const std::string argument = argv[i];
         if (argument == "--grid" && i + 1 < argc) {
             if (!parseGrid(argv[++i], options.geometry)) {
-                std::fprintf(stderr, "%s: --grid wants DxHxW with each extent in 1...1000, got '%s'\n", program, argv[i]);
+                std::fprintf(stderr, "%s: --grid wants DxHxW with each extent in 1...1000, got '%s'\n", program,
+                             argv[i]);
                 return 64;
             }
         } else if (argument == "--noise" && i + 1 < argc) {

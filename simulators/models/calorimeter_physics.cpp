@@ -70,7 +70,9 @@ double addToLayer(int k, double energy, double centerX, double centerY, double s
 }
 
 /// Length of the overlap of [a0, a1] and [b0, b1].
-double overlap(double a0, double a1, double b0, double b1) { return std::max(0.0, std::min(a1, b1) - std::max(a0, b0)); }
+double overlap(double a0, double a1, double b0, double b1) {
+    return std::max(0.0, std::min(a1, b1) - std::max(a0, b0));
+}
 
 }  // namespace
 
