@@ -1,0 +1,23 @@
+/// One complete shard as its writer's index file lists it.
+public struct DatasetShard: Sendable, Equatable {
+    /// The global shard number *k*.
+    public var index: Int
+    /// The file name within the dataset directory.
+    public var file: String
+    /// The global index (random stream) of the shard's first trace.
+    public var firstTrace: Int
+    /// The number of traces in the shard.
+    public var traceCount: Int
+    /// The file's size in bytes.
+    public var byteCount: Int
+    /// The CRC-32 of the whole file.
+    public var checksum: UInt32
+    /// The shard's trace types, with counts and the representatives of their first occurrence in the shard.
+    public var traceTypes: [DatasetTraceType]
+    /// Each record's size in bytes (prefix included), in trace order: record *j* starts at the header size plus
+    /// the sizes before it.
+    var recordSizes: [Int]
+
+    /// The global traces the shard holds.
+    public var traces: Range<Int> { firstTrace..<firstTrace + traceCount }
+}
