@@ -17,8 +17,8 @@ public struct DatasetTraceType: Sendable, Equatable {
         public var name: String
         /// Whether inference may steer the sample.
         public var isControlled: Bool
-        /// The distribution of this entry's first occurrence in the dataset (the representative prior of a
-        /// sample, the likelihood of an observe); `nil` for tags.
+        /// The distribution of this entry in the type's first trace in the dataset (a representative prior of a
+        /// sample, a likelihood of an observe); `nil` for tags.
         public var distribution: Distribution?
 
         /// Creates an entry.

@@ -14,7 +14,16 @@ struct ShardEncoder {
         var nameID: Int
         var distribution: Distribution?
         var value: Tensor
+        /// Per parameter slot, the distinct values seen (the first is the representative's).
+        var parameterTables: [[Tensor]]
+        /// Per parameter slot, the table position last matched: checked first.
+        var lastMatches: [Int]
     }
+
+    /// Parameters with more elements are only matched against the representative (cheap to compare).
+    static let internedElementLimit = 16
+    /// The most distinct values a parameter slot of a site interns.
+    static let internedValueLimit = 32
 
     private var strings: [String] = []
     private var stringIDs: [String: Int] = [:]
@@ -23,6 +32,8 @@ struct ShardEncoder {
     private var types: [[Int]] = []
     private var typeIDs: [[Int]: Int] = [:]
     private var typeCounts: [Int] = []
+    /// Per trace type, the distributions of its first trace: the representatives the index lists.
+    private var typeRepresentatives: [[Distribution?]] = []
     private var lastType = -1
     private var scratch: [Int] = []
     /// The last encoded record: length, checksum and payload.
@@ -45,21 +56,26 @@ struct ShardEncoder {
         record.double(trace.logPrior)
         record.tensor(trace.result)
         for (position, entry) in trace.entries.enumerated() {
-            let site = sites[types[type][position]]
+            let siteID = types[type][position]
             let flagsOffset = record.count
             var flags: UInt8 = 0
             record.byte(0)
-            if let distribution = entry.distribution, let representative = site.distribution {
-                for (index, (parameter, same)) in zip(distribution.parameters, representative.parameters)
-                    .enumerated()
-                {
-                    if ShardFormat.identical(parameter, same) {
-                        flags |= index == 0 ? ShardFormat.sameParameter0 : ShardFormat.sameParameter1
+            if let distribution = entry.distribution {
+                for (slot, parameter) in distribution.parameters.enumerated() {
+                    let shift = ShardFormat.parameterShift(slot)
+                    if let position = intern(parameter, site: siteID, slot: slot) {
+                        if position == 0 {
+                            flags |= ShardFormat.representativeParameter << shift
+                        } else {
+                            flags |= ShardFormat.internedParameter << shift
+                            record.varint(position)
+                        }
                     } else {
                         record.tensor(parameter)
                     }
                 }
             }
+            let site = sites[siteID]
             if ShardFormat.identical(entry.value, site.value) {
                 flags |= ShardFormat.sameValue
             } else {
@@ -81,6 +97,25 @@ struct ShardEncoder {
         record.setUInt32(checksum, at: 4)
     }
 
+    /// The position of `parameter` in the site's table for `slot`, adding it if there is room; `nil` if it is
+    /// stored inline.
+    private mutating func intern(_ parameter: Tensor, site id: Int, slot: Int) -> Int? {
+        let last = sites[id].lastMatches[slot]
+        if ShardFormat.identical(parameter, sites[id].parameterTables[slot][last]) { return last }
+        let table = sites[id].parameterTables[slot]
+        guard parameter.scalarCount <= Self.internedElementLimit else {
+            return ShardFormat.identical(parameter, table[0]) ? 0 : nil
+        }
+        if let position = table.firstIndex(where: { ShardFormat.identical(parameter, $0) }) {
+            sites[id].lastMatches[slot] = position
+            return position
+        }
+        guard table.count < Self.internedValueLimit else { return nil }
+        sites[id].parameterTables[slot].append(parameter)
+        sites[id].lastMatches[slot] = table.count
+        return table.count
+    }
+
     /// The trace type of `trace`, interning new sites and types. Traces of one model mostly repeat the
     /// previous trace's type, which is checked first without hashing.
     private mutating func typeID(of trace: Trace) -> Int {
@@ -95,6 +130,7 @@ struct ShardEncoder {
         types.append(scratch)
         typeIDs[scratch] = type
         typeCounts.append(0)
+        typeRepresentatives.append(trace.entries.map(\.distribution))
         lastType = type
         return type
     }
@@ -120,7 +156,9 @@ struct ShardEncoder {
         sites.append(
             Site(
                 key: key, addressID: stringID(entry.address), nameID: stringID(entry.name),
-                distribution: entry.distribution, value: entry.value))
+                distribution: entry.distribution, value: entry.value,
+                parameterTables: (entry.distribution?.parameters ?? []).map { [$0] },
+                lastMatches: (entry.distribution?.parameters ?? []).map { _ in 0 }))
         siteIDs[key] = id
         return id
     }
@@ -146,7 +184,10 @@ struct ShardEncoder {
             payload.varint(site.nameID)
             payload.byte(site.key.isControlled ? 1 : 0)
             payload.byte(ShardFormat.code(site.key.distributionKind))
-            if let distribution = site.distribution { payload.parameters(distribution) }
+            for table in site.parameterTables {
+                payload.varint(table.count)
+                for parameter in table { payload.tensor(parameter) }
+            }
             payload.tensor(site.value)
         }
         payload.varint(types.count)
@@ -162,15 +203,15 @@ struct ShardEncoder {
         return section
     }
 
-    /// The trace types with their counts and representatives, in order of first occurrence.
+    /// The trace types with their counts and the distributions of their first trace, in order of first occurrence.
     func traceTypes() -> [DatasetTraceType] {
         types.enumerated().map { type, siteList in
             DatasetTraceType(
-                entries: siteList.map { id in
+                entries: zip(siteList, typeRepresentatives[type]).map { id, distribution in
                     let site = sites[id]
                     return DatasetTraceType.Entry(
                         kind: site.key.kind, address: site.key.address, instance: site.key.instance,
-                        name: site.key.name, isControlled: site.key.isControlled, distribution: site.distribution)
+                        name: site.key.name, isControlled: site.key.isControlled, distribution: distribution)
                 },
                 count: typeCounts[type])
         }

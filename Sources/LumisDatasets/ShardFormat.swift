@@ -22,12 +22,21 @@ enum ShardFormat {
     static let vectorTag: UInt8 = 2
     static let generalTag: UInt8 = 3
     static let absentTag: UInt8 = 4
+    static let integerTensorTag: UInt8 = 5
 
-    // Entry flag bits (a bit set means the item is not stored in the record).
-    static let sameParameter0: UInt8 = 1
-    static let sameParameter1: UInt8 = 2
-    static let sameValue: UInt8 = 4
-    static let zeroLogProb: UInt8 = 8
+    // Entry flags: two bits per parameter slot (slot 0 in bits 0-1, slot 1 in bits 2-3) say how the parameter is
+    // stored; a value identical to the site's first and a zero log probability are not stored.
+    /// The parameter follows as a tensor.
+    static let inlineParameter: UInt8 = 0
+    /// The parameter is the representative's (position 0 of the site's table); nothing follows.
+    static let representativeParameter: UInt8 = 1
+    /// A varint position in the site's parameter table follows.
+    static let internedParameter: UInt8 = 2
+    static let sameValue: UInt8 = 16
+    static let zeroLogProb: UInt8 = 32
+
+    /// The shift of a parameter slot's two bits in the entry flags.
+    static func parameterShift(_ slot: Int) -> UInt8 { UInt8(2 * slot) }
 
     /// The kinds' codes in site tables.
     static func code(_ kind: DistributionKind?) -> UInt8 { kind?.rawValue ?? 0 }
@@ -68,19 +77,26 @@ extension ByteWriter {
             }
             return
         }
-        if tensor.shape.count == 1 {
+        let isIntegral = tensor.scalars.allSatisfy { ShardFormat.exactInteger($0) != nil }
+        if isIntegral && !tensor.scalars.isEmpty {
+            byte(ShardFormat.integerTensorTag)
+            varint(tensor.shape.count)
+        } else if tensor.shape.count == 1 {
             byte(ShardFormat.vectorTag)
         } else {
             byte(ShardFormat.generalTag)
             varint(tensor.shape.count)
         }
         for dimension in tensor.shape { varint(dimension) }
-        for value in tensor.scalars { double(value) }
-    }
-
-    /// The parameters of a distribution whose kind is known from its site, in wire order.
-    mutating func parameters(_ distribution: Distribution) {
-        for parameter in distribution.parameters { tensor(parameter) }
+        if isIntegral && !tensor.scalars.isEmpty {
+            for value in tensor.scalars {
+                // Exact integers by the check above.
+                let integer = Int64(value)
+                varint(UInt64(bitPattern: (integer << 1) ^ (integer >> 63)))
+            }
+        } else {
+            for value in tensor.scalars { double(value) }
+        }
     }
 }
 
@@ -107,6 +123,21 @@ extension ByteReader {
                 throw fault("\(what) of shape \(shape) does not fit in the \(remaining) bytes left")
             }
             return Tensor(shape: shape, scalars: try doubles(count, what))
+        case ShardFormat.integerTensorTag:
+            let rank = try index(below: remaining + 1, "\(what) rank")
+            var shape: [Int] = []
+            shape.reserveCapacity(rank)
+            for _ in 0..<rank { shape.append(try index(below: Int.max, "\(what) dimension")) }
+            guard let count = Tensor.elementCount(of: shape), count <= remaining else {
+                throw fault("\(what) of shape \(shape) does not fit in the \(remaining) bytes left")
+            }
+            var scalars = ContiguousArray<Double>()
+            scalars.reserveCapacity(count)
+            for _ in 0..<count {
+                let zigzag = try varint(what)
+                scalars.append(Double(Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)))
+            }
+            return Tensor(shape: shape, scalars: scalars)
         case let tag:
             throw Fault(offset: tagPosition, reason: "\(what) has unknown tensor tag \(tag)")
         }

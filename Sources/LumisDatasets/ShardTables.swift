@@ -8,6 +8,8 @@ struct ShardTables {
         var key: SiteKey
         var distribution: Distribution?
         var value: Tensor
+        /// Per parameter slot, the interned values; the first ones make up ``distribution``.
+        var parameterTables: [[Tensor]]
     }
 
     private(set) var sites: [Site] = []
@@ -37,15 +39,19 @@ struct ShardTables {
             let codeStart = reader.fileOffset
             let code = try reader.byte("distribution kind")
             var distribution: Distribution? = nil
+            var parameterTables: [[Tensor]] = []
             if code != 0 {
                 guard let kind = DistributionKind(rawValue: code) else {
                     throw ByteReader.Fault(offset: codeStart, reason: "unknown distribution kind \(code)")
                 }
-                var parameters: [Tensor] = []
                 for parameter in kind.parameterNames {
-                    parameters.append(try reader.presentTensor("\(kind.name) \(parameter)"))
+                    let count = try reader.index(below: reader.remaining + 1, "\(kind.name) \(parameter) count")
+                    guard count > 0 else { throw reader.fault("\(kind.name) \(parameter) has no representative") }
+                    var table: [Tensor] = []
+                    for _ in 0..<count { table.append(try reader.presentTensor("\(kind.name) \(parameter)")) }
+                    parameterTables.append(table)
                 }
-                distribution = Distribution(kind: kind, parameters: parameters)
+                distribution = Distribution(kind: kind, parameters: parameterTables.map { $0[0] })
             }
             let value = try reader.presentTensor("site value")
             sites.append(
@@ -53,7 +59,7 @@ struct ShardTables {
                     key: SiteKey(
                         kind: kind, address: address, instance: instance, name: name, isControlled: flags == 1,
                         distributionKind: distribution?.kind),
-                    distribution: distribution, value: value))
+                    distribution: distribution, value: value, parameterTables: parameterTables))
         }
         let typeCount = try reader.index(below: reader.remaining + 1, "trace type count")
         for _ in 0..<typeCount {
@@ -80,23 +86,27 @@ struct ShardTables {
             let site = sites[id]
             let flagStart = reader.fileOffset
             let flags = try reader.byte("entry flags")
-            let parameterCount = site.distribution?.parameters.count ?? 0
-            let allowed =
-                ShardFormat.sameValue | ShardFormat.zeroLogProb
-                | (parameterCount > 0 ? ShardFormat.sameParameter0 : 0)
-                | (parameterCount > 1 ? ShardFormat.sameParameter1 : 0)
-            guard flags & ~allowed == 0 else {
+            guard flags & ~(ShardFormat.sameValue | ShardFormat.zeroLogProb | 0x0F) == 0 else {
                 throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
             }
             var distribution: Distribution? = nil
             if let representative = site.distribution {
                 var parameters: [Tensor] = []
-                parameters.reserveCapacity(parameterCount)
-                for (index, same) in representative.parameters.enumerated() {
-                    let bit = index == 0 ? ShardFormat.sameParameter0 : ShardFormat.sameParameter1
-                    parameters.append(flags & bit != 0 ? same : try reader.presentTensor("distribution parameter"))
+                parameters.reserveCapacity(site.parameterTables.count)
+                for (slot, table) in site.parameterTables.enumerated() {
+                    switch (flags >> ShardFormat.parameterShift(slot)) & 3 {
+                    case ShardFormat.inlineParameter: parameters.append(try reader.presentTensor("parameter"))
+                    case ShardFormat.representativeParameter: parameters.append(table[0])
+                    case ShardFormat.internedParameter:
+                        parameters.append(table[try reader.index(below: table.count, "interned parameter")])
+                    default: throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
+                    }
                 }
                 distribution = Distribution(kind: representative.kind, parameters: parameters)
+            }
+            let usedBits: UInt8 = site.parameterTables.isEmpty ? 0 : site.parameterTables.count == 1 ? 0x03 : 0x0F
+            guard flags & 0x0F & ~usedBits == 0 else {
+                throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
             }
             let value = flags & ShardFormat.sameValue != 0 ? site.value : try reader.presentTensor("entry value")
             let logProb = flags & ShardFormat.zeroLogProb != 0 ? 0 : try reader.double("log probability")
@@ -107,19 +117,5 @@ struct ShardTables {
         }
         guard reader.isAtEnd else { throw reader.fault("\(reader.remaining) unexpected bytes at the end of a record") }
         return trace
-    }
-
-    /// The trace types with their counts and representatives.
-    func traceTypes() -> [DatasetTraceType] {
-        types.enumerated().map { type, siteList in
-            DatasetTraceType(
-                entries: siteList.map { id in
-                    let site = sites[id]
-                    return DatasetTraceType.Entry(
-                        kind: site.key.kind, address: site.key.address, instance: site.key.instance,
-                        name: site.key.name, isControlled: site.key.isControlled, distribution: site.distribution)
-                },
-                count: typeCounts[type])
-        }
     }
 }
