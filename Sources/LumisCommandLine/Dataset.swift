@@ -62,7 +62,9 @@ extension LumisCommand {
 
         func validate() throws {
             if let traceCount, traceCount <= 0 { throw ValidationError("--traces must be positive.") }
-            if traceCount == nil && !resume { throw ValidationError("Give --traces (or --resume an existing dataset).") }
+            if traceCount == nil && !resume {
+                throw ValidationError("Give --traces (or --resume an existing dataset).")
+            }
             if let shardTraces, shardTraces <= 0 { throw ValidationError("--shard-traces must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             guard rankCount > 0, rank >= 0, rank < rankCount else {

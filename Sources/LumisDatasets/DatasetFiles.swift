@@ -9,7 +9,9 @@ enum DatasetFiles {
         DatasetError(path: path, reason: "\(step) failed: \(message(code))")
     }
 
-    /// Creates (or truncates) `path` for writing. Wraps `open`.
+    /// Creates (or truncates) `path` for writing.
+    ///
+    /// Wraps `open`.
     static func create(_ path: String) throws(DatasetError) -> Int32 {
         while true {
             let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -18,7 +20,9 @@ enum DatasetFiles {
         }
     }
 
-    /// Opens `path` for reading. Wraps `open`.
+    /// Opens `path` for reading.
+    ///
+    /// Wraps `open`.
     static func openForReading(_ path: String) throws(DatasetError) -> Int32 {
         while true {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -27,7 +31,9 @@ enum DatasetFiles {
         }
     }
 
-    /// Writes every byte. Wraps `write`.
+    /// Writes every byte.
+    ///
+    /// Wraps `write`.
     static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(DatasetError) {
         guard let base = bytes.baseAddress else { return }
         var written = 0
@@ -41,7 +47,9 @@ enum DatasetFiles {
         }
     }
 
-    /// Fills `buffer` from `offset`; fewer bytes than asked means the file is shorter. Wraps `pread`.
+    /// Fills `buffer` from `offset`; fewer bytes than asked means the file is shorter.
+    ///
+    /// Wraps `pread`.
     static func read(
         _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String
     ) throws(DatasetError) -> Int {
@@ -59,7 +67,9 @@ enum DatasetFiles {
         return done
     }
 
-    /// Flushes to disk and closes. Wraps `fsync` and `close`.
+    /// Flushes to disk and closes.
+    ///
+    /// Wraps `fsync` and `close`.
     static func syncAndClose(_ descriptor: Int32, path: String) throws(DatasetError) {
         if fsync(descriptor) != 0 {
             let code = errno
@@ -69,7 +79,9 @@ enum DatasetFiles {
         if close(descriptor) != 0 { throw error(path, "closing") }
     }
 
-    /// Renames `temporary` over `path` and makes the rename durable. Wraps `rename` and `fsync` of the directory.
+    /// Renames `temporary` over `path` and makes the rename durable.
+    ///
+    /// Wraps `rename` and `fsync` of the directory.
     static func publish(_ temporary: String, as path: String) throws(DatasetError) {
         if rename(temporary, path) != 0 { throw error(path, "renaming \(temporary) into place") }
         let directory = (path as NSString).deletingLastPathComponent
@@ -110,7 +122,9 @@ enum DatasetFiles {
         }
     }
 
-    /// The size of the file at `path`, or `nil` if there is none. Wraps `stat`.
+    /// The size of the file at `path`, or `nil` if there is none.
+    ///
+    /// Wraps `stat`.
     static func size(of path: String) -> Int? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
@@ -138,7 +152,9 @@ enum DatasetFiles {
         }
     }
 
-    /// Removes `path` if it exists. Wraps `unlink`.
+    /// Removes `path` if it exists.
+    ///
+    /// Wraps `unlink`.
     static func remove(_ path: String) throws(DatasetError) {
         if unlink(path) != 0 && errno != ENOENT { throw error(path, "removing") }
     }

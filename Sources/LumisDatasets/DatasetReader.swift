@@ -147,7 +147,8 @@ public final class DatasetReader: Sendable {
     /// - Precondition: `range` lies within `0..<traceCount`.
     /// - Throws: ``DatasetError`` naming the shard file and offset of a corrupt, truncated or mismatched record.
     public func traces(in range: Range<Int>) throws(DatasetError) -> [Trace] {
-        precondition(range.lowerBound >= 0 && range.upperBound <= traceCount, "range \(range) outside 0..<\(traceCount)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= traceCount, "range \(range) outside 0..<\(traceCount)")
         var result: [Trace] = []
         result.reserveCapacity(range.count)
         var position = range.lowerBound

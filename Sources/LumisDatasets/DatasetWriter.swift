@@ -126,7 +126,8 @@ public struct DatasetWriter: Sendable {
             let found = try DatasetReader.readManifest(manifestPath)
             if rank == 0 && !resume {
                 throw DatasetError(
-                    path: directory, reason: "already holds a dataset; use --resume to complete it, or an empty directory")
+                    path: directory,
+                    reason: "already holds a dataset; use --resume to complete it, or an empty directory")
             }
             if let difference = found.mismatch(resuming: manifest(model: "")) {
                 throw DatasetError(
@@ -159,7 +160,8 @@ public struct DatasetWriter: Sendable {
             try (simulator as? PPXSimulator)?.connect()
             model = simulator.modelName
             probe.put(simulator)
-            try DatasetFiles.writeAtomically(IndexJSON.encode(IndexJSON.document(manifest(model: model))), to: manifestPath)
+            try DatasetFiles.writeAtomically(
+                IndexJSON.encode(IndexJSON.document(manifest(model: model))), to: manifestPath)
         }
         report.model = model
 
@@ -268,7 +270,8 @@ public struct DatasetWriter: Sendable {
     /// Without a manifest, the directory may hold only files of other ranks of this run starting at once.
     private func checkNoForeignFiles(_ names: [String]) throws(DatasetError) {
         for name in names {
-            let isOurs = DatasetLayout.shardNumber(name) != nil || DatasetLayout.rankNumber(name) != nil
+            let isOurs =
+                DatasetLayout.shardNumber(name) != nil || DatasetLayout.rankNumber(name) != nil
                 || name == DatasetLayout.manifest + DatasetLayout.temporarySuffix
             guard isOurs else {
                 throw DatasetError(

@@ -116,8 +116,9 @@ struct ShardEncoder {
         return table.count
     }
 
-    /// The trace type of `trace`, interning new sites and types. Traces of one model mostly repeat the
-    /// previous trace's type, which is checked first without hashing.
+    /// The trace type of `trace`, interning new sites and types.
+    ///
+    /// Traces of one model mostly repeat the previous trace's type, which is checked first without hashing.
     private mutating func typeID(of trace: Trace) -> Int {
         if lastType >= 0, matches(trace, type: lastType) { return lastType }
         scratch.removeAll(keepingCapacity: true)

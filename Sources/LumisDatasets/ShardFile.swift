@@ -21,7 +21,8 @@ final class ShardFile {
         self.offsets = offsets
         descriptor = try DatasetFiles.openForReading(path)
         do throws(DatasetError) {
-            tables = try Self.validate(descriptor: descriptor, path: path, shard: shard, tablesOffset: offsets[offsets.count - 1])
+            tables = try Self.validate(
+                descriptor: descriptor, path: path, shard: shard, tablesOffset: offsets[offsets.count - 1])
         } catch {
             close(descriptor)
             throw error
@@ -131,7 +132,8 @@ final class ShardFile {
                 let crc = try reader.uint32("tables checksum")
                 guard length == sectionSize - 8 else {
                     throw ByteReader.Fault(
-                        offset: tablesOffset, reason: "tables length \(length) does not fill the \(sectionSize - 8) bytes")
+                        offset: tablesOffset,
+                        reason: "tables length \(length) does not fill the \(sectionSize - 8) bytes")
                 }
                 let payload = UnsafeRawBufferPointer(rebasing: section[8...])
                 guard CRC32.checksum(payload) == crc else {
@@ -182,7 +184,8 @@ final class ShardFile {
                             offset: offsets[position],
                             reason: "checksum mismatch: the record of trace \(firstTrace + position) is corrupt")
                     }
-                    var payloadReader = ByteReader(payload, fileOffset: offsets[position] + ShardFormat.recordPrefixSize)
+                    var payloadReader = ByteReader(
+                        payload, fileOffset: offsets[position] + ShardFormat.recordPrefixSize)
                     traces.append(try tables.decode(&payloadReader))
                 } catch {
                     throw Self.fail(path, error.offset, error.reason)

@@ -28,7 +28,9 @@ struct RoundTripTests {
         var counts: [[String]: Int] = [:]
         var firsts: [[String]: Trace] = [:]
         for trace in reference {
-            let key = trace.entries.map { "\($0.kind)|\($0.address)|\($0.instance)|\($0.distribution?.kind.name ?? "")" }
+            let key = trace.entries.map {
+                "\($0.kind)|\($0.address)|\($0.instance)|\($0.distribution?.kind.name ?? "")"
+            }
             counts[key, default: 0] += 1
             if firsts[key] == nil { firsts[key] = trace }
         }

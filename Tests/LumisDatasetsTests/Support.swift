@@ -34,7 +34,8 @@ struct Assorted: Simulator, Sendable {
         try execution.observe(
             .normal(mean: Tensor(vector.scalars[0]), stddev: Tensor(0.5 + noise.scalars[0])), address: "y", name: "y",
             value: nil)
-        try execution.observe(.normal(mean: Tensor(total), stddev: Tensor(1)), address: "fixed", name: "fixed", value: nil)
+        try execution.observe(
+            .normal(mean: Tensor(total), stddev: Tensor(1)), address: "fixed", name: "fixed", value: nil)
         if count % 3 == 0 { return nil }
         return Tensor(shape: [2, 2], scalars: [total, noise.scalars[0], Double(count), -0.0])
     }
