@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         .target(name: "LumisTensor", swiftSettings: strict),
         .target(
@@ -30,6 +31,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
+        .target(name: "LumisDistributed", dependencies: ["CMPI"], swiftSettings: strict),
         .target(
             name: "LumisCore",
             dependencies: ["LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
@@ -45,7 +47,8 @@ let package = Package(
         .target(
             name: "LumisCommandLine",
             dependencies: [
-                "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDatasets",
+                "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDistributed",
+                "LumisDatasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -87,6 +90,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Golden")],
             swiftSettings: strict),
+        .testTarget(name: "LumisDistributedTests", dependencies: ["LumisDistributed"], swiftSettings: strict),
         .testTarget(
             name: "LumisTransportTests", dependencies: ["LumisTransport", "LumisTestSupport"], swiftSettings: strict),
         .testTarget(

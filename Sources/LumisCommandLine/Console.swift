@@ -1,4 +1,5 @@
 import Foundation
+import LumisDistributed
 import LumisTransport
 
 /// Standard-error output and signal handling for the command line.
@@ -6,10 +7,20 @@ enum Console {
     /// Whether standard error is a terminal (progress lines are drawn only then, unless asked for).
     static var isTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    /// Writes one line to standard error.
+    /// Writes one line to standard error; under an MPI launch, prefixed with the rank (all ranks share one
+    /// terminal or log).
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((rankPrefix + line + "\n").utf8))
     }
+
+    /// `"rank N: "` under an MPI launch, else empty; read from the launcher's environment, so it is right before
+    /// MPI starts.
+    static let rankPrefix: String = {
+        let environment = ProcessInfo.processInfo.environment
+        guard Communicator.isLaunchedByMPI(environment: environment) else { return "" }
+        let rank = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"].lazy.compactMap { environment[$0] }.first
+        return rank.map { "rank \($0): " } ?? ""
+    }()
 
     /// Routes SIGINT and SIGTERM to ``Interrupt``: blocked receive loops notice within 100 ms and unwind, which
     /// stops launched simulators and leaves no half-written output.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCore
 import LumisDatasets
+import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisTransport
@@ -52,10 +53,14 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("JSON file of fixed observations {\"name\": value}.", valueName: "file"))
         var observeFile: String?
 
-        @Option(help: "This writer's rank, for several processes writing one dataset (it writes shards k ≡ rank).")
+        @Option(
+            help: """
+                This writer's rank, for independent processes writing one dataset (it writes the shards k ≡ rank \
+                mod --rank-count); under mpirun the MPI rank is used.
+                """)
         var rank = 0
 
-        @Option(help: "The number of writer ranks.")
+        @Option(help: "The number of writer ranks (under mpirun: the MPI size).")
         var rankCount = 1
 
         @OptionGroup var runOptions: RunOptions
@@ -89,33 +94,57 @@ extension LumisCommand {
             guard let traces = traceCount ?? existing?.traceCount else {
                 throw ValidationError("--resume: \(out) holds no dataset yet; give --traces to start one.")
             }
-            let runSeed = seed ?? existing?.seed ?? UInt64.random(in: 0...UInt64.max)
-            if seed == nil && existing == nil { Console.note("seed \(runSeed)") }
+            let world = try Communicator.world()
+            var runSeed = seed ?? existing?.seed ?? UInt64.random(in: 0...UInt64.max)
+            if seed == nil && existing == nil {
+                // Every rank must use rank 0's random seed.
+                let bytes = try world.broadcast(withUnsafeBytes(of: runSeed.littleEndian) { Array($0) })
+                runSeed = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                if world.isRoot { Console.note("seed \(runSeed)") }
+            }
             let configuration = DatasetWriter.Configuration(
                 traceCount: traces, seed: runSeed,
                 shardTraces: shardTraces ?? existing?.shardTraces ?? DatasetWriter.Configuration.defaultShardTraces,
                 observations: observationSet, maxConsecutiveFailures: runOptions.maxFailures)
+            if world.size > 1 && rankCount > 1 {
+                throw ValidationError("--rank and --rank-count apply without mpirun; under MPI the ranks are MPI's.")
+            }
+            let (writerRank, writerCount) = world.size > 1 ? (world.rank, world.size) : (rank, rankCount)
             let writer = DatasetWriter(
-                directory: out, configuration: configuration, rank: rank, rankCount: rankCount, resume: resume)
+                directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
+                resume: resume)
             let source = try connection.source(workers: workerCount)
             let context = try ZMQContext()
             Console.installInterruptHandlers()
-            let line = runOptions.showsProgress ? ProgressLine(isWeighted: false) : nil
+            // Ranks share one terminal: only rank 0 draws its progress.
+            let line = runOptions.showsProgress && writerRank == 0 ? ProgressLine(isWeighted: false) : nil
             let clock = ContinuousClock()
             let start = clock.now
             var progress: (@Sendable (DatasetWriter.Progress) -> Void)? = nil
             if let line { progress = { line.update(completed: $0.completed, total: $0.total) } }
-            let report: DatasetWriter.Report
+            var report: DatasetWriter.Report
             do {
                 report = try writer.write(
                     workers: workerCount,
                     makeSimulator: source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
-                    progress: progress)
+                    progress: progress, synchronize: { try world.barrier() })
                 line?.finish()
             } catch {
                 line?.finish()
                 throw error
             }
+            // Under MPI rank 0 reports the totals of all ranks.
+            let totals = try world.allreduceSum([
+                report.tracesWritten, report.shardsWritten, report.bytesWritten, report.shardsSkipped,
+                report.discardedTraces, report.restarts,
+            ])
+            report.tracesWritten = totals[0]
+            report.shardsWritten = totals[1]
+            report.bytesWritten = totals[2]
+            report.shardsSkipped = totals[3]
+            report.discardedTraces = totals[4]
+            report.restarts = totals[5]
+            guard world.isRoot else { return }
             let seconds = (clock.now - start) / .seconds(1)
             if report.discardedTraces > 0 || report.restarts > 0 {
                 Console.note(

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import LumisDistributed
 import LumisTransport
 
 /// The `lumis` command: posterior inference over external simulators.
@@ -18,20 +19,24 @@ public struct LumisCommand: ParsableCommand {
 
     /// Parses the process arguments and runs the command; every error ends in exactly one line on stderr and a
     /// non-zero exit (64 for usage errors, 130 after Ctrl-C, 1 otherwise).
+    ///
+    /// Under MPI a failing rank ends the whole launch (`MPI_Abort`): the other ranks would otherwise wait forever
+    /// in their next collective.
     public static func runFromCommandLine() -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()
+            Communicator.finalize()
             Foundation.exit(0)
         } catch ZMQSocket.WaitError.interrupted {
             Console.note("lumis: interrupted")
-            Foundation.exit(130)
+            Communicator.abortAll(code: 130)
         } catch {
             let code = exitCode(for: error)
             // --help and --version arrive as errors with a success code; argument-parser prints those in full.
             if code == .success { exit(withError: error) }
             Console.note("Error: " + oneLineMessage(for: error))
-            Foundation.exit(code.rawValue)
+            Communicator.abortAll(code: code.rawValue)
         }
     }
 

@@ -108,6 +108,9 @@ public struct DatasetWriter: Sendable {
     ///   - makeSimulator: creates worker *w*'s simulator (rank 0 may also call it once on the calling thread,
     ///     for the handshake's model name, and hand that simulator to worker 0).
     ///   - progress: called after every chunk of traces, from a worker thread.
+    ///   - synchronize: a barrier over the ranks (MPI's), called once by every rank: by rank 0 after it has
+    ///     checked the directory and written the manifest, by the others before they look at the directory.
+    ///     The default does nothing (one rank, or ranks started one after another).
     /// - Returns: what the run did.
     /// - Throws: ``DatasetError`` for a directory that holds something else (or a dataset, without `resume`), a
     ///   manifest that does not match, unreadable indexes or failed writes; the sampler's errors
@@ -115,9 +118,20 @@ public struct DatasetWriter: Sendable {
     ///   of the shard in progress is removed.
     public func write(
         workers: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)? = nil
+        progress: (@Sendable (Progress) -> Void)? = nil, synchronize: () throws -> Void = {}
     ) throws -> Report {
         precondition(workers > 0, "workers must be positive")
+        if rank != 0 { try synchronize() }
+        let report = try prepareAndWrite(workers: workers, makeSimulator: makeSimulator, progress: progress) {
+            if rank == 0 { try synchronize() }
+        }
+        return report
+    }
+
+    private func prepareAndWrite(
+        workers: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
+        progress: (@Sendable (Progress) -> Void)?, prepared: () throws -> Void
+    ) throws -> Report {
         let names = try DatasetFiles.names(in: directory) ?? []
         try DatasetFiles.makeDirectory(directory)
         let manifestPath = path(DatasetLayout.manifest)
@@ -164,6 +178,7 @@ public struct DatasetWriter: Sendable {
                 IndexJSON.encode(IndexJSON.document(manifest(model: model))), to: manifestPath)
         }
         report.model = model
+        try prepared()
 
         let mine = Array(stride(from: rank, to: reference.shardCount, by: rankCount))
         let missing = mine.filter { !complete.contains($0) }

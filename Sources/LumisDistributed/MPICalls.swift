@@ -1,0 +1,112 @@
+import CMPI
+
+// The one file that calls MPI. Every call is checked: the world communicator returns errors instead of aborting
+// (MPI_ERRORS_RETURN), and each failure becomes an MPIError naming the call.
+
+/// MPI counts are `Int32`; larger buffers go in pieces of this many elements.
+let mpiChunk = 1 << 28
+
+private func check(_ result: Int32, _ operation: String) throws(MPIError) {
+    guard result != lumis_mpi_success() else { return }
+    var length: Int32 = 0
+    var text = [CChar](repeating: 0, count: Int(lumis_mpi_max_error_string()) + 1)
+    _ = MPI_Error_string(result, &text, &length)
+    let message = String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    throw MPIError(code: result, operation: operation, message: message)
+}
+
+/// Initializes MPI for a program whose other threads never call MPI, and makes world errors return.
+func mpiInitialize() throws(MPIError) -> (rank: Int, size: Int) {
+    var provided: Int32 = 0
+    try check(MPI_Init_thread(nil, nil, lumis_mpi_thread_funneled(), &provided), "MPI_Init_thread")
+    try check(MPI_Comm_set_errhandler(lumis_mpi_comm_world(), lumis_mpi_errors_return()), "MPI_Comm_set_errhandler")
+    var rank: Int32 = 0
+    var size: Int32 = 0
+    try check(MPI_Comm_rank(lumis_mpi_comm_world(), &rank), "MPI_Comm_rank")
+    try check(MPI_Comm_size(lumis_mpi_comm_world(), &size), "MPI_Comm_size")
+    return (Int(rank), Int(size))
+}
+
+func mpiFinalize() { _ = MPI_Finalize() }
+
+func mpiAbort(_ code: Int32) -> Never {
+    _ = MPI_Abort(lumis_mpi_comm_world(), code)
+    // MPI_Abort does not return on a working launch; if it does, end this process anyway.
+    fatalError("MPI_Abort returned")
+}
+
+func mpiBarrier() throws(MPIError) { try check(MPI_Barrier(lumis_mpi_comm_world()), "MPI_Barrier") }
+
+enum ReduceOperation {
+    case sum, max, min
+
+    var handle: MPI_Op {
+        switch self {
+        case .sum: lumis_mpi_sum()
+        case .max: lumis_mpi_max()
+        case .min: lumis_mpi_min()
+        }
+    }
+}
+
+/// Reduces `values` in place across the world; every rank gets the result.
+func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation) throws(MPIError) {
+    var start = 0
+    while start < values.count {
+        let count = min(mpiChunk, values.count - start)
+        try check(
+            MPI_Allreduce(
+                lumis_mpi_in_place(), values.baseAddress! + start, Int32(count), lumis_mpi_double(),
+                operation.handle, lumis_mpi_comm_world()),
+            "MPI_Allreduce")
+        start += count
+    }
+}
+
+/// Reduces `values` in place across the world; every rank gets the result.
+func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Int64>, _ operation: ReduceOperation) throws(MPIError) {
+    guard let base = values.baseAddress, !values.isEmpty else { return }
+    try check(
+        MPI_Allreduce(
+            lumis_mpi_in_place(), base, Int32(values.count), lumis_mpi_int64(), operation.handle,
+            lumis_mpi_comm_world()),
+        "MPI_Allreduce")
+}
+
+/// Broadcasts `bytes` (already sized on every rank) from `root`.
+func mpiBroadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws(MPIError) {
+    var start = 0
+    while start < bytes.count {
+        let count = min(mpiChunk, bytes.count - start)
+        try check(
+            MPI_Bcast(bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(root), lumis_mpi_comm_world()),
+            "MPI_Bcast")
+        start += count
+    }
+}
+
+func mpiSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int32) throws(MPIError) {
+    var start = 0
+    while start < bytes.count {
+        let count = min(mpiChunk, bytes.count - start)
+        try check(
+            MPI_Send(
+                bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(destination), tag,
+                lumis_mpi_comm_world()),
+            "MPI_Send")
+        start += count
+    }
+}
+
+func mpiReceive(_ bytes: UnsafeMutableRawBufferPointer, from source: Int, tag: Int32) throws(MPIError) {
+    var start = 0
+    while start < bytes.count {
+        let count = min(mpiChunk, bytes.count - start)
+        try check(
+            MPI_Recv(
+                bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(source), tag,
+                lumis_mpi_comm_world(), lumis_mpi_status_ignore()),
+            "MPI_Recv")
+        start += count
+    }
+}
