@@ -51,7 +51,12 @@ struct CrashTests {
             usleep(2_000)
         }
         // The launched simulators outlive a SIGKILLed parent: stop them too, by their process ids.
-        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        // Each thread's children are listed under its own task (workers launch the simulators).
+        var children = ""
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            children +=
+                " " + ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+        }
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
