@@ -162,6 +162,24 @@ public final class DatasetReader: Sendable {
         return result
     }
 
+    /// The traces at reader indices `indices`, in the order given (a shuffled minibatch, say).
+    ///
+    /// The indices are visited in increasing order, so each shard they touch is opened once per call; each
+    /// record is read on its own.
+    /// - Precondition: every index lies within `0..<traceCount`.
+    /// - Throws: ``DatasetError`` naming the shard file and offset of a corrupt, truncated or mismatched record.
+    public func traces(at indices: [Int]) throws(DatasetError) -> [Trace] {
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < traceCount }, "an index outside 0..<\(traceCount)")
+        var result = [Trace](repeating: Trace(), count: indices.count)
+        for position in indices.indices.sorted(by: { indices[$0] < indices[$1] }) {
+            let index = indices[position]
+            let shardPosition = shardPosition(containing: index)
+            let local = index - starts[shardPosition]
+            result[position] = try read(shardPosition, local: local..<local + 1)[0]
+        }
+        return result
+    }
+
     /// Calls `body` with consecutive chunks of at most `size` traces covering `range` (default: all), in order,
     /// reading one chunk at a time.
     ///

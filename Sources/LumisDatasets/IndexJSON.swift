@@ -202,11 +202,10 @@ enum IndexJSON {
     }
 
     static func document(_ shard: DatasetShard) -> ShardDocument {
-        var sizes = ByteWriter()
-        for size in shard.recordSizes { sizes.varint(size) }
-        return ShardDocument(
+        ShardDocument(
             shard: shard.index, file: shard.file, firstTrace: shard.firstTrace, traceCount: shard.traceCount,
-            bytes: shard.byteCount, crc32: shard.checksum, recordSizes: Data(sizes.bytes).base64EncodedString(),
+            bytes: shard.byteCount, crc32: shard.checksum,
+            recordSizes: Data(shard.recordSizeVarints).base64EncodedString(),
             traceTypes: shard.traceTypes.map(document))
     }
 
@@ -214,27 +213,33 @@ enum IndexJSON {
         guard let data = Data(base64Encoded: document.recordSizes) else {
             throw Invalid(reason: "shard \(document.shard): record_sizes is not base64")
         }
-        var sizes: [Int] = []
-        sizes.reserveCapacity(document.traceCount)
+        // Checked here, so that decoding them later (``DatasetShard/recordOffsets()``) cannot fail.
         let bytes = Array(data)
+        var count = 0
+        var total = 0
+        var isValid = true
         do throws(ByteReader.Fault) {
             try bytes.withBytes { (buffer) throws(ByteReader.Fault) in
                 var reader = ByteReader(buffer, fileOffset: 0)
-                while !reader.isAtEnd { sizes.append(try reader.index(below: Int(UInt32.max) + 9, "record size")) }
+                while !reader.isAtEnd {
+                    let size = try reader.index(below: Int(UInt32.max) + 9, "record size")
+                    isValid = isValid && size >= ShardFormat.recordPrefixSize
+                    count += 1
+                    total += size
+                }
             }
         } catch {
             throw Invalid(reason: "shard \(document.shard): record_sizes: \(error.reason)")
         }
-        guard sizes.count == document.traceCount,
-            sizes.allSatisfy({ $0 >= ShardFormat.recordPrefixSize }),
-            sizes.reduce(0, +) <= document.bytes
-        else { throw Invalid(reason: "shard \(document.shard): record_sizes do not match its traces and bytes") }
+        guard isValid, count == document.traceCount, total <= document.bytes else {
+            throw Invalid(reason: "shard \(document.shard): record_sizes do not match its traces and bytes")
+        }
         var types: [DatasetTraceType] = []
         for type in document.traceTypes { types.append(try traceType(type)) }
         return DatasetShard(
             index: document.shard, file: document.file, firstTrace: document.firstTrace,
             traceCount: document.traceCount, byteCount: document.bytes, checksum: document.crc32, traceTypes: types,
-            recordSizes: sizes)
+            recordSizeVarints: bytes)
     }
 
     static func document(_ manifest: DatasetManifest) -> ManifestDocument {

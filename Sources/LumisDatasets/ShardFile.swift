@@ -15,9 +15,7 @@ final class ShardFile {
     init(path: String, shard: DatasetShard) throws(DatasetError) {
         self.path = path
         self.shard = shard
-        var offsets = [ShardFormat.headerSize]
-        offsets.reserveCapacity(shard.traceCount + 1)
-        for size in shard.recordSizes { offsets.append(offsets[offsets.count - 1] + size) }
+        let offsets = shard.recordOffsets()
         self.offsets = offsets
         descriptor = try DatasetFiles.openForReading(path)
         do throws(DatasetError) {

@@ -14,7 +14,8 @@ struct ShardFileWriter {
     private var buffer = ByteWriter()
     private var checksum = CRC32()
     private var byteCount = 0
-    private var recordSizes: [Int] = []
+    private var recordSizes = ByteWriter()
+    private var recordCount = 0
 
     /// Flush the buffer to the file beyond this many bytes.
     private static let flushThreshold = 1 << 20
@@ -27,7 +28,6 @@ struct ShardFileWriter {
         path = directory + "/" + DatasetLayout.shard(index)
         temporary = path + DatasetLayout.temporarySuffix
         descriptor = try DatasetFiles.create(temporary)
-        recordSizes.reserveCapacity(traces.count)
         var header = ByteWriter()
         for byte in ShardFormat.magic { header.byte(byte) }
         header.uint32(ShardFormat.version)
@@ -42,15 +42,16 @@ struct ShardFileWriter {
     }
 
     /// Whether every trace of the shard has been appended.
-    var isFull: Bool { recordSizes.count == traceCount }
+    var isFull: Bool { recordCount == traceCount }
 
     /// Appends the next trace of the shard.
     ///
     /// - Precondition: fewer than the shard's trace count have been appended.
     mutating func append(_ trace: Trace) throws(DatasetError) {
-        precondition(recordSizes.count < traceCount, "more traces than the shard holds")
+        precondition(recordCount < traceCount, "more traces than the shard holds")
         encoder.encode(trace)
-        recordSizes.append(encoder.record.count)
+        recordSizes.varint(encoder.record.count)
+        recordCount += 1
         buffer.append(encoder.record)
         if buffer.count >= Self.flushThreshold { try flush() }
     }
@@ -70,7 +71,7 @@ struct ShardFileWriter {
     /// - Precondition: every trace of the shard was appended.
     /// - Returns: the shard's index entry.
     mutating func finish() throws(DatasetError) -> DatasetShard {
-        precondition(recordSizes.count == traceCount, "the shard is missing traces")
+        precondition(recordCount == traceCount, "the shard is missing traces")
         let tablesOffset = byteCount + buffer.count
         buffer.append(encoder.tables())
         var trailer = ByteWriter()
@@ -88,7 +89,7 @@ struct ShardFileWriter {
         return DatasetShard(
             index: index, file: DatasetLayout.shard(index), firstTrace: firstTrace, traceCount: traceCount,
             byteCount: byteCount, checksum: checksum.value, traceTypes: encoder.traceTypes(),
-            recordSizes: recordSizes)
+            recordSizeVarints: recordSizes.bytes)
     }
 
     /// Closes and removes the temporary file of an unfinished shard.
