@@ -14,8 +14,10 @@ public struct DatasetShard: Sendable, Equatable {
     public var checksum: UInt32
     /// The shard's trace types, with counts and the representatives of their first occurrence in the shard.
     public var traceTypes: [DatasetTraceType]
-    /// Each record's size in bytes (prefix included), in trace order, as varints (1-2 bytes a trace, rather than
-    /// 8 decoded): record *j* starts at the header size plus the sizes before it. Checked when the index is read.
+    /// Each record's size in bytes (prefix included), in trace order, as varints.
+    ///
+    /// Record *j* starts at the header size plus the sizes before it. Kept encoded (1-2 bytes a trace rather
+    /// than 8) and checked when the index is read.
     var recordSizeVarints: [UInt8]
 
     /// Where each record starts, and (last) where the tables start.
