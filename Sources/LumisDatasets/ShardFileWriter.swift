@@ -83,8 +83,10 @@ struct ShardFileWriter {
         assert(trailer.count == ShardFormat.trailerSize)
         buffer.append(trailer)
         try flush()
-        try DatasetFiles.syncAndClose(descriptor, path: temporary)
+        // syncAndClose closes the descriptor whatever happens: never close it twice.
+        let open = descriptor
         descriptor = -1
+        try DatasetFiles.syncAndClose(open, path: temporary)
         try DatasetFiles.publish(temporary, as: path)
         return DatasetShard(
             index: index, file: DatasetLayout.shard(index), firstTrace: firstTrace, traceCount: traceCount,
