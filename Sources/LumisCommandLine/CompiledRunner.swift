@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCompilation
 import LumisCore
+import LumisDistributed
 import LumisInference
 
 /// Runs `lumis infer --engine ic`: loads the network, runs importance sampling with its proposals, reports draws
@@ -18,39 +19,46 @@ struct CompiledRunner {
     let showsProgress: Bool
     let maxFailures: Int
     let batchesProposals: Bool
+    var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        if let outputPath { try InferRunner.checkWritable(outputPath) }
+        try distributed.checkOutputs([outputPath])
         let trainer: Trainer
         do {
             trainer = try NetworkFile.read(from: networkPath)
         } catch {
             throw ValidationError("--network: \(error.description)")
         }
-        let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
-        if seed == nil { Console.note("seed \(runSeed)") }
-        let job = CompiledInference(
-            network: SharedNetwork(trainer.network), traceCount: traceCount, workers: workers, seed: runSeed,
-            observations: observations, maxConsecutiveFailures: maxFailures, batchesProposals: batchesProposals)
+        let runSeed = try distributed.agreedSeed(seed)
+        if seed == nil && distributed.world.isRoot { Console.note("seed \(runSeed)") }
+        let share = distributed.share(of: traceCount)
+        var job = CompiledInference(
+            network: SharedNetwork(trainer.network), traceCount: max(share.count, 1), workers: workers,
+            seed: runSeed, observations: observations, maxConsecutiveFailures: maxFailures,
+            batchesProposals: batchesProposals)
+        job.firstTraceIndex = share.lowerBound
         do {
             _ = try CompiledProposal(network: job.network, observations: observations)
         } catch let error as CompiledInferenceError {
             throw ValidationError(error.description)
         }
         Console.installInterruptHandlers()
-        let line = showsProgress ? ProgressLine(isWeighted: true) : nil
-        let output: CompiledInference.Output
-        do {
-            output = try job.run(source: source, timeout: timeout) { progress in
-                line?.update(
-                    completed: progress.completed, total: progress.total,
-                    effectiveSampleSize: progress.effectiveSampleSize)
+        var local: CompiledInference.Output?
+        if !share.isEmpty {
+            let line = showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: true) : nil
+            do {
+                local = try job.run(source: source, timeout: timeout) { progress in
+                    line?.update(
+                        completed: progress.completed, total: progress.total,
+                        effectiveSampleSize: progress.effectiveSampleSize)
+                }
+                line?.finish()
+            } catch {
+                line?.finish()
+                throw error
             }
-            line?.finish()
-        } catch {
-            line?.finish()
-            throw error
         }
+        guard let output = try gather(local) else { return }
         let posterior = output.job.posterior
         let metadata = PosteriorMetadata(
             engine: "ic", seed: runSeed, model: output.job.report.modelName, observations: observations.values,
@@ -62,7 +70,8 @@ struct CompiledRunner {
                     + " \(output.job.report.restarts) simulator restarts")
         }
         if output.unknownDrawCount > 0 {
-            let listed = output.unknownAddresses.sorted { $0.value > $1.value }.prefix(10)
+            let listed = output.unknownAddresses.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(10)
                 .map { "\($0.key) (\($0.value))" }
             Console.note(
                 "\(output.unknownDrawCount) controlled draws at \(output.unknownAddresses.count) addresses the network "
@@ -77,5 +86,35 @@ struct CompiledRunner {
         } else {
             print(summary.renderTable(), terminator: "")
         }
+    }
+
+    /// Merges the ranks' traces (in trace order) and prior-fallback counts on rank 0 (whose share is never
+    /// empty); `nil` on other ranks.
+    private func gather(_ local: CompiledInference.Output?) throws -> CompiledInference.Output? {
+        var writer = ByteWriter()
+        if let local {
+            writer.write(local.controlledDraws)
+            writer.write(local.unknownAddresses.count)
+            for (key, count) in local.unknownAddresses.sorted(by: { $0.key < $1.key }) {
+                writer.write(key)
+                writer.write(count)
+            }
+        }
+        guard let (job, extras) = try distributed.gather(local?.job, weighting: .importance, extra: writer.bytes),
+            var merged = local
+        else { return nil }
+        merged.job = job
+        for rank in 1..<extras.count where !extras[rank].isEmpty {
+            try DistributedInference.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
+                var reader = ByteReader(extras[rank])
+                merged.controlledDraws += try reader.readInt("controlled draws", in: 0...Int.max)
+                for _ in 0..<(try reader.readCount("fallback address count", itemSize: 16)) {
+                    let key = try reader.readString("fallback address")
+                    merged.unknownAddresses[key, default: 0] += try reader.readInt("fallbacks", in: 0...Int.max)
+                }
+                try reader.expectEnd("rank \(rank)'s prior fallbacks")
+            }
+        }
+        return merged
     }
 }

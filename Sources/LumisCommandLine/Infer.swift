@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LumisCompilation
 import LumisCore
+import LumisDistributed
 import LumisInference
 import LumisOutput
 
@@ -21,6 +22,10 @@ extension LumisCommand {
 
                 With --engine lmh or rmh, --traces is the number of proposals per chain after burn-in; every
                 chain keeps the state after each --thin-th of them. See docs/mcmc.md.
+
+                Under mpirun or srun the traces (or chains) are split over the ranks, each with its own
+                simulators, and rank 0 writes one posterior equal to a single-process run's. See
+                docs/distributed.md.
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -109,6 +114,7 @@ extension LumisCommand {
         private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         func run() throws {
+            let distributed = DistributedInference(world: try Communicator.world())
             var observationSet = ObservationSet()
             do {
                 if let observeFile { try observationSet.add(contentsOfFile: observeFile) }
@@ -121,29 +127,31 @@ extension LumisCommand {
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
                     outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
-                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures
+                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    distributed: distributed
                 ).run()
                 return
             }
+            let (source, workers) = try distributed.source(connection: connection, workers: workerCount)
             if engine == .ic, let network {
                 try CompiledRunner(
-                    networkPath: network, source: try connection.source(workers: workerCount),
-                    timeout: connection.timeoutDuration, traceCount: traceCount, workers: workerCount, seed: seed,
-                    observations: observationSet, outputPath: out, showsProgress: runOptions.showsProgress,
-                    maxFailures: runOptions.maxFailures, batchesProposals: batchProposals
+                    networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
+                    workers: workers, seed: seed, observations: observationSet, outputPath: out,
+                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    batchesProposals: batchProposals, distributed: distributed
                 ).run()
                 return
             }
             let job = InferenceJob(
-                source: try connection.source(workers: workerCount), engine: engine.engine, traceCount: traceCount,
-                workers: workerCount, seed: seed ?? UInt64.random(in: 0...UInt64.max),
+                source: source, engine: engine.engine, traceCount: traceCount, workers: workers,
+                seed: try distributed.agreedSeed(seed),
                 observations: observationSet, timeout: connection.timeoutDuration,
                 maxConsecutiveFailures: runOptions.maxFailures)
             // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
             // a run that fails at once then says exactly one line.
             try InferRunner(
                 job: job, outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
-                showsProgress: runOptions.showsProgress
+                showsProgress: runOptions.showsProgress, distributed: distributed
             ).run()
         }
     }

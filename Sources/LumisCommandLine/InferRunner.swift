@@ -1,31 +1,43 @@
 import Foundation
 import LumisCore
+import LumisDistributed
 import LumisInference
 import LumisOutput
 
 /// Runs an inference job for `lumis infer`: progress on stderr, the posterior to a file or a table to stdout.
+///
+/// Under an MPI launch each rank runs its share of the trace indices and rank 0 merges them in index order and
+/// writes the outputs, so the result equals a single-process run's (docs/distributed.md).
 struct InferRunner {
     let job: InferenceJob
     let outputPath: String?
     var outputOptions = OutputOptions()
     let showsProgress: Bool
+    var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        for path in [outputPath, outputOptions.drawsCSV, outputOptions.netCDF].compactMap(\.self) {
-            try Self.checkWritable(path)
-        }
+        try distributed.checkOutputs([outputPath, outputOptions.drawsCSV, outputOptions.netCDF])
         Console.installInterruptHandlers()
-        let line = showsProgress ? ProgressLine(isWeighted: job.engine != .prior) : nil
-        let output: JobOutput
-        do {
-            var report: (@Sendable (InferenceJob.Progress) -> Void)? = nil
-            if let line { report = { progress in line.update(progress) } }
-            output = try job.run(progress: report)
-            line?.finish()
-        } catch {
-            line?.finish()
-            throw error
+        let share = distributed.share(of: job.traceCount)
+        var local: JobOutput?
+        if !share.isEmpty {
+            var part = job
+            part.traceCount = share.count
+            part.firstTraceIndex = share.lowerBound
+            // Rank 0 draws its own share's progress; the other ranks stay quiet so lines never interleave.
+            let line = showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: job.engine != .prior) : nil
+            do {
+                var report: (@Sendable (InferenceJob.Progress) -> Void)? = nil
+                if let line { report = { progress in line.update(progress) } }
+                local = try part.run(progress: report)
+                line?.finish()
+            } catch {
+                line?.finish()
+                throw error
+            }
         }
+        guard let (output, _) = try distributed.gather(local, weighting: job.engine == .prior ? .uniform : .importance)
+        else { return }
         let posterior = output.posterior
         let metadata = PosteriorMetadata(
             engine: job.engine.rawValue, seed: job.seed, model: output.report.modelName,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LumisCore
+import LumisDistributed
 import LumisInference
 import LumisOutput
 import LumisTensor
@@ -57,9 +58,10 @@ struct MCMCRunner {
     let outputOptions: OutputOptions
     let showsProgress: Bool
     let maxFailures: Int
+    var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        if let outputPath { try InferRunner.checkWritable(outputPath) }
+        try distributed.checkOutputs([outputPath, outputOptions.drawsCSV, outputOptions.netCDF])
         var seed = self.seed
         var observations = self.observations
         var chainCount = options.chains
@@ -95,7 +97,8 @@ struct MCMCRunner {
             }
         }
         let chains = chainCount ?? defaultChains
-        let runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
+        // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
+        let runSeed = try distributed.agreedSeed(seed)
         let kernel: MetropolisHastings.Kernel =
             engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
         let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
@@ -106,16 +109,29 @@ struct MCMCRunner {
             source: try connection.source(workers: chains), engine: engine, configuration: configuration,
             chains: chains, timeout: connection.timeoutDuration)
         Console.installInterruptHandlers()
-        let line = showsProgress ? ProgressLine(isWeighted: false, unit: "steps") : nil
-        var failure: MCMCFailure?
-        let output: MCMCOutput
-        do {
-            output = try job.run { progress in line?.update(completed: progress.completed, total: progress.total) }
-        } catch let error as MCMCFailure {
-            failure = error
-            output = error.partial
+        // Chain c runs on the rank whose share holds c, with chain c's streams and state, so the merged chains
+        // equal a single process's.
+        let share = distributed.share(of: chains)
+        var part: DistributedInference.ChainsPart?
+        var localFailure: MCMCFailure?
+        if !share.isEmpty {
+            let line =
+                showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: false, unit: "steps") : nil
+            do {
+                let output = try job.run(chainRange: share) { progress in
+                    line?.update(completed: progress.completed, total: progress.total)
+                }
+                part = .init(output: output)
+            } catch let error as MCMCFailure {
+                localFailure = error
+                part = .init(output: error.partial, failure: (error.chain, "\(error.underlying)"))
+            }
+            line?.finish()
         }
-        line?.finish()
+        guard let (output, failure) = try distributed.gather(part, localFailure: localFailure) else {
+            // This rank's chains stopped on an error that rank 0 reports (with every rank's draws).
+            return
+        }
         for note in output.notes { Console.note(note) }
         let summary = Self.summary(of: output, job: job, failure: failure)
         let totals = output.chainSet.statistics

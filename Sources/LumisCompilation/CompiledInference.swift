@@ -13,7 +13,7 @@ public struct CompiledInference: Sendable {
     public var traceCount: Int
     /// How many simulators run at once.
     public var workers: Int
-    /// The random seed; trace *i* uses stream *i*.
+    /// The random seed; trace *i* uses stream `firstTraceIndex + i`.
     public var seed: UInt64
     /// The observed values; every observation the network embeds must be among them.
     public var observations: ObservationSet
@@ -25,6 +25,9 @@ public struct CompiledInference: Sendable {
     ///
     /// Defaults to the active processor count, so batching never costs parallelism.
     public var proposalBatchConcurrency = ProcessInfo.processInfo.activeProcessorCount
+    /// The index of this run's first trace in a larger run split between processes: trace *i* uses random
+    /// stream `firstTraceIndex + i`, so the parts of a split run together equal the run in one piece.
+    public var firstTraceIndex = 0
 
     /// Creates a run.
     ///
@@ -91,10 +94,11 @@ public struct CompiledInference: Sendable {
     ) throws -> Output {
         // Fail before starting simulators when an observation is missing.
         _ = try CompiledProposal(network: network, observations: observations)
-        let sampler = TraceSampler(
-            configuration: TraceSampler.Configuration(
-                mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
-                maxConsecutiveFailures: maxConsecutiveFailures))
+        var configuration = TraceSampler.Configuration(
+            mode: .posterior, traceCount: traceCount, seed: seed, observations: observations,
+            maxConsecutiveFailures: maxConsecutiveFailures)
+        configuration.firstStream = UInt64(firstTraceIndex)
+        let sampler = TraceSampler(configuration: configuration)
         let network = self.network, observations = self.observations, total = traceCount
         let batcher =
             batchesProposals && workers > 1

@@ -39,6 +39,9 @@ public struct InferenceJob: Sendable {
     public var timeout: Duration
     /// How many failed attempts in a row a worker tolerates.
     public var maxConsecutiveFailures: Int
+    /// The index of this job's first trace in a larger run split between processes: trace *i* of the job uses
+    /// random stream `firstTraceIndex + i`, so the parts of a split run together equal the run in one piece.
+    public var firstTraceIndex = 0
 
     /// Creates a job.
     ///
@@ -80,10 +83,11 @@ public struct InferenceJob: Sendable {
     ///   `ZMQSocket.WaitError.interrupted` after Ctrl-C. Launched simulators are stopped in every case.
     public func run(progress: (@Sendable (Progress) -> Void)? = nil) throws -> JobOutput {
         let context = try ZMQContext()
-        let sampler = TraceSampler(
-            configuration: TraceSampler.Configuration(
-                mode: engine == .prior ? .prior : .posterior, traceCount: traceCount, seed: seed,
-                observations: observations, maxConsecutiveFailures: maxConsecutiveFailures))
+        var configuration = TraceSampler.Configuration(
+            mode: engine == .prior ? .prior : .posterior, traceCount: traceCount, seed: seed,
+            observations: observations, maxConsecutiveFailures: maxConsecutiveFailures)
+        configuration.firstStream = UInt64(firstTraceIndex)
+        let sampler = TraceSampler(configuration: configuration)
         let collector = TraceCollector(total: traceCount, isWeighted: engine != .prior, progress: progress)
         let makeSimulator = source.simulatorFactory(context: context, timeout: timeout)
         let report = try sampler.run(workers: workers, makeSimulator: makeSimulator) { _, traces in

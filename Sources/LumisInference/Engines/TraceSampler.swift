@@ -54,6 +54,9 @@ public struct TraceSampler: Sendable {
         public var restarts = 0
         /// The model name the simulators reported.
         public var modelName = ""
+
+        /// Creates zero counters.
+        public init() {}
     }
 
     /// The configuration.

@@ -63,4 +63,22 @@ public struct MCMCJob: Sendable {
             chains: chains, makeSimulator: source.simulatorFactory(context: context, timeout: timeout),
             progress: progress)
     }
+
+    /// Runs the chains `chainRange` only, each exactly as in ``run(progress:)`` (the part of one process when
+    /// the chains are split between processes).
+    ///
+    /// - Parameter progress: called now and then with the proposals these chains made so far.
+    /// - Returns: these chains' draws, statistics and final states, in order.
+    /// - Throws: as ``run(progress:)``.
+    /// - Precondition: `chainRange` is a non-empty part of `0..<chains`.
+    public func run(
+        chainRange: Range<Int>, progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil
+    ) throws -> MCMCOutput {
+        precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0 && chainRange.upperBound <= chains)
+        let context = try ZMQContext()
+        let sampler = MetropolisHastings(configuration: configuration)
+        return try sampler.run(
+            chainRange: chainRange, makeSimulator: source.simulatorFactory(context: context, timeout: timeout),
+            progress: progress)
+    }
 }

@@ -120,12 +120,37 @@ public struct MetropolisHastings: Sendable {
         if let states = configuration.initialStates {
             precondition(states.count == chains, "one initial state (or nil) per chain")
         }
+        return try run(chainRange: 0..<chains, makeSimulator: makeSimulator, progress: progress)
+    }
+
+    /// Runs the chains `chainRange` of a larger set (the part of one process in a run split between
+    /// processes), each exactly as in a run of all chains: chain *c* uses the streams and initial state of
+    /// chain *c*.
+    ///
+    /// - Parameters:
+    ///   - chainRange: the chains to run; each runs on a thread of its own.
+    ///   - makeSimulator: creates chain *c*'s simulator (called with *c*, not its position in the range).
+    ///   - progress: called now and then with the proposals made so far by these chains.
+    /// - Returns: the draws, statistics and final states of these chains, in order; an error's chain is *c*.
+    /// - Throws: as ``run(chains:makeSimulator:progress:)``.
+    /// - Precondition: `chainRange` is not empty and starts at 0 or above; `initialStates`, if given, has an
+    ///   element for every chain of the range.
+    public func run(
+        chainRange: Range<Int>, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> MCMCOutput {
+        precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0, "invalid chain range")
+        if let states = configuration.initialStates {
+            precondition(states.count >= chainRange.upperBound, "one initial state (or nil) per chain")
+        }
+        let chains = chainRange.count
         let results = Mutex([ChainResult?](repeating: nil, count: chains))
         let firstError = Mutex<(chain: Int, error: any Error)?>(nil)
         let stopped = Atomic<Bool>(false)
         let completed = Atomic<Int>(0)
         let total = chains * (configuration.burnIn + configuration.steps)
-        let work: @Sendable (Int) -> Void = { chain in
+        let work: @Sendable (Int) -> Void = { position in
+            let chain = chainRange.lowerBound + position
             var runner = ChainRunner(chain: chain, configuration: self.configuration)
             do {
                 var simulator = try makeSimulator(chain)
@@ -148,7 +173,7 @@ public struct MetropolisHastings: Sendable {
             }
             runner.recordFinalState()
             let result = runner.result
-            results.withLock { $0[chain] = result }
+            results.withLock { $0[position] = result }
         }
         runOnWorkerThreads(chains, work)
         let finished = results.withLock { $0.map { $0! } }  // every chain stored its result before leaving
@@ -199,6 +224,13 @@ public struct MCMCFailure: Error, CustomStringConvertible {
     public var underlying: any Error
     /// The draws, statistics and states collected before the chains stopped.
     public var partial: MCMCOutput
+
+    /// Creates a failure of `chain` with what the chains did until they stopped.
+    public init(chain: Int, underlying: any Error, partial: MCMCOutput) {
+        self.chain = chain
+        self.underlying = underlying
+        self.partial = partial
+    }
 
     /// A one-line message naming the chain.
     public var description: String { "chain \(chain): \(underlying)" }

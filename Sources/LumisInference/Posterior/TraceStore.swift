@@ -65,32 +65,32 @@ public struct TraceStore: Sendable {
     // site, or -1 for other kinds.
     /// The distinct sites, in order of first appearance.
     public private(set) var sites: [Site] = []
-    private var siteIDs: [Site: UInt32] = [:]
-    private var siteShapeIDs: [Int32] = []
-    private var siteElementCounts: [Int] = []
-    private var siteConstantOffsets: [Int] = []
-    private var constants: [Double] = []
+    private(set) var siteIDs: [Site: UInt32] = [:]
+    private(set) var siteShapeIDs: [Int32] = []
+    private(set) var siteElementCounts: [Int] = []
+    private(set) var siteConstantOffsets: [Int] = []
+    private(set) var constants: [Double] = []
 
     // Interned shapes (of sites and results).
-    private var shapes: [[Int]] = []
+    private(set) var shapes: [[Int]] = []
     private var shapeIDs: [[Int]: Int32] = [:]
 
     // Trace types. A code is `siteID << 1 | elided`; `typeLocalOffsets` (parallel to `typeCodes`) holds the
     // value's offset from the trace's value start, or its offset in `constants` when elided.
-    private var typeCodes: [UInt32] = []
+    private(set) var typeCodes: [UInt32] = []
     private var typeLocalOffsets: [Int] = []
-    private var typeCodeStarts: [Int] = [0]
-    private var typeResultShapeIDs: [Int32] = []
+    private(set) var typeCodeStarts: [Int] = [0]
+    private(set) var typeResultShapeIDs: [Int32] = []
     private var typeResultOffsets: [Int] = []
-    private var typeValueCounts: [Int] = []
+    private(set) var typeValueCounts: [Int] = []
     private var typesByHash: [Int: [Int32]] = [:]
 
     // Per trace.
     /// The log weight of every trace, in append order.
     public private(set) var logWeights: [Double] = []
-    private var traceTypes: [UInt32] = []
+    private(set) var traceTypes: [UInt32] = []
     private var valueStarts: [Int] = []
-    private var values: [Double] = []
+    private(set) var values: [Double] = []
 
     // Reused by `append(_:)` so recording does not allocate per trace.
     private var scratchCodes: [UInt32] = []
@@ -181,6 +181,9 @@ public struct TraceStore: Sendable {
     /// - Complexity: O(*n*) in `other`'s traces and values plus its site and type tables.
     public mutating func append(contentsOf other: TraceStore) {
         precondition(count + other.count <= Int(UInt32.max), "TraceStore holds at most \(UInt32.max) traces")
+        // Shapes first, in the other store's order: the merged tables then match those of one store that had
+        // recorded both stores' traces in turn (ties between equally common shapes go to the earlier one).
+        for shape in other.shapes { _ = internShape(shape) }
         // Map sites; an elided observe stays elided only if both stores saw the same first value there.
         var siteMap: [UInt32] = []
         var constantAgrees: [Bool] = []
@@ -420,6 +423,44 @@ public struct TraceStore: Sendable {
         return column
     }
 
+    // MARK: Decoding
+
+    /// Adds a trace type of the given site codes (`siteID << 1 | elided`) and result shape, or finds it.
+    ///
+    /// - Precondition: every site id exists, only sites with a constant are elided, `resultShapeID` is -1 or a
+    ///   shape id.
+    mutating func addType(codes: some Collection<UInt32>, resultShapeID: Int32) -> Int {
+        scratchCodes.removeAll(keepingCapacity: true)
+        for code in codes {
+            precondition(Int(code >> 1) < sites.count, "unknown site")
+            precondition(code & 1 == 0 || siteConstantOffsets[Int(code >> 1)] >= 0, "elided site without constant")
+            scratchCodes.append(code)
+        }
+        precondition(resultShapeID >= -1 && Int(resultShapeID) < shapes.count, "unknown shape")
+        lastType = -1
+        return internType(resultShapeID: resultShapeID)
+    }
+
+    /// Appends traces given by their type ids and log weights, whose values follow one another in `values`.
+    ///
+    /// - Precondition: every type exists and `values.count` is the sum of the types' value counts.
+    mutating func appendTraces(types: [UInt32], logWeights: [Double], values newValues: [Double]) {
+        precondition(types.count == logWeights.count, "one log weight per trace")
+        precondition(count + types.count <= Int(UInt32.max), "TraceStore holds at most \(UInt32.max) traces")
+        var start = values.count
+        valueStarts.reserveCapacity(count + types.count)
+        for type in types {
+            precondition(Int(type) < traceTypeCount, "unknown trace type")
+            valueStarts.append(start)
+            start += typeValueCounts[Int(type)]
+        }
+        precondition(start == values.count + newValues.count, "value count does not match the trace types")
+        traceTypes.append(contentsOf: types)
+        self.logWeights.append(contentsOf: logWeights)
+        values.append(contentsOf: newValues)
+        lastType = -1
+    }
+
     // MARK: Interning
 
     private func site(_ id: Int, matches entry: Trace.Entry) -> Bool {
@@ -437,7 +478,7 @@ public struct TraceStore: Sendable {
         return addSite(site, constant: constant)
     }
 
-    private mutating func addSite<C: Collection<Double>>(_ site: Site, constant: C?) -> UInt32 {
+    mutating func addSite<C: Collection<Double>>(_ site: Site, constant: C?) -> UInt32 {
         precondition(sites.count < Int(UInt32.max >> 1), "TraceStore holds at most \(UInt32.max >> 1) sites")
         let id = UInt32(sites.count)
         sites.append(site)
@@ -453,7 +494,7 @@ public struct TraceStore: Sendable {
         return id
     }
 
-    private mutating func internShape(_ shape: [Int]) -> Int32 {
+    mutating func internShape(_ shape: [Int]) -> Int32 {
         if let id = shapeIDs[shape] { return id }
         let id = Int32(shapes.count)
         shapes.append(shape)
