@@ -48,8 +48,13 @@ let package = Package(
             name: "LumisCommandLine",
             dependencies: [
                 "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDistributed",
+                "LumisDatasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+        .target(
+            name: "LumisDatasets",
+            dependencies: ["LumisCore", "LumisInference", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
@@ -116,6 +121,12 @@ let package = Package(
         .testTarget(
             name: "LumisCommandLineTests",
             dependencies: ["LumisCommandLine", "LumisInference", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisDatasetsTests",
+            dependencies: [
+                "LumisDatasets", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor", "LumisTestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCompilationTests",
