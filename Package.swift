@@ -48,8 +48,13 @@ let package = Package(
             name: "LumisCommandLine",
             dependencies: [
                 "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDistributed",
+                "LumisDatasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+        .target(
+            name: "LumisDatasets",
+            dependencies: ["LumisCore", "LumisInference", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
@@ -117,6 +122,12 @@ let package = Package(
             name: "LumisCommandLineTests",
             dependencies: [
                 "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisDatasetsTests",
+            dependencies: [
+                "LumisDatasets", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor", "LumisTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -17,4 +17,6 @@ static inline int lumis_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; 
 static inline int lumis_mpi_success(void) { return MPI_SUCCESS; }
 static inline int lumis_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline MPI_Status *lumis_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline int lumis_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info lumis_mpi_info_null(void) { return MPI_INFO_NULL; }
 #endif

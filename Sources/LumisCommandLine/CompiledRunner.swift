@@ -37,6 +37,8 @@ struct CompiledRunner {
             seed: runSeed, observations: observations, maxConsecutiveFailures: maxFailures,
             batchesProposals: batchesProposals)
         job.firstTraceIndex = share.lowerBound
+        // Ranks sharing a node share its cores: each computes at most its part of them at once.
+        job.proposalBatchConcurrency = distributed.world.coresPerRank
         do {
             _ = try CompiledProposal(network: job.network, observations: observations)
         } catch let error as CompiledInferenceError {

@@ -10,7 +10,9 @@ public struct LumisCommand: ParsableCommand {
         commandName: "lumis",
         abstract: "Posterior inference over scientific simulators that speak PPX.",
         version: "0.1.0",
-        subcommands: [Infer.self, Train.self, Summary.self, Diagnose.self, Plot.self, Ping.self])
+        subcommands: [
+            Infer.self, Train.self, Dataset.self, DatasetInfo.self, Summary.self, Diagnose.self, Plot.self, Ping.self,
+        ])
 
     /// Creates the command (argument-parser fills it in).
     public init() {}

@@ -12,9 +12,14 @@ public struct Communicator: Sendable {
     public let size: Int
     /// Whether MPI carries the collectives (false for one process without a launcher).
     public let usesMPI: Bool
+    /// How many ranks run on this node, sharing its cores (1 in a single process).
+    public var ranksOnThisNode = 1
 
     /// One process on its own.
     public static let single = Communicator(rank: 0, size: 1, usesMPI: false)
+
+    /// This rank's fair part of the node's cores: the active processor count divided among the node's ranks.
+    public var coresPerRank: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / ranksOnThisNode) }
 
     /// Whether this is rank 0, the one that writes shared files.
     public var isRoot: Bool { rank == 0 }
@@ -180,8 +185,9 @@ private final class WorldState: @unchecked Sendable {
         if let cached { return cached }
         var world = Communicator.single
         if Communicator.isLaunchedByMPI() {
-            let (rank, size) = try mpiInitialize()
+            let (rank, size, localSize) = try mpiInitialize()
             world = Communicator(rank: rank, size: size, usesMPI: true)
+            world.ranksOnThisNode = localSize
         }
         cached = world
         return world

@@ -16,7 +16,9 @@ private func check(_ result: Int32, _ operation: String) throws(MPIError) {
 }
 
 /// Initializes MPI for a program whose other threads never call MPI, and makes world errors return.
-func mpiInitialize() throws(MPIError) -> (rank: Int, size: Int) {
+///
+/// - Returns: this rank, the world size, and how many ranks share this node (they share its cores).
+func mpiInitialize() throws(MPIError) -> (rank: Int, size: Int, localSize: Int) {
     var provided: Int32 = 0
     try check(MPI_Init_thread(nil, nil, lumis_mpi_thread_funneled(), &provided), "MPI_Init_thread")
     try check(MPI_Comm_set_errhandler(lumis_mpi_comm_world(), lumis_mpi_errors_return()), "MPI_Comm_set_errhandler")
@@ -24,7 +26,14 @@ func mpiInitialize() throws(MPIError) -> (rank: Int, size: Int) {
     var size: Int32 = 0
     try check(MPI_Comm_rank(lumis_mpi_comm_world(), &rank), "MPI_Comm_rank")
     try check(MPI_Comm_size(lumis_mpi_comm_world(), &size), "MPI_Comm_size")
-    return (Int(rank), Int(size))
+    var node: MPI_Comm?
+    try check(
+        MPI_Comm_split_type(lumis_mpi_comm_world(), lumis_mpi_comm_type_shared(), rank, lumis_mpi_info_null(), &node),
+        "MPI_Comm_split_type")
+    var localSize: Int32 = 1
+    try check(MPI_Comm_size(node, &localSize), "MPI_Comm_size")
+    try check(MPI_Comm_free(&node), "MPI_Comm_free")
+    return (Int(rank), Int(size), Int(localSize))
 }
 
 func mpiFinalize() { _ = MPI_Finalize() }

@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import LumisCore
+import LumisDatasets
+import LumisDistributed
+import LumisDistributions
+import LumisInference
+import LumisTransport
+
+extension LumisCommand {
+    struct Dataset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write prior traces to a sharded offline dataset for training.",
+            discussion: """
+                Examples:
+                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' --workers 2 --traces 1000000 \\
+                      --seed 1 --out gum-data/
+                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' --resume --out gum-data/
+                  lumis dataset-info gum-data/
+
+                Observations the simulator leaves without a value are drawn from their likelihood, as in
+                lumis train. Shard k holds traces [k*S, (k+1)*S) with S = --shard-traces, trace i made with
+                random stream i of --seed, so the files do not depend on --workers or ranks. A killed run
+                keeps its complete shards; --resume writes only the missing ones. See docs/datasets.md.
+                """)
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: "Number of simulators run in parallel.")
+        var workers: Int?
+
+        @Option(name: .customLong("traces"), help: "Number of traces (default with --resume: the dataset's).")
+        var traceCount: Int?
+
+        @Option(help: "Traces per shard file (default with --resume: the dataset's; else 100000).")
+        var shardTraces: Int?
+
+        @Option(help: ArgumentHelp("The dataset directory (new, or empty, unless --resume).", valueName: "dir"))
+        var out: String
+
+        @Flag(help: "Complete the dataset in --out: write only its missing shards.")
+        var resume = false
+
+        @Option(help: "Random seed (default: the dataset's with --resume, else random, printed to stderr).")
+        var seed: UInt64?
+
+        @Option(
+            name: .customLong("observe"),
+            help: ArgumentHelp(
+                "A fixed observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
+        var observations: [String] = []
+
+        @Option(help: ArgumentHelp("JSON file of fixed observations {\"name\": value}.", valueName: "file"))
+        var observeFile: String?
+
+        @Option(
+            help: """
+                This writer's rank, for independent processes writing one dataset (it writes the shards k ≡ rank \
+                mod --rank-count); under mpirun the MPI rank is used.
+                """)
+        var rank = 0
+
+        @Option(help: "The number of writer ranks (under mpirun: the MPI size).")
+        var rankCount = 1
+
+        @OptionGroup var runOptions: RunOptions
+
+        func validate() throws {
+            if let traceCount, traceCount <= 0 { throw ValidationError("--traces must be positive.") }
+            if traceCount == nil && !resume {
+                throw ValidationError("Give --traces (or --resume an existing dataset).")
+            }
+            if let shardTraces, shardTraces <= 0 { throw ValidationError("--shard-traces must be positive.") }
+            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
+            guard rankCount > 0, rank >= 0, rank < rankCount else {
+                throw ValidationError("--rank must be at least 0 and below --rank-count.")
+            }
+            if connection.launch == nil && !connection.endpoints.isEmpty {
+                _ = try connection.source(workers: workerCount)
+            }
+        }
+
+        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
+
+        func run() throws {
+            var observationSet = ObservationSet()
+            do {
+                if let observeFile { try observationSet.add(contentsOfFile: observeFile) }
+                for assignment in observations { try observationSet.add(assignment: assignment) }
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let existing = resume ? try DatasetReader.manifest(in: out) : nil
+            guard let traces = traceCount ?? existing?.traceCount else {
+                throw ValidationError("--resume: \(out) holds no dataset yet; give --traces to start one.")
+            }
+            let world = try Communicator.world()
+            var runSeed = seed ?? existing?.seed ?? UInt64.random(in: 0...UInt64.max)
+            if seed == nil && existing == nil {
+                // Every rank must use rank 0's random seed.
+                let bytes = try world.broadcast(withUnsafeBytes(of: runSeed.littleEndian) { Array($0) })
+                runSeed = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                if world.isRoot { Console.note("seed \(runSeed)") }
+            }
+            let configuration = DatasetWriter.Configuration(
+                traceCount: traces, seed: runSeed,
+                shardTraces: shardTraces ?? existing?.shardTraces ?? DatasetWriter.Configuration.defaultShardTraces,
+                observations: observationSet, maxConsecutiveFailures: runOptions.maxFailures)
+            if world.size > 1 && rankCount > 1 {
+                throw ValidationError("--rank and --rank-count apply without mpirun; under MPI the ranks are MPI's.")
+            }
+            let (writerRank, writerCount) = world.size > 1 ? (world.rank, world.size) : (rank, rankCount)
+            let writer = DatasetWriter(
+                directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
+                resume: resume)
+            let source = try connection.source(workers: workerCount)
+            let context = try ZMQContext()
+            Console.installInterruptHandlers()
+            // Ranks share one terminal: only rank 0 draws its progress.
+            let line = runOptions.showsProgress && writerRank == 0 ? ProgressLine(isWeighted: false) : nil
+            let clock = ContinuousClock()
+            let start = clock.now
+            var progress: (@Sendable (DatasetWriter.Progress) -> Void)? = nil
+            if let line { progress = { line.update(completed: $0.completed, total: $0.total) } }
+            var report: DatasetWriter.Report
+            do {
+                report = try writer.write(
+                    workers: workerCount,
+                    makeSimulator: source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
+                    progress: progress, synchronize: { try world.barrier() })
+                line?.finish()
+            } catch {
+                line?.finish()
+                throw error
+            }
+            // Under MPI rank 0 reports the totals of all ranks.
+            let totals = try world.allreduceSum([
+                report.tracesWritten, report.shardsWritten, report.bytesWritten, report.shardsSkipped,
+                report.discardedTraces, report.restarts,
+            ])
+            report.tracesWritten = totals[0]
+            report.shardsWritten = totals[1]
+            report.bytesWritten = totals[2]
+            report.shardsSkipped = totals[3]
+            report.discardedTraces = totals[4]
+            report.restarts = totals[5]
+            guard world.isRoot else { return }
+            let seconds = (clock.now - start) / .seconds(1)
+            if report.discardedTraces > 0 || report.restarts > 0 {
+                Console.note(
+                    "\(report.discardedTraces) trace attempts discarded and run again; \(report.restarts) simulator "
+                        + "restarts")
+            }
+            let perTrace = report.tracesWritten > 0 ? Double(report.bytesWritten) / Double(report.tracesWritten) : 0
+            var summary =
+                "wrote \(report.tracesWritten) traces in \(report.shardsWritten) shards to \(out) "
+                + String(
+                    format: "(%.1f bytes/trace, %.1f s, %.0f traces/s)", perTrace, seconds,
+                    Double(report.tracesWritten) / max(seconds, 1e-9))
+            if report.shardsSkipped > 0 { summary += "; \(report.shardsSkipped) shards were already complete" }
+            Console.note(summary)
+        }
+    }
+
+    struct DatasetInfo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dataset-info", abstract: "Describe a dataset written by lumis dataset.")
+
+        @Argument(help: "The dataset directory.")
+        var directory: String
+
+        @Flag(help: "Also read every shard whole and check its checksum.")
+        var verify = false
+
+        @Option(help: "List at most this many trace types.")
+        var types = 20
+
+        func run() throws {
+            let reader = try DatasetReader(directory: directory)
+            if verify { try reader.verifyChecksums() }
+            let manifest = reader.manifest
+            var lines = [
+                "dataset     \(directory) (format \(DatasetManifest.format) version \(manifest.version))",
+                "model       \(manifest.model)",
+                "seed        \(manifest.seed)",
+                "traces      \(reader.traceCount) of \(manifest.traceCount)"
+                    + (reader.isComplete ? "" : " (incomplete: --resume to finish)"),
+                "shards      \(reader.shards.count) of \(manifest.shardCount), \(manifest.shardTraces) traces each",
+                "bytes       \(reader.byteCount)"
+                    + (reader.traceCount > 0
+                        ? String(format: " (%.1f bytes/trace)", Double(reader.byteCount) / Double(reader.traceCount))
+                        : ""),
+            ]
+            if !manifest.observations.isEmpty {
+                let fixed = manifest.observations.keys.sorted().map { "\($0)=\(manifest.observations[$0]!)" }
+                lines.append("observed    " + fixed.joined(separator: ", "))
+            }
+            if verify { lines.append("checksums   ok") }
+            lines.append("trace types \(reader.traceTypes.count)")
+            for type in reader.traceTypes.sorted(by: { $0.count > $1.count }).prefix(max(types, 0)) {
+                let fraction = Double(type.count) / Double(max(reader.traceCount, 1))
+                let addresses = type.entries.map { entry in
+                    let label = entry.name.isEmpty ? entry.address : entry.name
+                    return "\(entry.kind == .sample ? "" : entry.kind == .observe ? "obs " : "tag ")\(label)"
+                        + "\(entry.distribution.map { "~\($0.kind.name)" } ?? "")"
+                }
+                lines.append(
+                    String(format: "  %8d %5.1f%%  ", type.count, 100 * fraction) + addresses.joined(separator: " "))
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}

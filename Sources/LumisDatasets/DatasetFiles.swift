@@ -1,0 +1,161 @@
+import Foundation
+
+/// The file system calls of datasets, in one place: each maps a failing call to a ``DatasetError`` naming the
+/// path, and retries on `EINTR`.
+enum DatasetFiles {
+    private static func message(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    static func error(_ path: String, _ step: String, _ code: Int32 = errno) -> DatasetError {
+        DatasetError(path: path, reason: "\(step) failed: \(message(code))")
+    }
+
+    /// Creates (or truncates) `path` for writing.
+    ///
+    /// Wraps `open`.
+    static func create(_ path: String) throws(DatasetError) -> Int32 {
+        while true {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if descriptor >= 0 { return descriptor }
+            if errno != EINTR { throw error(path, "creating the file") }
+        }
+    }
+
+    /// Opens `path` for reading.
+    ///
+    /// Wraps `open`.
+    static func openForReading(_ path: String) throws(DatasetError) -> Int32 {
+        while true {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 { return descriptor }
+            if errno != EINTR { throw error(path, "opening the file") }
+        }
+    }
+
+    /// Writes every byte.
+    ///
+    /// Wraps `write`.
+    static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(DatasetError) {
+        guard let base = bytes.baseAddress else { return }
+        var written = 0
+        while written < bytes.count {
+            let result = Glibc.write(descriptor, base + written, bytes.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw error(path, "writing")
+            }
+            written += result
+        }
+    }
+
+    /// Fills `buffer` from `offset`; fewer bytes than asked means the file is shorter.
+    ///
+    /// Wraps `pread`.
+    static func read(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String
+    ) throws(DatasetError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var done = 0
+        while done < buffer.count {
+            let result = pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw error(path, "reading")
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return done
+    }
+
+    /// Flushes to disk and closes.
+    ///
+    /// Wraps `fsync` and `close`.
+    static func syncAndClose(_ descriptor: Int32, path: String) throws(DatasetError) {
+        if fsync(descriptor) != 0 {
+            let code = errno
+            close(descriptor)
+            throw error(path, "fsync", code)
+        }
+        if close(descriptor) != 0 { throw error(path, "closing") }
+    }
+
+    /// Renames `temporary` over `path` and makes the rename durable.
+    ///
+    /// Wraps `rename` and `fsync` of the directory.
+    static func publish(_ temporary: String, as path: String) throws(DatasetError) {
+        if rename(temporary, path) != 0 { throw error(path, "renaming \(temporary) into place") }
+        let directory = (path as NSString).deletingLastPathComponent
+        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if descriptor >= 0 {
+            _ = fsync(descriptor)
+            close(descriptor)
+        }
+    }
+
+    /// Writes `bytes` to `path` through `path.tmp`, `fsync` and `rename`, so readers see the old file or the new.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DatasetError) {
+        let temporary = path + ".tmp"
+        let descriptor = try create(temporary)
+        do throws(DatasetError) {
+            try bytes.withBytes { (buffer) throws(DatasetError) in try write(descriptor, buffer, path: temporary) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        try syncAndClose(descriptor, path: temporary)
+        try publish(temporary, as: path)
+    }
+
+    /// The whole (small) file at `path`.
+    static func contents(of path: String) throws(DatasetError) -> [UInt8] {
+        let descriptor = try openForReading(path)
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try chunk.withMutableBytes { (buffer) throws(DatasetError) in
+                try read(descriptor, into: buffer, at: bytes.count, path: path)
+            }
+            bytes.append(contentsOf: chunk[0..<count])
+            if count < chunk.count { return bytes }
+        }
+    }
+
+    /// The size of the file at `path`, or `nil` if there is none.
+    ///
+    /// Wraps `stat`.
+    static func size(of path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
+    /// The names of the entries of `directory`, or `nil` if it does not exist.
+    static func names(in directory: String) throws(DatasetError) -> [String]? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { throw DatasetError(path: directory, reason: "is not a directory") }
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw DatasetError(path: directory, reason: "cannot list the directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// Creates `directory` (and its parents) if needed.
+    static func makeDirectory(_ directory: String) throws(DatasetError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DatasetError(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes `path` if it exists.
+    ///
+    /// Wraps `unlink`.
+    static func remove(_ path: String) throws(DatasetError) {
+        if unlink(path) != 0 && errno != ENOENT { throw error(path, "removing") }
+    }
+}
