@@ -19,7 +19,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for any one simulator reply.", valueName: "seconds"))
     var timeout: Double = 60
 
-    func validate() throws {
+    func validate() throws { try Self.check(endpoints: endpoints, launch: launch, timeout: timeout) }
+
+    /// Checks one way of reaching simulators (shared with `lumis train`, whose options add `--dataset`).
+    static func check(endpoints: [String], launch: String?, timeout: Double) throws {
         switch (endpoints.isEmpty, launch) {
         case (true, nil): throw ValidationError("Give --simulator ENDPOINT or --launch 'COMMAND {endpoint}'.")
         case (false, .some): throw ValidationError("Give either --simulator or --launch, not both.")
@@ -32,6 +35,11 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The job source for `workers` workers.
     func source(workers: Int) throws -> InferenceJob.Source {
+        try Self.source(endpoints: endpoints, launch: launch, workers: workers)
+    }
+
+    /// The job source for `workers` workers given these options' values.
+    static func source(endpoints: [String], launch: String?, workers: Int) throws -> InferenceJob.Source {
         if let launch { return .launch(command: launch) }
         if endpoints.count == workers { return .attach(endpoints: endpoints) }
         throw ValidationError(

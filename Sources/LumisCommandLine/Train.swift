@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import LumisCompilation
 import LumisCore
+import LumisDatasets
 import LumisDistributed
+import LumisDistributions
 import LumisInference
 import LumisNeural
 import LumisTransport
@@ -32,7 +34,7 @@ extension LumisCommand {
             case larcSGD = "larc-sgd"
         }
 
-        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var connection: TrainingSourceOptions
 
         @Option(help: "Number of simulators run in parallel.")
         var workers: Int?
@@ -166,25 +168,31 @@ extension LumisCommand {
                 throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
             }
             if world.isRoot { try InferRunner.checkWritable(out) }
-            let workerCount = workers ?? max(connection.endpoints.count / world.size, 1)
-            let source = try simulatorSource(workers: workerCount, world: world)
-            let context = try ZMQContext()
-            let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
-            Console.installInterruptHandlers()
-            let trainer: Trainer
-            var validation: [TrainingExample]
+            var resumed: Trainer?
             if let resume {
                 do {
-                    trainer = try NetworkFile.read(from: resume)
+                    resumed = try NetworkFile.read(from: resume)
                 } catch {
                     throw ValidationError("--resume: \(error.description)")
                 }
+            }
+            let workerCount = workers ?? max(connection.endpoints.count / world.size, 1)
+            let traces = try traceSource(
+                workers: workerCount, world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
+            Console.installInterruptHandlers()
+            let trainer: Trainer
+            var validation: [TrainingExample]
+            if let resumed {
+                trainer = resumed
                 trainer.communicator = world
                 if world.isRoot {
                     Console.note(
                         "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
                 }
-                validation = try trainer.validationExamples(workers: workerCount, makeSimulator: makeSimulator)
+                validation = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
+                    .compactMap {
+                        try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
+                    }
             } else {
                 var runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
                 if world.usesMPI { runSeed = try Self.broadcast(runSeed, world: world) }
@@ -199,8 +207,7 @@ extension LumisCommand {
                     kind: kind, initial: learningRate, final: learningRateEnd,
                     endTraces: scheduleTraces ?? traceCount)
                 let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
-                let (specs, validationTraces) = try embeddingSpecs(
-                    state: state, workers: workerCount, world: world, makeSimulator: makeSimulator)
+                let (specs, validationTraces) = try embeddingSpecs(state: state, world: world, traces: traces)
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
@@ -212,6 +219,8 @@ extension LumisCommand {
                 let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
                 if world.isRoot { Console.note("embedding \(names.joined(separator: ", "))") }
             }
+            // Every rank reads the same index, so the heads are created in the same order everywhere.
+            trainer.network.addHeads(for: traces.heads)
             let configuration = TrainingConfiguration(
                 traceCount: traceCount, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
@@ -221,7 +230,7 @@ extension LumisCommand {
             let report: TrainingReport
             do {
                 report = try trainer.train(
-                    configuration, validation: validation, data: .simulators(makeSimulator),
+                    configuration, validation: validation, data: traces.data,
                     checkpoint: { try NetworkFile.write($0, to: outPath) },
                     progress: { line?.update($0) })
                 line?.finish()
@@ -260,35 +269,92 @@ extension LumisCommand {
                 + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"
         }
 
-        /// The simulators of this rank: `--launch` starts `--workers` per rank; `--simulator` endpoints are dealt
-        /// out in rank order, `--workers` to each.
-        private func simulatorSource(workers: Int, world: Communicator) throws -> InferenceJob.Source {
-            guard world.size > 1, connection.launch == nil else { return try connection.source(workers: workers) }
-            guard connection.endpoints.count == workers * world.size else {
-                throw ValidationError(
-                    "\(world.size) ranks with --workers \(workers) need \(workers * world.size) --simulator endpoints, "
-                        + "\(workers) per rank; got \(connection.endpoints.count). Or use --launch.")
+        /// Where this run's traces come from.
+        private struct TraceSource {
+            /// The training data.
+            var data: TrainingData
+            /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces).
+            var validation: (Range<Int>, TrainingState) throws -> [Trace]
+            /// Heads known before training (a dataset's trace types), in creation order.
+            var heads: [(key: AddressKey, prior: Distribution)] = []
+            /// Keeps the simulators' ZeroMQ context alive for the run.
+            var context: ZMQContext?
+        }
+
+        /// The simulators of this rank (`--launch` starts `--workers` per rank; `--simulator` endpoints are dealt
+        /// out in rank order, `--workers` to each), or the dataset.
+        private func traceSource(workers: Int, world: Communicator, validationCount: Int) throws -> TraceSource {
+            if let directory = connection.dataset {
+                return try datasetSource(directory, validationCount: validationCount)
             }
-            return .attach(
-                endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
+            let source: InferenceJob.Source
+            if world.size > 1, connection.launch == nil {
+                guard connection.endpoints.count == workers * world.size else {
+                    throw ValidationError(
+                        "\(world.size) ranks with --workers \(workers) need \(workers * world.size) --simulator "
+                            + "endpoints, \(workers) per rank; got \(connection.endpoints.count). Or use --launch.")
+                }
+                source = .attach(
+                    endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
+            } else {
+                source = try connection.source(workers: workers)
+            }
+            let context = try ZMQContext()
+            let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            return TraceSource(
+                data: .simulators(makeSimulator),
+                validation: { range, state in
+                    guard !range.isEmpty else { return [] }
+                    return try Trainer.sampleTraces(
+                        count: range.count, seed: state.validationSeed, firstStream: UInt64(range.lowerBound),
+                        workers: workers, makeSimulator: makeSimulator
+                    ).traces
+                },
+                context: context)
+        }
+
+        /// A dataset: validation on its last `validationCount` traces, training cycling over the others.
+        private func datasetSource(_ directory: String, validationCount: Int) throws -> TraceSource {
+            let reader: DatasetReader
+            do {
+                reader = try DatasetReader(directory: directory)
+            } catch {
+                throw ValidationError("--dataset: \(error.description)")
+            }
+            guard validationCount >= 1, validationCount < reader.traceCount else {
+                throw ValidationError(
+                    "--dataset \(directory) has \(reader.traceCount) traces; --validation-traces must be at least 1 and "
+                        + "leave traces to train on (it is \(validationCount))")
+            }
+            let trainingCount = reader.traceCount - validationCount
+            var heads: [(key: AddressKey, prior: Distribution)] = []
+            for type in reader.traceTypes {
+                for entry in type.entries where entry.kind == .sample && entry.isControlled {
+                    guard let prior = entry.distribution else { continue }
+                    heads.append(
+                        (AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind), prior))
+                }
+            }
+            return TraceSource(
+                data: .cycling(count: trainingCount) { try reader.traces(in: $0) },
+                validation: { range, _ in
+                    try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
+                },
+                heads: heads)
         }
 
         /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.
         ///
-        /// Under MPI rank 0 simulates the whole set and broadcasts the embeddings, so every rank
-        /// builds the same network; the other ranks simulate only their share.
+        /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings, so every rank builds the
+        /// same network; the other ranks read only their share.
         private func embeddingSpecs(
-            state: TrainingState, workers: Int, world: Communicator,
-            makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+            state: TrainingState, world: Communicator, traces source: TraceSource
         ) throws -> (specs: [ObservationEmbeddingSpec], validation: [Trace]) {
             let part = world.share(of: state.validationCount)
             var specs: [ObservationEmbeddingSpec] = []
             var validation: [Trace] = []
             if world.isRoot {
-                let traces = try Trainer.sampleTraces(
-                    count: max(state.validationCount, 1), seed: state.validationSeed, workers: workers,
-                    makeSimulator: makeSimulator
-                ).traces
+                let traces = try source.validation(0..<max(state.validationCount, 1), state)
                 do {
                     specs = try ObservationEmbeddingSpec.specs(
                         for: try embeddings.map(requests), example: traces[0], normalizingOver: traces,
@@ -301,11 +367,8 @@ extension LumisCommand {
                         "the simulator made no named observation to embed; name them with --observe-embedding")
                 }
                 validation = Array(traces[part])
-            } else if !part.isEmpty {
-                validation = try Trainer.sampleTraces(
-                    count: part.count, seed: state.validationSeed, firstStream: UInt64(part.lowerBound),
-                    workers: workers, makeSimulator: makeSimulator
-                ).traces
+            } else {
+                validation = try source.validation(part, state)
             }
             if world.usesMPI {
                 // Plain Codable structs encode and decode without failing unless the bytes are damaged.

@@ -1,4 +1,4 @@
-import LumisDistributions
+public import LumisDistributions
 import LumisNeural
 import LumisProposals
 import LumisTensor
@@ -23,6 +23,17 @@ extension InferenceNetwork {
         for example in examples {
             for (key, prior) in zip(example.keys, example.priors) where addAddress(key, prior: prior) { added += 1 }
         }
+        return added
+    }
+
+    /// Adds heads for controlled draws known before training (a dataset's trace types, each with a representative
+    /// prior), in order, skipping tensor-valued draws (which training rejects) and addresses that have heads.
+    ///
+    /// - Returns: how many were added.
+    @discardableResult
+    public func addHeads(for draws: [(key: AddressKey, prior: Distribution)]) -> Int {
+        var added = 0
+        for (key, prior) in draws where prior.isScalarValued && addAddress(key, prior: prior) { added += 1 }
         return added
     }
 

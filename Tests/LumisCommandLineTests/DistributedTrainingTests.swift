@@ -94,6 +94,36 @@ struct DistributedTrainingTests {
         #expect(difference <= Self.tolerance)
     }
 
+    @Test("Training on a dataset (epochs over it) on two ranks equals one process")
+    func datasetOnTwoRanks() throws {
+        let directory = try Executables.temporaryDirectory("mpi-dataset")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        let simulator = try Executables.simulator("branching")
+        let written = try Executables.run(
+            try Executables.lumis(),
+            [
+                "dataset", "--launch", "\(simulator) {endpoint}", "--traces", "300", "--shard-traces", "64",
+                "--seed", "3", "--out", path("data"),
+            ])
+        #expect(written.status == 0, "lumis dataset failed: \(written.standardError)")
+        // 276 training traces, 24 validation; 400 traces is more than one epoch.
+        let options = { (out: String) in
+            [
+                "train", "--dataset", path("data"), "--traces", "400", "--batch-size", "16", "--out", path(out),
+                "--seed", "42", "--lstm-hidden", "8", "--embedding-dim", "8", "--address-embedding", "4",
+                "--validation-traces", "24", "--validate-every", "64", "--checkpoint-every", "0.005",
+            ]
+        }
+        _ = try Self.lumis(options("one"), ranks: 1)
+        _ = try Self.lumis(options("two"), ranks: 2)
+        let one = try NetworkFile.read(from: path("one"))
+        let difference = Self.compare(one, try NetworkFile.read(from: path("two")))
+        print("max parameter difference, dataset 1 vs 2 ranks: \(difference)")
+        #expect(difference <= Self.tolerance)
+        #expect(one.state.traces == 400)
+    }
+
     @Test("A run resumed with another rank count continues as one uninterrupted run")
     func resumeWithAnotherRankCount() throws {
         let directory = try Executables.temporaryDirectory("mpi-resume")
