@@ -40,7 +40,14 @@ extension LumisCommand {
         var workers: Int?
 
         @Option(name: .customLong("traces"), help: "Number of training traces (in this run).")
-        var traceCount: Int
+        var traceCount: Int?
+
+        @Option(
+            help: ArgumentHelp(
+                "Instead of --traces: train until the network has seen this many traces in all (with --resume, a "
+                    + "resubmitted batch job continues where its checkpoint stopped).",
+                valueName: "traces"))
+        var untilTraces: Int?
 
         @Option(help: "Traces per minibatch.")
         var batchSize = 64
@@ -116,7 +123,13 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
+            switch (traceCount, untilTraces) {
+            case (nil, nil): throw ValidationError("Give --traces (traces in this run) or --until-traces (in all).")
+            case (.some, .some): throw ValidationError("Give --traces or --until-traces, not both.")
+            case (let count?, nil) where count <= 0: throw ValidationError("--traces must be positive.")
+            case (nil, let total?) where total <= 0: throw ValidationError("--until-traces must be positive.")
+            default: break
+            }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             for (name, value) in [
@@ -205,7 +218,7 @@ extension LumisCommand {
                     }
                 let rate = LearningRateSchedule(
                     kind: kind, initial: learningRate, final: learningRateEnd,
-                    endTraces: scheduleTraces ?? traceCount)
+                    endTraces: scheduleTraces ?? traceCount ?? untilTraces ?? 1)
                 let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
                 let (specs, validationTraces) = try embeddingSpecs(state: state, world: world, traces: traces)
                 let configuration = NetworkConfiguration(
@@ -221,8 +234,21 @@ extension LumisCommand {
             }
             // Every rank reads the same index, so the heads are created in the same order everywhere.
             trainer.network.addHeads(for: traces.heads)
+            let count = traceCount ?? (untilTraces ?? 0) - trainer.state.traces
+            guard count > 0 else {
+                // Every rank holds the same state, so all of them stop here.
+                let ranks = try trainer.verifyIdenticalAcrossRanks()
+                if world.usesMPI && world.isRoot { Console.note("parameters identical on \(ranks) ranks") }
+                if world.isRoot {
+                    try NetworkFile.write(trainer, to: out)
+                    Console.note(
+                        "the network has seen \(trainer.state.traces) traces, --until-traces \(untilTraces ?? 0): "
+                            + "nothing to train; wrote \(out)")
+                }
+                return
+            }
             let configuration = TrainingConfiguration(
-                traceCount: traceCount, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
+                traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
             let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil

@@ -138,6 +138,33 @@ struct DistributedTrainingTests {
         print("max parameter difference, straight vs 2 → 1 → 2 ranks: \(difference)")
         #expect(difference <= Self.tolerance)
     }
+
+    @Test("A resubmitted job with --until-traces trains up to the total from its checkpoint, then stops")
+    func resubmittedJobReachesItsTotal() throws {
+        let directory = try Executables.temporaryDirectory("mpi-until")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        let until = { (total: Int, resume: String?) in
+            try Self.options(traces: 0, out: path("net"), resume: resume).map {
+                $0 == "--traces" ? "--until-traces" : $0 == "0" ? "\(total)" : $0
+            }
+        }
+        _ = try Self.lumis(try Self.options(traces: 128, out: path("straight")), ranks: 1)
+        // The first job stops after 64 traces (as a time limit would); its resubmissions resume the same file.
+        _ = try Self.lumis(try until(64, nil), ranks: 2)
+        _ = try Self.lumis(try until(128, path("net")), ranks: 1)
+        let done = try Self.lumis(try until(128, path("net")), ranks: 2)
+        #expect(done.standardError.contains("nothing to train"))
+        let difference = Self.compare(
+            try NetworkFile.read(from: path("straight")), try NetworkFile.read(from: path("net")))
+        print("max parameter difference, straight vs --until-traces 64 then 128: \(difference)")
+        #expect(difference <= Self.tolerance)
+
+        let both = try Executables.run(
+            try Executables.lumis(), try Self.options(traces: 16, out: path("x")) + ["--until-traces", "32"])
+        #expect(both.status == 64)
+        #expect(both.standardError.contains("not both"))
+    }
 }
 
 /// Where `mpirun` is, if on the PATH.
