@@ -13,15 +13,17 @@ extension LumisCommand {
             abstract: "Write prior traces to a sharded offline dataset for training.",
             discussion: """
                 Examples:
-                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' --workers 2 --traces 1000000 \\
-                      --seed 1 --out gum-data/
-                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' --resume --out gum-data/
+                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --workers 2 --traces 1000000 --seed 1 --out gum-data/
+                  lumis dataset --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --resume --out gum-data/
                   lumis dataset-info gum-data/
 
-                Observations the simulator leaves without a value are drawn from their likelihood, as in
-                lumis train. Shard k holds traces [k*S, (k+1)*S) with S = --shard-traces, trace i made with
-                random stream i of --seed, so the files do not depend on --workers or ranks. A killed run
-                keeps its complete shards; --resume writes only the missing ones. See docs/datasets.md.
+                Observations the simulator leaves without a value are drawn from their likelihood, as in \
+                lumis train. Shard k holds traces [k*S, (k+1)*S) with S = --shard-traces, trace i made with \
+                random stream i of --seed, so the files do not depend on --workers or ranks. A killed run \
+                keeps its complete shards; --resume writes only the missing ones. Under mpirun or srun every \
+                rank writes its own shards. See docs/datasets.md.
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -44,14 +46,7 @@ extension LumisCommand {
         @Option(help: "Random seed (default: the dataset's with --resume, else random, printed to stderr).")
         var seed: UInt64?
 
-        @Option(
-            name: .customLong("observe"),
-            help: ArgumentHelp(
-                "A fixed observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
-        var observations: [String] = []
-
-        @Option(help: ArgumentHelp("JSON file of fixed observations {\"name\": value}.", valueName: "file"))
-        var observeFile: String?
+        @OptionGroup var observed: ObservationOptions
 
         @Option(
             help: """
@@ -76,20 +71,14 @@ extension LumisCommand {
                 throw ValidationError("--rank must be at least 0 and below --rank-count.")
             }
             if connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.source(workers: workerCount)
+                _ = try connection.simulators.source(workers: workerCount)
             }
         }
 
         private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         func run() throws {
-            var observationSet = ObservationSet()
-            do {
-                if let observeFile { try observationSet.add(contentsOfFile: observeFile) }
-                for assignment in observations { try observationSet.add(assignment: assignment) }
-            } catch {
-                throw ValidationError(error.description)
-            }
+            let observationSet = try observed.observationSet()
             let existing = resume ? try DatasetReader.manifest(in: out) : nil
             guard let traces = traceCount ?? existing?.traceCount else {
                 throw ValidationError("--resume: \(out) holds no dataset yet; give --traces to start one.")
@@ -113,7 +102,7 @@ extension LumisCommand {
             let writer = DatasetWriter(
                 directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
                 resume: resume)
-            let source = try connection.source(workers: workerCount)
+            let source = try connection.simulators.source(workers: workerCount)
             let context = try ZMQContext()
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.

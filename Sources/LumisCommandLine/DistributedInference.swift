@@ -46,7 +46,7 @@ struct DistributedInference {
     /// this rank's contiguous share of the endpoints (at least one per rank).
     func source(connection: ConnectionOptions, workers: Int) throws -> (source: InferenceJob.Source, workers: Int) {
         guard world.usesMPI, connection.launch == nil else {
-            return (try connection.source(workers: workers), workers)
+            return (try connection.simulators.source(workers: workers), workers)
         }
         let endpoints = connection.endpoints
         guard endpoints.count >= world.size else {

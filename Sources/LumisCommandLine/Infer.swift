@@ -12,19 +12,20 @@ extension LumisCommand {
             abstract: "Run a simulator many times and write the (weighted) posterior.",
             discussion: """
                 Examples:
-                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --observe obs0=8 --observe obs1=9 \\
-                      --traces 20000 --out posterior.json
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --observe obs0=8 --observe obs1=9 --traces 20000 --out posterior.json
                   lumis infer --simulator tcp://127.0.0.1:5555 --engine prior --traces 1000
-                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --observe obs0=8 --observe obs1=9 \\
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --observe obs0=8 --observe obs1=9 \\
                       --engine rmh --chains 4 --burn-in 1000 --traces 5000 --out chains.json
-                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --engine rmh --traces 5000 \\
-                      --resume chains.json --out more.json
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --engine rmh --traces 5000 --resume chains.json --out more.json
 
-                With --engine lmh or rmh, --traces is the number of proposals per chain after burn-in; every
+                With --engine lmh or rmh, --traces is the number of proposals per chain after burn-in; every \
                 chain keeps the state after each --thin-th of them. See docs/mcmc.md.
 
-                Under mpirun or srun the traces (or chains) are split over the ranks, each with its own
-                simulators, and rank 0 writes one posterior equal to a single-process run's. See
+                Under mpirun or srun the traces (or chains) are split over the ranks, each with its own \
+                simulators, and rank 0 writes one posterior equal to a single-process run's. See \
                 docs/distributed.md.
                 """)
 
@@ -53,14 +54,7 @@ extension LumisCommand {
 
         @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
 
-        @Option(
-            name: .customLong("observe"),
-            help: ArgumentHelp(
-                "An observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
-        var observations: [String] = []
-
-        @Option(help: ArgumentHelp("JSON file of observations {\"name\": value}.", valueName: "file"))
-        var observeFile: String?
+        @OptionGroup var observed: ObservationOptions
 
         @Option(help: "Random seed (default: random, printed to stderr).")
         var seed: UInt64?
@@ -107,7 +101,7 @@ extension LumisCommand {
             }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
             if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.source(workers: workerCount)
+                _ = try connection.simulators.source(workers: workerCount)
             }
         }
 
@@ -115,17 +109,11 @@ extension LumisCommand {
 
         func run() throws {
             let distributed = DistributedInference(world: try Communicator.world())
-            var observationSet = ObservationSet()
-            do {
-                if let observeFile { try observationSet.add(contentsOfFile: observeFile) }
-                for assignment in observations { try observationSet.add(assignment: assignment) }
-            } catch {
-                throw ValidationError(error.description)
-            }
+            let observationSet = try observed.observationSet()
             if let mcmcEngine = engine.mcmcEngine {
                 try MCMCRunner(
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
-                    observations: observationSet, hasObservations: !observations.isEmpty || observeFile != nil,
+                    observations: observationSet, hasObservations: !observed.isEmpty,
                     outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
                     showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
                     distributed: distributed

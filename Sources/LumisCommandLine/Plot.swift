@@ -9,7 +9,9 @@ extension LumisCommand {
             abstract: "Draw SVG plots (histogram, trace, autocorrelation) of every variable of a run.",
             discussion: """
                 The draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
-                the posterior named <posterior without .json>.draws.csv. Example:
+                the posterior named <posterior without .json>.draws.csv.
+
+                Example:
                   lumis infer ... --out run.json --draws-csv run.draws.csv
                   lumis plot run.json --out plots/ --overlay 'mu=normal(7.25,0.9129)'
                 """)

@@ -15,15 +15,19 @@ extension LumisCommand {
             abstract: "Train an inference network on traces simulated from the prior (inference compilation).",
             discussion: """
                 Examples:
-                  lumis train --launch 'simulators/build/bin/gum {endpoint}' --workers 2 --traces 20000 \\
-                      --batch-size 64 --out gum.lumisnet
-                  lumis train --launch 'simulators/build/bin/gum {endpoint}' --traces 20000 --resume gum.lumisnet \\
-                      --out gum2.lumisnet
-                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' --engine ic --network gum.lumisnet \\
-                      --observe obs0=8 --observe obs1=9 --traces 1000
+                  lumis train --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --workers 2 --traces 20000 --batch-size 64 --out gum.lumisnet
+                  lumis train --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --traces 20000 --resume gum.lumisnet --out gum2.lumisnet
+                  mpirun -np 4 lumis train --dataset gum-data/ --until-traces 1000000 \\
+                      --batch-size 256 --out gum.lumisnet
+                  lumis infer --launch 'simulators/build/bin/gum {endpoint}' \\
+                      --engine ic --network gum.lumisnet --observe obs0=8 --observe obs1=9
 
-                Observations the simulator leaves without a value are drawn from their likelihood. Every named
-                observation is embedded unless --observe-embedding names some. See docs/inference-compilation.md.
+                Observations the simulator leaves without a value are drawn from their likelihood. Every named \
+                observation is embedded unless --observe-embedding names some. See docs/inference-compilation.md. \
+                Under mpirun or srun training is data-parallel: --batch-size is the global minibatch, split over \
+                the ranks, whose gradients are summed by one allreduce per step. See docs/distributed.md.
                 """)
 
         enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
@@ -323,7 +327,7 @@ extension LumisCommand {
                 source = .attach(
                     endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
             } else {
-                source = try connection.source(workers: workers)
+                source = try connection.simulators.source(workers: workers)
             }
             let context = try ZMQContext()
             let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
