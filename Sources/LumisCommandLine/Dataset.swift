@@ -23,7 +23,12 @@ extension LumisCommand {
                 lumis train. Shard k holds traces [k*S, (k+1)*S) with S = --shard-traces, trace i made with \
                 random stream i of --seed, so the files do not depend on --workers or ranks. A killed run \
                 keeps its complete shards; --resume writes only the missing ones. Under mpirun or srun every \
-                rank writes its own shards. See docs/datasets.md.
+                rank writes its own shards.
+
+                Observe entries are stored with their values and log probabilities but without their \
+                likelihoods (distributions), which training never reads and which can be half of a record (the \
+                noiseless image of an image likelihood); --keep-likelihoods stores whole traces. See \
+                docs/datasets.md.
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -47,6 +52,13 @@ extension LumisCommand {
         var seed: UInt64?
 
         @OptionGroup var observed: ObservationOptions
+
+        @Flag(
+            help: """
+                Store observe entries' likelihoods (distributions) too, i.e. whole traces (default: left out; \
+                with --resume it must match the dataset).
+                """)
+        var keepLikelihoods = false
 
         @Option(
             help: """
@@ -94,7 +106,8 @@ extension LumisCommand {
             let configuration = DatasetWriter.Configuration(
                 traceCount: traces, seed: runSeed,
                 shardTraces: shardTraces ?? existing?.shardTraces ?? DatasetWriter.Configuration.defaultShardTraces,
-                observations: observationSet, maxConsecutiveFailures: runOptions.maxFailures)
+                observations: observationSet, maxConsecutiveFailures: runOptions.maxFailures,
+                keepsLikelihoods: keepLikelihoods)
             if world.size > 1 && rankCount > 1 {
                 throw ValidationError("--rank and --rank-count apply without mpirun; under MPI the ranks are MPI's.")
             }
@@ -172,6 +185,7 @@ extension LumisCommand {
                 "dataset     \(directory) (format \(DatasetManifest.format) version \(manifest.version))",
                 "model       \(manifest.model)",
                 "seed        \(manifest.seed)",
+                "likelihoods " + (manifest.keepsLikelihoods ? "kept" : "left out (observes store no distribution)"),
                 "traces      \(reader.traceCount) of \(manifest.traceCount)"
                     + (reader.isComplete ? "" : " (incomplete: --resume to finish)"),
                 "shards      \(reader.shards.count) of \(manifest.shardCount), \(manifest.shardTraces) traces each",

@@ -21,13 +21,18 @@ public struct DatasetManifest: Sendable, Equatable {
     public var model: String
     /// Observed values given by name; other observations were drawn from their likelihoods.
     public var observations: [String: Tensor]
+    /// Whether observe entries were stored with their distributions (likelihoods).
+    ///
+    /// When `false` every observe entry reads back with `distribution == nil` (and so do the trace types' observe
+    /// representatives); sample entries always keep theirs. Manifests without the field (older lumis) mean `true`.
+    public var keepsLikelihoods: Bool
 
     /// Creates a manifest.
     ///
     /// - Precondition: `traceCount >= 0`, `shardTraces > 0`.
     public init(
         version: Int = DatasetManifest.currentVersion, seed: UInt64, traceCount: Int, shardTraces: Int,
-        model: String, observations: [String: Tensor]
+        model: String, observations: [String: Tensor], keepsLikelihoods: Bool = true
     ) {
         precondition(traceCount >= 0 && shardTraces > 0, "invalid dataset sizes")
         self.version = version
@@ -36,6 +41,7 @@ public struct DatasetManifest: Sendable, Equatable {
         self.shardTraces = shardTraces
         self.model = model
         self.observations = observations
+        self.keepsLikelihoods = keepsLikelihoods
     }
 
     /// The number of global shards.
@@ -49,12 +55,20 @@ public struct DatasetManifest: Sendable, Equatable {
         return index * shardTraces..<min((index + 1) * shardTraces, traceCount)
     }
 
+    private static func describe(_ keepsLikelihoods: Bool) -> String {
+        keepsLikelihoods ? "kept (--keep-likelihoods)" : "left out (no --keep-likelihoods)"
+    }
+
     /// The first difference from `other` that makes resuming impossible, as text, or `nil`.
     func mismatch(resuming other: DatasetManifest) -> String? {
         if seed != other.seed { return "seed \(seed), not \(other.seed)" }
         if traceCount != other.traceCount { return "\(traceCount) traces, not \(other.traceCount)" }
         if shardTraces != other.shardTraces { return "\(shardTraces) traces per shard, not \(other.shardTraces)" }
         if observations != other.observations { return "other observations" }
+        if keepsLikelihoods != other.keepsLikelihoods {
+            return
+                "observe likelihoods \(Self.describe(keepsLikelihoods)), not \(Self.describe(other.keepsLikelihoods))"
+        }
         if !other.model.isEmpty && model != other.model { return "model '\(model)', not '\(other.model)'" }
         return nil
     }

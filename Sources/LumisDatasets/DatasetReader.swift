@@ -19,7 +19,7 @@ public final class DatasetReader: Sendable {
     /// The number of traces in the complete shards.
     public let traceCount: Int
     /// The trace types over all complete shards, in order of first occurrence, with summed counts and the
-    /// representative distributions of their first occurrence.
+    /// representative distributions of their first occurrence (none for observes without likelihoods).
     public let traceTypes: [DatasetTraceType]
     /// `starts[s]` is the reader index of shard `s`'s first trace; `starts.last == traceCount`.
     private let starts: [Int]
@@ -66,6 +66,10 @@ public final class DatasetReader: Sendable {
         traceCount = starts[starts.count - 1]
         traceTypes = DatasetTraceType.merge(shards.lazy.map(\.traceTypes))
     }
+
+    /// Whether observe entries carry their distributions (likelihoods); when `false` they read back without one
+    /// (``DatasetManifest/keepsLikelihoods``).
+    public var keepsLikelihoods: Bool { manifest.keepsLikelihoods }
 
     /// Whether every shard of the manifest is complete.
     public var isComplete: Bool { shards.count == manifest.shardCount }

@@ -23,6 +23,9 @@ public struct DatasetWriter: Sendable {
         public var observations: ObservationSet
         /// How many failures in a row a worker tolerates before the run stops.
         public var maxConsecutiveFailures: Int
+        /// Whether observe entries keep their distributions (likelihoods); by default they are left out, as
+        /// training reads only observed values and they can be half a record (an image's noiseless mean).
+        public var keepsLikelihoods: Bool
 
         /// The default traces per shard: tens of MB for models of a few hundred bytes per trace.
         public static let defaultShardTraces = 100_000
@@ -32,9 +35,11 @@ public struct DatasetWriter: Sendable {
         /// - Precondition: `traceCount >= 0`, `shardTraces > 0`, `maxConsecutiveFailures >= 0`.
         public init(
             traceCount: Int, seed: UInt64, shardTraces: Int = Configuration.defaultShardTraces,
-            observations: ObservationSet = ObservationSet(), maxConsecutiveFailures: Int = 10
+            observations: ObservationSet = ObservationSet(), maxConsecutiveFailures: Int = 10,
+            keepsLikelihoods: Bool = false
         ) {
             precondition(traceCount >= 0 && shardTraces > 0 && maxConsecutiveFailures >= 0)
+            self.keepsLikelihoods = keepsLikelihoods
             self.traceCount = traceCount
             self.seed = seed
             self.shardTraces = shardTraces
@@ -98,7 +103,8 @@ public struct DatasetWriter: Sendable {
     public func manifest(model: String) -> DatasetManifest {
         DatasetManifest(
             seed: configuration.seed, traceCount: configuration.traceCount, shardTraces: configuration.shardTraces,
-            model: model, observations: configuration.observations.values)
+            model: model, observations: configuration.observations.values,
+            keepsLikelihoods: configuration.keepsLikelihoods)
     }
 
     /// Writes this rank's missing shards.
@@ -242,7 +248,7 @@ public struct DatasetWriter: Sendable {
             maxConsecutiveFailures: configuration.maxConsecutiveFailures)
         sampling.firstStream = UInt64(traces.lowerBound)
         state.mutex.withLock { $0.pending = shards.reversed() }
-        let directory = directory, rank = rank
+        let directory = directory, rank = rank, keepsLikelihoods = configuration.keepsLikelihoods
         do {
             return try TraceSampler(configuration: sampling).run(workers: workers, makeSimulator: opener) {
                 _, batch in
@@ -250,7 +256,8 @@ public struct DatasetWriter: Sendable {
                     for trace in batch {
                         if state.current == nil, let next = state.pending.popLast() {
                             state.current = try ShardFileWriter(
-                                directory: directory, index: next, traces: reference.traces(ofShard: next))
+                                directory: directory, index: next, traces: reference.traces(ofShard: next),
+                                keepsLikelihoods: keepsLikelihoods)
                         }
                         // A shard was opened just above: the batch lies within `traces`.
                         try state.current!.append(trace)

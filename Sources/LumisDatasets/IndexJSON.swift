@@ -73,9 +73,11 @@ enum IndexJSON {
         var shardTraces: Int
         var model: String
         var observations: [String: TensorDocument]
+        /// Whether observe entries keep their distributions; absent (older lumis) means `true`.
+        var likelihoods: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case format, version, mode, seed, traces, model, observations
+            case format, version, mode, seed, traces, model, observations, likelihoods
             case shardTraces = "shard_traces"
         }
     }
@@ -246,7 +248,7 @@ enum IndexJSON {
         ManifestDocument(
             format: DatasetManifest.format, version: manifest.version, mode: "simulate-observations",
             seed: manifest.seed, traces: manifest.traceCount, shardTraces: manifest.shardTraces, model: manifest.model,
-            observations: manifest.observations.mapValues(document))
+            observations: manifest.observations.mapValues(document), likelihoods: manifest.keepsLikelihoods)
     }
 
     static func manifest(_ document: ManifestDocument) throws(Invalid) -> DatasetManifest {
@@ -257,6 +259,7 @@ enum IndexJSON {
         for (name, value) in document.observations { observations[name] = try tensor(value) }
         return DatasetManifest(
             version: document.version, seed: document.seed, traceCount: document.traces,
-            shardTraces: document.shardTraces, model: document.model, observations: observations)
+            shardTraces: document.shardTraces, model: document.model, observations: observations,
+            keepsLikelihoods: document.likelihoods ?? true)
     }
 }

@@ -7,6 +7,9 @@ import LumisTensor
 ///
 /// A site's first occurrence in the shard is its representative: later occurrences leave out parameters and
 /// values bit-identical to it, so constant priors and fixed observations cost one flag byte.
+///
+/// Without likelihoods, observe entries are encoded as if they had no distribution: their sites, records and
+/// trace types carry none (see ``DatasetManifest/keepsLikelihoods``).
 struct ShardEncoder {
     private struct Site {
         var key: SiteKey
@@ -41,6 +44,18 @@ struct ShardEncoder {
 
     /// How many traces were encoded.
     private(set) var traceCount = 0
+    /// Whether observe entries keep their distributions.
+    let keepsLikelihoods: Bool
+
+    /// Creates an encoder that stores observe entries' distributions only if `keepsLikelihoods`.
+    init(keepsLikelihoods: Bool) {
+        self.keepsLikelihoods = keepsLikelihoods
+    }
+
+    /// The distribution stored for `entry`: none for an observe when likelihoods are left out.
+    private func stored(_ entry: Trace.Entry) -> Distribution? {
+        entry.kind == .observe && !keepsLikelihoods ? nil : entry.distribution
+    }
 
     /// Encodes `trace` into ``record``.
     mutating func encode(_ trace: Trace) {
@@ -60,7 +75,7 @@ struct ShardEncoder {
             let flagsOffset = record.count
             var flags: UInt8 = 0
             record.byte(0)
-            if let distribution = entry.distribution {
+            if let distribution = stored(entry) {
                 for (slot, parameter) in distribution.parameters.enumerated() {
                     let shift = ShardFormat.parameterShift(slot)
                     if let position = intern(parameter, site: siteID, slot: slot) {
@@ -131,7 +146,7 @@ struct ShardEncoder {
         types.append(scratch)
         typeIDs[scratch] = type
         typeCounts.append(0)
-        typeRepresentatives.append(trace.entries.map(\.distribution))
+        typeRepresentatives.append(trace.entries.map(stored))
         lastType = type
         return type
     }
@@ -142,24 +157,25 @@ struct ShardEncoder {
         for (entry, id) in zip(trace.entries, siteList) {
             let key = sites[id].key
             guard key.kind == entry.kind, key.instance == entry.instance, key.isControlled == entry.isControlled,
-                key.distributionKind == entry.distribution?.kind, key.address == entry.address, key.name == entry.name
+                key.distributionKind == stored(entry)?.kind, key.address == entry.address, key.name == entry.name
             else { return false }
         }
         return true
     }
 
     private mutating func siteID(of entry: Trace.Entry) -> Int {
+        let distribution = stored(entry)
         let key = SiteKey(
             kind: entry.kind, address: entry.address, instance: entry.instance, name: entry.name,
-            isControlled: entry.isControlled, distributionKind: entry.distribution?.kind)
+            isControlled: entry.isControlled, distributionKind: distribution?.kind)
         if let id = siteIDs[key] { return id }
         let id = sites.count
         sites.append(
             Site(
                 key: key, addressID: stringID(entry.address), nameID: stringID(entry.name),
-                distribution: entry.distribution, value: entry.value,
-                parameterTables: (entry.distribution?.parameters ?? []).map { [$0] },
-                lastMatches: (entry.distribution?.parameters ?? []).map { _ in 0 }))
+                distribution: distribution, value: entry.value,
+                parameterTables: (distribution?.parameters ?? []).map { [$0] },
+                lastMatches: (distribution?.parameters ?? []).map { _ in 0 }))
         siteIDs[key] = id
         return id
     }

@@ -10,7 +10,7 @@ struct ShardFileWriter {
     private let firstTrace: Int
     private let traceCount: Int
     private var descriptor: Int32
-    private var encoder = ShardEncoder()
+    private var encoder: ShardEncoder
     private var buffer = ByteWriter()
     private var checksum = CRC32()
     private var byteCount = 0
@@ -20,8 +20,10 @@ struct ShardFileWriter {
     /// Flush the buffer to the file beyond this many bytes.
     private static let flushThreshold = 1 << 20
 
-    /// Creates the temporary file and writes the header.
-    init(directory: String, index: Int, traces: Range<Int>) throws(DatasetError) {
+    /// Creates the temporary file and writes the header; observe entries keep their distributions only if
+    /// `keepsLikelihoods`.
+    init(directory: String, index: Int, traces: Range<Int>, keepsLikelihoods: Bool) throws(DatasetError) {
+        encoder = ShardEncoder(keepsLikelihoods: keepsLikelihoods)
         self.index = index
         self.firstTrace = traces.lowerBound
         self.traceCount = traces.count

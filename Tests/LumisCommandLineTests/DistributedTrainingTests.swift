@@ -107,6 +107,9 @@ struct DistributedTrainingTests {
                 "--seed", "3", "--out", path("data"),
             ])
         #expect(written.status == 0, "lumis dataset failed: \(written.standardError)")
+        // By default observe likelihoods are left out: training reads only observed values and priors.
+        let manifest = try String(contentsOfFile: path("data") + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"likelihoods\" : false"), "\(manifest)")
         // 276 training traces, 24 validation; 400 traces is more than one epoch.
         let options = { (out: String) in
             [

@@ -75,7 +75,7 @@ struct CorruptionTests {
 
     @Test("Each damage is a one-line DatasetError naming the file", arguments: Damage.allCases)
     func damaged(_ damage: Damage) throws {
-        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, label: "ds-corrupt")
+        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, keepsLikelihoods: false, label: "ds-corrupt")
         defer { try? FileManager.default.removeItem(at: directory) }
         let (file, mentions, atRead) = try Self.apply(damage, to: directory)
         let error: DatasetError?
@@ -94,7 +94,7 @@ struct CorruptionTests {
 
     @Test("A flipped byte anywhere in a shard is caught by verifyChecksums")
     func verify() throws {
-        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, label: "ds-verify")
+        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, keepsLikelihoods: false, label: "ds-verify")
         defer { try? FileManager.default.removeItem(at: directory) }
         try DatasetReader(directory: directory.path).verifyChecksums()
         let url = directory.appendingPathComponent("shard-000002.lumisds")
@@ -109,7 +109,7 @@ struct CorruptionTests {
 
     @Test("Writing: a mismatched resume, a dataset without --resume and a foreign directory are refused")
     func writerRefusals() throws {
-        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, label: "ds-refuse")
+        let directory = try Fixtures.assorted(traces: 50, shardTraces: 20, keepsLikelihoods: false, label: "ds-refuse")
         defer { try? FileManager.default.removeItem(at: directory) }
         let before = try Fixtures.files(directory)
         func attempt(_ configuration: DatasetWriter.Configuration, resume: Bool, at path: String? = nil) -> String {
@@ -123,6 +123,11 @@ struct CorruptionTests {
         #expect(size.contains("20 traces per shard, not 25"), "\(size)")
         let count = attempt(.init(traceCount: 60, seed: 5, shardTraces: 20, observations: Fixtures.fixed), resume: true)
         #expect(count.contains("50 traces, not 60"), "\(count)")
+        let likelihoods = attempt(
+            .init(traceCount: 50, seed: 5, shardTraces: 20, observations: Fixtures.fixed, keepsLikelihoods: true),
+            resume: true)
+        #expect(
+            likelihoods.contains("observe likelihoods left out (no --keep-likelihoods), not kept"), "\(likelihoods)")
         let fresh = attempt(
             .init(traceCount: 50, seed: 5, shardTraces: 20, observations: Fixtures.fixed), resume: false)
         #expect(fresh.contains("already holds a dataset") && fresh.contains("--resume"), "\(fresh)")

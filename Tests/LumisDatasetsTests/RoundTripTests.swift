@@ -7,12 +7,13 @@ import LumisTensor
 import LumisTestSupport
 import Testing
 
-/// Traces written and read back agree in every field with the same traces sampled directly.
+/// Traces written with their likelihoods and read back agree in every field with the same traces sampled directly.
 @Suite("Dataset round trip", .serialized, .timeLimit(.minutes(2)))
 struct RoundTripTests {
     @Test("An in-process model with every kind of entry and value: every field comes back bit for bit")
     func inProcess() throws {
-        let directory = try Fixtures.assorted(traces: 300, shardTraces: 70, workers: 2, label: "ds-roundtrip")
+        let directory = try Fixtures.assorted(
+            traces: 300, shardTraces: 70, workers: 2, keepsLikelihoods: true, label: "ds-roundtrip")
         defer { try? FileManager.default.removeItem(at: directory) }
         let reference = try Fixtures.referenceTraces(count: 300, seed: 5, observations: Fixtures.fixed) { _ in
             Assorted()
@@ -54,7 +55,9 @@ struct RoundTripTests {
         let makeSimulator = try Fixtures.launching(simulator)
         let writer = DatasetWriter(
             directory: directory.path,
-            configuration: DatasetWriter.Configuration(traceCount: 120, seed: 9, shardTraces: 50), resume: false)
+            configuration: DatasetWriter.Configuration(
+                traceCount: 120, seed: 9, shardTraces: 50, keepsLikelihoods: true),
+            resume: false)
         let report = try writer.write(workers: 2, makeSimulator: makeSimulator)
         #expect(report.tracesWritten == 120 && report.shardsWritten == 3)
         let reference = try Fixtures.referenceTraces(count: 120, seed: 9, makeSimulator: makeSimulator)
@@ -68,7 +71,7 @@ struct RoundTripTests {
 
     @Test("A range across shard boundaries, chunked iteration, and only the shards read are touched")
     func ranges() throws {
-        let directory = try Fixtures.assorted(traces: 100, shardTraces: 30, label: "ds-ranges")
+        let directory = try Fixtures.assorted(traces: 100, shardTraces: 30, keepsLikelihoods: true, label: "ds-ranges")
         defer { try? FileManager.default.removeItem(at: directory) }
         let reference = try Fixtures.referenceTraces(count: 100, seed: 5, observations: Fixtures.fixed) { _ in
             Assorted()

@@ -67,6 +67,15 @@ func expectIdentical(_ a: Trace, _ b: Trace, _ label: String, sourceLocation: So
     }
 }
 
+/// `trace` as a dataset without likelihoods stores it: observe entries without their distributions.
+func withoutLikelihoods(_ trace: Trace) -> Trace {
+    var stripped = trace
+    for index in stripped.entries.indices where stripped.entries[index].kind == .observe {
+        stripped.entries[index].distribution = nil
+    }
+    return stripped
+}
+
 /// Collects traces in order from a sampler's consumer.
 final class TraceList: Sendable {
     private let traces = Mutex<[Trace]>([])
@@ -92,20 +101,25 @@ enum Fixtures {
 
     /// A simulator factory that launches a bundled C++ simulator per worker.
     static func launching(_ name: String) throws -> @Sendable (Int) throws -> any Simulator {
-        let command = try Executables.simulator(name) + " {endpoint}"
-        return InferenceJob.Source.launch(command: command).simulatorFactory(
+        try launching(command: try Executables.simulator(name) + " {endpoint}")
+    }
+
+    /// A simulator factory that launches `command` (with `{endpoint}`) per worker.
+    static func launching(command: String) throws -> @Sendable (Int) throws -> any Simulator {
+        InferenceJob.Source.launch(command: command).simulatorFactory(
             context: try ZMQContext(), timeout: .seconds(30))
     }
 
-    /// Writes a dataset of `Assorted` and returns its directory.
+    /// Writes a dataset of `Assorted` (whole traces if `keepsLikelihoods`) and returns its directory.
     static func assorted(
-        traces: Int, shardTraces: Int, seed: UInt64 = 5, workers: Int = 1, label: String
+        traces: Int, shardTraces: Int, seed: UInt64 = 5, workers: Int = 1, keepsLikelihoods: Bool, label: String
     ) throws -> URL {
         let directory = try Executables.temporaryDirectory(label)
         let writer = DatasetWriter(
             directory: directory.path,
             configuration: DatasetWriter.Configuration(
-                traceCount: traces, seed: seed, shardTraces: shardTraces, observations: fixed),
+                traceCount: traces, seed: seed, shardTraces: shardTraces, observations: fixed,
+                keepsLikelihoods: keepsLikelihoods),
             resume: false)
         _ = try writer.write(workers: workers) { _ in Assorted() }
         return directory
