@@ -173,8 +173,7 @@ struct MCMCRunner {
         summary.mcmc = MCMCSummary(
             chains: job.chains, steps: job.configuration.steps, burnIn: job.configuration.burnIn,
             thin: job.configuration.thin, stepSize: stepSize, isComplete: failure == nil,
-            note: failure.map { "stopped early: \($0)" }, drawsPerChain: output.chainSet.chains.map(\.count),
-            statistics: statistics, chainStates: output.finalStates)
+            note: failure.map { "stopped early: \($0)" }, chainStates: output.finalStates)
         return summary
     }
 }

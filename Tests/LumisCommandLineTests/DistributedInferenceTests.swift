@@ -124,7 +124,7 @@ struct DistributedInferenceTests {
             ] + Self.gumObservations
         let summary = try Self.expectSameFile(base, ranks: 2, label: "lmh")
         let section = try #require(summary.mcmc)
-        #expect(section.chains == 4 && section.drawsPerChain == [100, 100, 100, 100] && section.isComplete)
+        #expect(section.chains == 4 && summary.chains?.map(\.draws) == [100, 100, 100, 100] && section.isComplete)
         #expect(section.chainStates.allSatisfy { $0 != nil })
         #expect(summary.variables["mu"]?.diagnostics != nil)
         // Resume the run on 2 ranks and in one process from the same file.

@@ -176,7 +176,6 @@ struct MCMCTests {
             // Through the posterior file's text, as `lumis infer --resume` reads it.
             let section = MCMCSummary(
                 chains: 2, steps: 200, burnIn: 0, thin: 1, stepSize: 1, isComplete: true, note: nil,
-                drawsPerChain: output.chainSet.chains.map(\.count), statistics: output.chainSet.statistics,
                 chainStates: output.finalStates)
             var summary = output.pooledPosterior.summary(
                 metadata: PosteriorMetadata(engine: "rmh", seed: 25, model: ""))

@@ -1,7 +1,7 @@
 import LumisTensor
 
-/// The `mcmc` section of a posterior file: how the chains ran, what each did, and where each stopped
-/// (docs/posterior-format.md, "The mcmc section").
+/// The `mcmc` section of a posterior file: how the chains ran and where each stopped (docs/posterior-format.md,
+/// "The mcmc section"); what each chain did is in the file's per-chain records (``PosteriorSummary/chains``).
 public struct MCMCSummary: Sendable, Equatable {
     /// How many chains.
     public var chains: Int
@@ -17,23 +17,17 @@ public struct MCMCSummary: Sendable, Equatable {
     public var isComplete: Bool
     /// Why the run stopped early, `nil` when complete.
     public var note: String?
-    /// Kept draws per chain.
-    public var drawsPerChain: [Int]
-    /// What each chain's sampler did.
-    public var statistics: [ChainStatistics]
     /// Each chain's last state (`nil` for a chain that never had one), to resume from.
     public var chainStates: [ChainState?]
 
     /// Creates a section.
     ///
-    /// - Precondition: `drawsPerChain`, `statistics` and `chainStates` have one element per chain.
+    /// - Precondition: `chainStates` has one element per chain.
     public init(
         chains: Int, steps: Int, burnIn: Int, thin: Int, stepSize: Double?, isComplete: Bool, note: String?,
-        drawsPerChain: [Int], statistics: [ChainStatistics], chainStates: [ChainState?]
+        chainStates: [ChainState?]
     ) {
-        precondition(
-            drawsPerChain.count == chains && statistics.count == chains && chainStates.count == chains,
-            "one record per chain")
+        precondition(chainStates.count == chains, "one state per chain")
         self.chains = chains
         self.steps = steps
         self.burnIn = burnIn
@@ -41,34 +35,10 @@ public struct MCMCSummary: Sendable, Equatable {
         self.stepSize = stepSize
         self.isComplete = isComplete
         self.note = note
-        self.drawsPerChain = drawsPerChain
-        self.statistics = statistics
         self.chainStates = chainStates
     }
 
-    /// Simulator restarts over all chains.
-    public var restarts: Int { statistics.reduce(0) { $0 + $1.restarts } }
-
     var jsonValue: JSONValue {
-        func counts(_ table: [String: Int]) -> JSONValue { .object(table.mapValues(JSONValue.integer)) }
-        let chainStatistics: [JSONValue] = zip(drawsPerChain, statistics).map { draws, statistics in
-            let reuseRate =
-                statistics.controlledSamples > 0
-                ? Double(statistics.reusedSamples) / Double(statistics.controlledSamples) : nil
-            return .object([
-                "draws": .integer(draws),
-                "proposals": .integer(statistics.proposals),
-                "accepted": .integer(statistics.accepted),
-                "acceptance_rate": statistics.acceptanceRate.map(JSONValue.double) ?? .null,
-                "proposals_by_address": counts(statistics.proposalsByAddress),
-                "accepted_by_address": counts(statistics.acceptedByAddress),
-                "reused_samples": .integer(statistics.reusedSamples),
-                "controlled_samples": .integer(statistics.controlledSamples),
-                "sample_reuse_rate": reuseRate.map(JSONValue.double) ?? .null,
-                "restarts": .integer(statistics.restarts),
-                "discarded_proposals": .integer(statistics.discardedProposals),
-            ])
-        }
         let states: [JSONValue] = chainStates.map { state in
             guard let state else { return .null }
             return .object([
@@ -93,10 +63,6 @@ public struct MCMCSummary: Sendable, Equatable {
             "step_size": stepSize.map(JSONValue.double) ?? .null,
             "complete": .bool(isComplete),
             "note": note.map(JSONValue.string) ?? .null,
-            "draws_per_chain": .array(drawsPerChain.map(JSONValue.integer)),
-            "acceptance_rate": .array(statistics.map { $0.acceptanceRate.map(JSONValue.double) ?? .null }),
-            "restarts": .integer(restarts),
-            "chain_statistics": .array(chainStatistics),
             "chain_states": .array(states),
         ])
     }
@@ -109,25 +75,6 @@ public struct MCMCSummary: Sendable, Equatable {
                 throw FieldError(message: "\(field.keyPath).\(key): \(items.count) items for \(chains) chains")
             }
             return items
-        }
-        var statistics: [ChainStatistics] = []
-        var draws: [Int] = []
-        for item in try perChain("chain_statistics") {
-            var record = ChainStatistics()
-            draws.append(try item.member("draws").count())
-            record.proposals = try item.member("proposals").count()
-            record.accepted = try item.member("accepted").count()
-            record.reusedSamples = try item.member("reused_samples").count()
-            record.controlledSamples = try item.member("controlled_samples").count()
-            record.restarts = try item.member("restarts").count()
-            record.discardedProposals = try item.member("discarded_proposals").count()
-            for (key, value) in try item.member("proposals_by_address").members() {
-                record.proposalsByAddress[key] = try value.count()
-            }
-            for (key, value) in try item.member("accepted_by_address").members() {
-                record.acceptedByAddress[key] = try value.count()
-            }
-            statistics.append(record)
         }
         var states: [ChainState?] = []
         for item in try perChain("chain_states") {
@@ -162,6 +109,6 @@ public struct MCMCSummary: Sendable, Equatable {
             stepSize: try field.member("step_size").optional { field throws(FieldError) in try field.double() },
             isComplete: isComplete,
             note: try field.member("note").optional { field throws(FieldError) in try field.string() },
-            drawsPerChain: draws, statistics: statistics, chainStates: states)
+            chainStates: states)
     }
 }
