@@ -99,8 +99,7 @@ extension LumisCommand {
             var runSeed = seed ?? existing?.seed ?? UInt64.random(in: 0...UInt64.max)
             if seed == nil && existing == nil {
                 // Every rank must use rank 0's random seed.
-                let bytes = try world.broadcast(withUnsafeBytes(of: runSeed.littleEndian) { Array($0) })
-                runSeed = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                runSeed = try world.broadcast(runSeed)
                 if world.isRoot { Console.note("seed \(runSeed)") }
             }
             let configuration = DatasetWriter.Configuration(

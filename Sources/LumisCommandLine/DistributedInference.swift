@@ -15,11 +15,7 @@ struct DistributedInference {
 
     /// The seed every rank uses: the given one, else one rank 0 draws and broadcasts.
     func agreedSeed(_ seed: UInt64?) throws -> UInt64 {
-        if let seed { return seed }
-        var writer = ByteWriter()
-        writer.write(UInt64.random(in: 0...UInt64.max))
-        var reader = ByteReader(try world.broadcast(writer.bytes))
-        return try reader.read(UInt64.self)
+        try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
     }
 
     /// Checks on rank 0 that the outputs can be written, before any simulator starts; if not, rank 0 throws (and

@@ -211,8 +211,7 @@ extension LumisCommand {
                         try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
                     }
             } else {
-                var runSeed = seed ?? UInt64.random(in: 0...UInt64.max)
-                if world.usesMPI { runSeed = try Self.broadcast(runSeed, world: world) }
+                let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
                 if seed == nil && world.isRoot { Console.note("seed \(runSeed)") }
                 let kind: LearningRateSchedule.Kind =
                     switch schedule {
@@ -409,12 +408,6 @@ extension LumisCommand {
                 specs = decoded
             }
             return (specs, validation)
-        }
-
-        /// Rank 0's `value`, on every rank.
-        private static func broadcast(_ value: UInt64, world: Communicator) throws -> UInt64 {
-            let bytes = try world.broadcast(withUnsafeBytes(of: value.littleEndian) { Array($0) }, root: 0)
-            return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         }
     }
 }

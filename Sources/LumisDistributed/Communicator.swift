@@ -102,6 +102,12 @@ public struct Communicator: Sendable {
         return result
     }
 
+    /// `value` from `root`, on every rank (other ranks' arguments are ignored), such as a seed rank 0 drew.
+    public func broadcast(_ value: UInt64, root: Int = 0) throws(MPIError) -> UInt64 {
+        let bytes = try broadcast(withUnsafeBytes(of: value.littleEndian) { Array($0) }, root: root)
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    }
+
     /// Every rank's `bytes`, in rank order, on every rank.
     public func allgather(_ bytes: [UInt8]) throws(MPIError) -> [[UInt8]] {
         guard usesMPI else { return [bytes] }

@@ -6,6 +6,16 @@ import CMPI
 /// MPI counts are `Int32`; larger buffers go in pieces of this many elements.
 let mpiChunk = 1 << 28
 
+/// Calls `body(start, count)` for consecutive pieces of `0..<total` of at most ``mpiChunk`` elements.
+private func inChunks(of total: Int, _ body: (Int, Int32) throws(MPIError) -> Void) throws(MPIError) {
+    var start = 0
+    while start < total {
+        let count = min(mpiChunk, total - start)
+        try body(start, Int32(count))
+        start += count
+    }
+}
+
 private func check(_ result: Int32, _ operation: String) throws(MPIError) {
     guard result != lumis_mpi_success() else { return }
     var length: Int32 = 0
@@ -60,15 +70,12 @@ enum ReduceOperation {
 
 /// Reduces `values` in place across the world; every rank gets the result.
 func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation) throws(MPIError) {
-    var start = 0
-    while start < values.count {
-        let count = min(mpiChunk, values.count - start)
+    try inChunks(of: values.count) { (start, count) throws(MPIError) in
         try check(
             MPI_Allreduce(
-                lumis_mpi_in_place(), values.baseAddress! + start, Int32(count), lumis_mpi_double(),
-                operation.handle, lumis_mpi_comm_world()),
+                lumis_mpi_in_place(), values.baseAddress! + start, count, lumis_mpi_double(), operation.handle,
+                lumis_mpi_comm_world()),
             "MPI_Allreduce")
-        start += count
     }
 }
 
@@ -84,38 +91,28 @@ func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Int64>, _ operation: Redu
 
 /// Broadcasts `bytes` (already sized on every rank) from `root`.
 func mpiBroadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws(MPIError) {
-    var start = 0
-    while start < bytes.count {
-        let count = min(mpiChunk, bytes.count - start)
+    try inChunks(of: bytes.count) { (start, count) throws(MPIError) in
         try check(
-            MPI_Bcast(bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(root), lumis_mpi_comm_world()),
+            MPI_Bcast(bytes.baseAddress! + start, count, lumis_mpi_byte(), Int32(root), lumis_mpi_comm_world()),
             "MPI_Bcast")
-        start += count
     }
 }
 
 func mpiSend(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int32) throws(MPIError) {
-    var start = 0
-    while start < bytes.count {
-        let count = min(mpiChunk, bytes.count - start)
+    try inChunks(of: bytes.count) { (start, count) throws(MPIError) in
         try check(
             MPI_Send(
-                bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(destination), tag,
-                lumis_mpi_comm_world()),
+                bytes.baseAddress! + start, count, lumis_mpi_byte(), Int32(destination), tag, lumis_mpi_comm_world()),
             "MPI_Send")
-        start += count
     }
 }
 
 func mpiReceive(_ bytes: UnsafeMutableRawBufferPointer, from source: Int, tag: Int32) throws(MPIError) {
-    var start = 0
-    while start < bytes.count {
-        let count = min(mpiChunk, bytes.count - start)
+    try inChunks(of: bytes.count) { (start, count) throws(MPIError) in
         try check(
             MPI_Recv(
-                bytes.baseAddress! + start, Int32(count), lumis_mpi_byte(), Int32(source), tag,
-                lumis_mpi_comm_world(), lumis_mpi_status_ignore()),
+                bytes.baseAddress! + start, count, lumis_mpi_byte(), Int32(source), tag, lumis_mpi_comm_world(),
+                lumis_mpi_status_ignore()),
             "MPI_Recv")
-        start += count
     }
 }
