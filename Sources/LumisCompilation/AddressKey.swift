@@ -1,4 +1,5 @@
 public import LumisDistributions
+import LumisNeural
 
 /// What identifies a proposal head: a controlled draw's address, its instance in the trace and its prior's kind
 /// (pyprob's "address with instance" plus the distribution type, §1.4 and §4.6).
@@ -48,16 +49,5 @@ public struct AddressKey: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes (Fowler–Noll–Vo; offset basis 0xcbf29ce484222325, prime
-/// 0x100000001b3).
+/// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes (LumisNeural's `fnv1a64`).
 public func fnv1a64(_ text: String) -> UInt64 { fnv1a64(text.utf8) }
-
-/// The 64-bit FNV-1a hash of bytes.
-func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash &*= 0x100_0000_01b3
-    }
-    return hash
-}

@@ -87,7 +87,7 @@ public struct ParameterFile: Sendable, Equatable {
         withUnsafeBytes(of: total.littleEndian) { raw in
             for k in 0..<8 { writer.bytes[lengthOffset + k] = raw[k] }
         }
-        writer.append(ParameterFile.checksum(writer.bytes[...]))
+        writer.append(fnv1a64(writer.bytes))
         return writer.bytes
     }
 
@@ -100,16 +100,6 @@ public struct ParameterFile: Sendable, Equatable {
         case .larcAdam: 3
         case .larcSGD: 4
         }
-    }
-
-    /// FNV-1a, 64-bit.
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
     }
 
     // MARK: Decoding
@@ -143,7 +133,7 @@ public struct ParameterFile: Sendable, Equatable {
         let bodyEnd = bytes.count - 8
         var checksumReader = ByteReader(bytes: bytes, position: bodyEnd)
         let stored = try checksumReader.uint64()
-        let computed = ParameterFile.checksum(bytes[0..<bodyEnd])
+        let computed = fnv1a64(bytes[0..<bodyEnd])
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
         reader.end = bodyEnd
 
