@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisOutput",
-            dependencies: ["CNetCDF", "LumisInference", "LumisCore", "LumisTensor"],
+            dependencies: ["CNetCDF", "LumisInference", "LumisCore", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .target(
             name: "LumisCommandLine",
@@ -123,6 +123,7 @@ let package = Package(
             dependencies: [
                 "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisDatasetsTests",

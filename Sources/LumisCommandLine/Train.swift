@@ -7,6 +7,7 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisOutput
 import LumisTransport
 
 extension LumisCommand {
@@ -184,7 +185,7 @@ extension LumisCommand {
             guard batchSize >= world.size else {
                 throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
             }
-            if world.isRoot { try InferRunner.checkWritable(out) }
+            if world.isRoot { try OutputOptions(posterior: out).check() }
             var resumed: Trainer?
             if let resume {
                 do {
