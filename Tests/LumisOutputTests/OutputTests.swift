@@ -69,8 +69,7 @@ import Testing
 @Suite struct InferenceDataFileTests {
     /// Writes an MCMC chain set and reads it back with Python's netCDF4 (and ArviZ where installed).
     ///
-    /// CI
-    /// installs both (scripts/install-dependencies.sh); a machine without them fails here, by design.
+    /// CI installs both (scripts/install-dependencies.sh); a machine without them fails here, by design.
     @Test func pythonReadsTheGroupsShapesAndValues() throws {
         let directory = try temporaryDirectory("netcdf")
         defer { try? FileManager.default.removeItem(atPath: directory) }

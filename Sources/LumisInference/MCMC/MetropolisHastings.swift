@@ -45,8 +45,7 @@ public struct MetropolisHastings: Sendable {
         public var maxConsecutiveFailures: Int
         /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`.
         ///
-        /// Only tests turn it
-        /// off, to show that they detect a wrong ratio.
+        /// Only tests turn it off, to show that they detect a wrong ratio.
         package var includesTraceSizeCorrection = true
 
         /// Creates a configuration.
