@@ -10,17 +10,18 @@
 #     1 thread, as many workers as cores (proposals batched across them) with all cores;
 #   - the training step's achieved GFLOP/s: the LSTM's GEMM FLOPs per minibatch, 6 B 4H (T W + C) with W the
 #     per-step LSTM input plus H and C the hoisted observation columns, over the step's compute time;
+#   - the network file's size and the peak RSS of each training run;
 #   - beside it, the dgemm and sgemm GFLOP/s of this machine's OpenBLAS measured in the same run for the LSTM's
 #     matrix shapes (per-step gates, hoisted observation term, weight gradient): the physical limit.
 # Build first: simulators/build.sh && swift build -c release
 # Usage: benchmarks/ic.sh [GUM_TRAINING_TRACES] [HMM_TRAINING_TRACES] [GUM_IC_TRACES] [HMM_IC_TRACES]
-#   (defaults 12800 1280 4000 400)
+#   (defaults 12800 1280 4000 1000)
 set -eu
 cd "$(dirname "$0")/.."
 gum_training=${1:-12800}
 hmm_training=${2:-1280}
 gum_inference=${3:-4000}
-hmm_inference=${4:-400}
+hmm_inference=${4:-1000}
 lumis=.build/release/lumis
 bin=simulators/build/bin
 cores=$(getconf _NPROCESSORS_ONLN)
@@ -58,7 +59,7 @@ for model in gum hmm; do
     for threads in 1 "$cores"; do
         net="$work/$model.lumisnet"
         # shellcheck disable=SC2086
-        line=$(OPENBLAS_NUM_THREADS=$threads $lumis train --launch "$bin/$model {endpoint}" --workers 1 \
+        line=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/time -f 'peak RSS %M KB' -o "$work/rss" $lumis train --launch "$bin/$model {endpoint}" --workers 1 \
             --traces "$training" --batch-size $batch --lstm-hidden $hidden --lstm-layers 1 --components 10 \
             --embedding-dim 256 --address-embedding $address --sample-embedding $sample --validation-traces 64 \
             --validate-every "$training" --threads "$threads" --seed 1 --no-progress --out "$net" 2>&1 \
@@ -84,9 +85,9 @@ for model in gum hmm; do
         ic=$(echo "($inference - $inference / 5) / ($2 - $1)" | bc -l)
         printf '| %s | %s | %s | %.0f | %.1f | %.0f (%.1f s for %d) |\n' "$model" "$threads" "$rate" "$step" \
             "$gflops" "$ic" "$2" "$inference"
-        size=$(stat -c %s "$net")
+        echo "$model training with $threads threads: $(cat "$work/rss")" >> "$work/sizes"
     done
-    echo "$model network file: $size bytes" >> "$work/sizes"
+    echo "$model network file: $(stat -c %s "$net") bytes" >> "$work/sizes"
 done
 echo
 cat "$work/sizes"
