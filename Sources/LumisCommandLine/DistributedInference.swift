@@ -20,6 +20,14 @@ struct DistributedInference {
         try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
     }
 
+    /// The one seed rule of every engine: a seed drawn at random (none was given) is printed on stderr by rank 0
+    /// with the results, as `--seed` help says; not up front, so a run that fails at once says one line only.
+    func noteSeed(_ seed: UInt64, given: UInt64?) {
+        if given == nil && world.isRoot {
+            Console.note("seed \(seed) (drawn at random; --seed \(seed) repeats the run)")
+        }
+    }
+
     /// Checks on rank 0 that the outputs can be written, before any simulator starts; if not, rank 0 throws (and
     /// so ends the launch with one error line) while the other ranks wait for that end.
     func checkOutputs(_ outputs: OutputOptions) throws {

@@ -56,7 +56,7 @@ extension LumisCommand {
 
         @OptionGroup var observed: ObservationOptions
 
-        @Option(help: "Random seed (default: random, printed to stderr).")
+        @Option(help: "Random seed (default: drawn at random and printed to stderr with the results).")
         var seed: UInt64?
 
         @Option(help: ArgumentHelp("Write the posterior to this JSON file.", valueName: "file"))
@@ -119,7 +119,7 @@ extension LumisCommand {
                 try MCMCRunner(
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
-                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
                     distributed: distributed
                 ).run()
                 return
@@ -129,7 +129,7 @@ extension LumisCommand {
                 try CompiledRunner(
                     networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
                     workers: workers, seed: seed, observations: observationSet, outputOptions: outputOptions,
-                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
                     batchesProposals: batchProposals, distributed: distributed
                 ).run()
                 return
@@ -139,11 +139,9 @@ extension LumisCommand {
                 seed: try distributed.agreedSeed(seed),
                 observations: observationSet, timeout: connection.timeoutDuration,
                 maxConsecutiveFailures: runOptions.maxFailures)
-            // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
-            // a run that fails at once then says exactly one line.
             try InferRunner(
-                job: job, outputOptions: outputOptions,
-                showsProgress: runOptions.showsProgress, distributed: distributed
+                job: job, outputOptions: outputOptions, progressStyle: runOptions.progressStyle, givenSeed: seed,
+                distributed: distributed
             ).run()
         }
     }

@@ -55,7 +55,7 @@ struct MCMCRunner {
     let observations: ObservationSet
     let hasObservations: Bool
     let outputOptions: OutputOptions
-    let showsProgress: Bool
+    let progressStyle: ProgressReporter.Style?
     let maxFailures: Int
     var distributed = DistributedInference(world: .single)
 
@@ -115,11 +115,9 @@ struct MCMCRunner {
         var localFailure: MCMCFailure?
         if !share.isEmpty {
             let line =
-                showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: false, unit: "steps") : nil
+                distributed.world.isRoot ? progressStyle.map { ProgressReporter(style: $0) } : nil
             do {
-                let output = try job.run(chainRange: share) { progress in
-                    line?.update(completed: progress.completed, total: progress.total)
-                }
+                let output = try job.run(chainRange: share) { line?.update($0) }
                 part = .init(output: output)
             } catch let error as MCMCFailure {
                 localFailure = error
@@ -132,6 +130,7 @@ struct MCMCRunner {
             return
         }
         for note in output.notes { Console.note(note) }
+        distributed.noteSeed(job.configuration.seed, given: seed)
         let summary = Self.summary(of: output, job: job, failure: failure)
         let totals = output.chainSet.statistics
         let restarts = totals.reduce(0) { $0 + $1.restarts }

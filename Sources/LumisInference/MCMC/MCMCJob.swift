@@ -56,7 +56,7 @@ public struct MCMCJob: Sendable {
     /// - Returns: the chains' draws, statistics and final states.
     /// - Throws: ``MCMCFailure`` (with the partial output) for any error met while the chains ran; a ZeroMQ
     ///   error if no context can be made. Launched simulators are stopped in every case.
-    public func run(progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil) throws -> MCMCOutput {
+    public func run(progress: (@Sendable (RunProgress) -> Void)? = nil) throws -> MCMCOutput {
         let sampler = MetropolisHastings(configuration: configuration)
         return try sampler.run(
             chains: chains, makeSimulator: try source.simulatorFactory(timeout: timeout),
@@ -71,7 +71,7 @@ public struct MCMCJob: Sendable {
     /// - Throws: as ``run(progress:)``.
     /// - Precondition: `chainRange` is a non-empty part of `0..<chains`.
     public func run(
-        chainRange: Range<Int>, progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil
+        chainRange: Range<Int>, progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0 && chainRange.upperBound <= chains)
         let sampler = MetropolisHastings(configuration: configuration)
