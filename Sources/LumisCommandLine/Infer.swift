@@ -34,7 +34,10 @@ extension LumisCommand {
         enum Engine: String, ExpressibleByArgument, CaseIterable {
             case prior, `is`, lmh, rmh, ic
             var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
-            var mcmcEngine: MCMCJob.Engine? { self == .lmh ? .lmh : self == .rmh ? .rmh : nil }
+            /// The MCMC site proposal (its RMH step size set later from --step-size), `nil` for other engines.
+            var mcmcKernel: MetropolisHastings.Kernel? {
+                self == .lmh ? .lightweight : self == .rmh ? .randomWalk(stepSize: 1) : nil
+            }
         }
 
         @Option(
@@ -89,7 +92,7 @@ extension LumisCommand {
         func validate() throws {
             guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
             if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
-            if engine.mcmcEngine == nil {
+            if engine.mcmcKernel == nil {
                 guard !mcmc.isUsed else {
                     throw ValidationError(
                         "--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
@@ -103,7 +106,7 @@ extension LumisCommand {
                     engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
             }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
-            if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {
+            if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty {
                 _ = try connection.simulators.source(workers: workerCount)
             }
         }
@@ -115,9 +118,9 @@ extension LumisCommand {
         func run() throws {
             let distributed = DistributedInference(world: try Communicator.world())
             let observationSet = try observed.observationSet()
-            if let mcmcEngine = engine.mcmcEngine {
+            if let mcmcKernel = engine.mcmcKernel {
                 try MCMCRunner(
-                    engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
+                    kernel: mcmcKernel, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
                     progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
                     distributed: distributed

@@ -47,7 +47,8 @@ struct MCMCOptions: ParsableArguments {
 
 /// Runs `lumis infer --engine lmh|rmh`: the chains, progress on stderr, then the posterior file (or a table).
 struct MCMCRunner {
-    let engine: MCMCJob.Engine
+    /// The site proposal (`lmh` or `rmh`); an RMH step size is taken from `options`.
+    let kernel: MetropolisHastings.Kernel
     let options: MCMCOptions
     let connection: ConnectionOptions
     let steps: Int
@@ -99,13 +100,13 @@ struct MCMCRunner {
         // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
         let runSeed = try distributed.agreedSeed(seed)
         let kernel: MetropolisHastings.Kernel =
-            engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
+            self.kernel == .lightweight ? .lightweight : .randomWalk(stepSize: options.stepSize)
         let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
         let configuration = MetropolisHastings.Configuration(
             kernel: kernel, steps: steps, burnIn: burnIn, thin: options.thin, seed: runSeed,
             observations: observations, initialStates: initialStates, maxConsecutiveFailures: maxFailures)
         let job = MCMCJob(
-            source: try connection.simulators.source(workers: chains), engine: engine, configuration: configuration,
+            source: try connection.simulators.source(workers: chains), configuration: configuration,
             chains: chains, timeout: connection.timeoutDuration)
         Console.installInterruptHandlers()
         // Chain c runs on the rank whose share holds c, with chain c's streams and state, so the merged chains
@@ -153,7 +154,7 @@ struct MCMCRunner {
     static func summary(of output: MCMCOutput, job: MCMCJob, failure: MCMCFailure?) -> PosteriorSummary {
         let statistics = output.chainSet.statistics
         let metadata = PosteriorMetadata(
-            engine: job.engine.rawValue, seed: job.configuration.seed, model: output.modelName,
+            engine: job.configuration.kernel.engineName, seed: job.configuration.seed, model: output.modelName,
             observations: job.configuration.observations.values,
             failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
             restarts: statistics.reduce(0) { $0 + $1.restarts })

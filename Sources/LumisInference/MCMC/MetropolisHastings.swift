@@ -21,6 +21,9 @@ public struct MetropolisHastings: Sendable {
         case lightweight
         /// RMH: with probability ½ a local random-walk kernel with step scale `stepSize`, else the prior.
         case randomWalk(stepSize: Double)
+
+        /// The engine's name on the command line and in posterior files: `lmh` or `rmh`.
+        public var engineName: String { self == .lightweight ? "lmh" : "rmh" }
     }
 
     /// What to run.
