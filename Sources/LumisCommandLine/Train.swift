@@ -275,7 +275,7 @@ extension LumisCommand {
                 traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
             let outPath = out
             let report: TrainingReport
             do {
