@@ -118,11 +118,11 @@ extension LumisCommand {
                 workers: workers, rank: world.rank, of: world.size)
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.
-            let line = runOptions.showsProgress && writerRank == 0 ? ProgressLine(isWeighted: false) : nil
+            let line = runOptions.progressReporter(isRoot: writerRank == 0)
             let clock = ContinuousClock()
             let start = clock.now
-            var progress: (@Sendable (DatasetWriter.Progress) -> Void)? = nil
-            if let line { progress = { line.update(completed: $0.completed, total: $0.total) } }
+            var progress: (@Sendable (RunProgress) -> Void)? = nil
+            if let line { progress = { line.update($0) } }
             var report: DatasetWriter.Report
             do {
                 report = try writer.write(

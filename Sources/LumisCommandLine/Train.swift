@@ -32,6 +32,7 @@ extension LumisCommand {
                 """)
 
         enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
+        enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable { case float32, float64 }
 
         enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
             case adam, sgd
@@ -124,6 +125,13 @@ extension LumisCommand {
 
         @Option(help: "Random seed of the training data (default: random, printed to stderr).")
         var seed: UInt64?
+
+        @Option(
+            help: ArgumentHelp(
+                "Format of the LSTM's matrix products: float32 (sgemm, about twice as fast) or float64; parameters, "
+                    + "optimizer and accumulations stay float64. Recorded in the network file.",
+                valueName: "float32|float64"))
+        var precision: PrecisionChoice = .float32
 
         @Option(
             help: ArgumentHelp(
@@ -240,7 +248,7 @@ extension LumisCommand {
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
-                    seed: runSeed)
+                    seed: runSeed, precision: precision == .float32 ? .float32 : .float64)
                 trainer = Trainer(
                     network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
                     state: state, communicator: world)
@@ -267,7 +275,7 @@ extension LumisCommand {
                 traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
             let outPath = out
             let report: TrainingReport
             do {

@@ -36,9 +36,9 @@ final class TraceCollector: Sendable {
     private let state: Mutex<State>
     private let total: Int
     private let isWeighted: Bool
-    private let progress: (@Sendable (InferenceJob.Progress) -> Void)?
+    private let progress: (@Sendable (RunProgress) -> Void)?
 
-    init(total: Int, isWeighted: Bool, progress: (@Sendable (InferenceJob.Progress) -> Void)?) {
+    init(total: Int, isWeighted: Bool, progress: (@Sendable (RunProgress) -> Void)?) {
         var initial = State()
         initial.store.reserveCapacity(traceCount: total)
         self.state = Mutex(initial)
@@ -58,7 +58,9 @@ final class TraceCollector: Sendable {
                 }
             }
             let ess = state.logSum.isFinite ? exp(2 * state.logSum - state.logSumOfSquares) : 0
-            return InferenceJob.Progress(completed: state.store.count, total: total, effectiveSampleSize: ess)
+            return RunProgress(
+                phase: .sampling, completed: state.store.count, total: total,
+                effectiveSampleSize: isWeighted ? ess : nil)
         }
         progress?(snapshot)
     }
