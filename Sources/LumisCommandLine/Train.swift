@@ -7,6 +7,7 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisOutput
 import LumisSimulation
 import LumisTransport
 
@@ -202,7 +203,7 @@ extension LumisCommand {
             guard batchSize >= world.size else {
                 throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
             }
-            if world.isRoot { try InferRunner.checkWritable(out) }
+            if world.isRoot { try OutputOptions(posterior: out).check() }
             // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
             let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
             BLASThreading.threads = threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? world.coresPerRank

@@ -2,8 +2,8 @@ public import LumisDistributions
 public import LumisNeural
 import LumisProposals
 
-/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob §4.4): for each controlled draw of a trace it
-/// proposes a distribution given the observations and the draws before it.
+/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob, docs/reference/pyprob-engine.md §4.4): for each
+/// controlled draw of a trace it proposes a distribution given the observations and the draws before it.
 ///
 /// Per controlled draw *t* the LSTM input is
 /// `observation embedding ⊕ value embedding(x[t−1]) ⊕ kind(t−1) ⊕ address(t−1) ⊕ kind(t) ⊕ address(t)`
