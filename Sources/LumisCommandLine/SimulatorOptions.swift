@@ -9,13 +9,14 @@ struct SimulatorOptions: ParsableArguments {
         name: .customLong("simulator"),
         help: ArgumentHelp(
             "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker "
-                + "(under MPI, dealt out to the ranks in order).",
+                + "(under MPI, dealt out to the ranks in order). No default: give --simulator or --launch.",
             valueName: "endpoint"))
     var endpoints: [String] = []
 
     @Option(
         help: ArgumentHelp(
-            "Command that starts a simulator; '{endpoint}' is replaced by a private ipc endpoint. One per worker.",
+            "Command that starts a simulator; '{endpoint}' is replaced by a private ipc endpoint. One per worker. "
+                + "No default: give --simulator or --launch.",
             valueName: "command"))
     var launch: String?
 
