@@ -4,6 +4,7 @@ import LumisCompilation
 import LumisCore
 import LumisDistributed
 import LumisInference
+import LumisSimulation
 
 /// Runs `lumis infer --engine ic`: loads the network, runs importance sampling with its proposals, reports draws
 /// that fell back to the prior, and writes the posterior like the other engines.

@@ -3,6 +3,7 @@ import Foundation
 import LumisCore
 import LumisDistributed
 import LumisInference
+import LumisSimulation
 import LumisTensor
 
 /// How `lumis infer` splits a run over the ranks of an MPI launch and merges it on rank 0 (docs/distributed.md).

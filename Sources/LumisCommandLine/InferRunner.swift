@@ -3,6 +3,7 @@ import LumisCore
 import LumisDistributed
 import LumisInference
 import LumisOutput
+import LumisSimulation
 
 /// Runs an inference job for `lumis infer`: progress on stderr, the posterior to a file or a table to stdout.
 ///

@@ -7,6 +7,7 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisSimulation
 import LumisTransport
 
 extension LumisCommand {
@@ -324,7 +325,7 @@ extension LumisCommand {
             if let directory = connection.dataset {
                 return try datasetSource(directory, validationCount: validationCount)
             }
-            let source: InferenceJob.Source
+            let source: SimulatorSource
             if world.size > 1, connection.launch == nil {
                 guard connection.endpoints.count == workers * world.size else {
                     throw ValidationError(
@@ -337,7 +338,7 @@ extension LumisCommand {
                 source = try connection.simulators.source(workers: workers)
             }
             let context = try ZMQContext()
-            let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            let makeSimulator = try source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
             return TraceSource(
                 data: .simulators(makeSimulator),
                 validation: { range, state in

@@ -48,6 +48,9 @@ public final class InferenceNetwork {
     var entryIndex: [AddressKey: Int] = [:]
     /// How many training traces used each entry's head.
     var trainingCounts: [Int] = []
+    /// Whether training projects the observation embedding once per trace (``LSTM/Hoisted``) rather than at every
+    /// step; `false` only in tests, as the reference the hoisted computation is checked against.
+    package var hoistsObservations = true
 
     /// Creates a network with freshly initialised parameters and no addresses.
     public init(configuration: NetworkConfiguration) {

@@ -1,6 +1,7 @@
 import Foundation
 public import LumisCore
 import LumisDistributions
+import LumisSimulation
 import Synchronization
 
 /// Single-site Metropolis–Hastings over simulator traces with full re-execution: lightweight MH (LMH, the site
