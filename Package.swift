@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
+        // Starting a simulator that dies with us needs prctl between fork and exec, which posix_spawn cannot do.
+        .target(name: "CProcessSpawn"),
+
         .target(name: "LumisTensor", swiftSettings: strict),
         .target(
             name: "LumisDistributions",
@@ -36,7 +39,9 @@ let package = Package(
         // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
             name: "LumisSimulation",
-            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
+            dependencies: [
+                "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "CProcessSpawn",
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisInference",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LumisSimulation
 
 /// The options that say how to reach simulators: attach to running ones or launch them.
@@ -23,6 +24,20 @@ struct SimulatorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for any one simulator reply.", valueName: "seconds"))
     var timeout: Double = 60
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a launched simulator may take to start and answer (a note after 5 s); one that exits or "
+                + "never answers before its first handshake ends the run.",
+            valueName: "seconds"))
+    var startupTimeout: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Where launched simulators' output goes: inherit (our stderr), null, or a directory for "
+                + "simulator-<worker>.log files.",
+            valueName: "inherit|null|dir"))
+    var simulatorOutput = "null"
+
     /// Whether no simulator was named.
     var isEmpty: Bool { endpoints.isEmpty && launch == nil }
 
@@ -36,11 +51,48 @@ struct SimulatorOptions: ParsableArguments {
         default: break
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number.") }
+        guard startupTimeout > 0, startupTimeout.isFinite else {
+            throw ValidationError("--startup-timeout must be a positive number.")
+        }
+        if case .directory(let path) = output {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                access(path, W_OK) == 0
+            else {
+                throw ValidationError("--simulator-output \(path): not a writable directory (or use inherit or null).")
+            }
+        }
+        for endpoint in endpoints {
+            let parsed = try Endpoint(checking: endpoint)
+            if parsed.isRemote {
+                Console.note(
+                    "note: \(endpoint) is not a loopback address, and PPX has no authentication: anyone who can reach "
+                        + "it can talk to the simulator; prefer ipc:// or a tunnel")
+            }
+        }
+    }
+
+    /// Where launched simulators' output goes.
+    var output: LaunchSettings.Output {
+        switch simulatorOutput {
+        case "inherit": .inherit
+        case "null": .discard
+        default: .directory(simulatorOutput)
+        }
+    }
+
+    /// How launched simulators are run; a slow start-up is noted on stderr.
+    var launchSettings: LaunchSettings {
+        LaunchSettings(
+            output: output, startupTimeout: .milliseconds(Int64((startupTimeout * 1000).rounded())),
+            onSlowStartup: { endpoint, seconds in
+                Console.note("still waiting for the simulator at \(endpoint) to answer (\(seconds) s so far)")
+            })
     }
 
     /// The job source for `workers` workers.
     func source(workers: Int) throws -> SimulatorSource {
-        if let launch { return .launch(command: launch) }
+        if let launch { return .launch(command: launch, settings: launchSettings) }
         if endpoints.count == workers { return .attach(endpoints: endpoints) }
         throw ValidationError(
             "--workers \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a time);"

@@ -170,7 +170,7 @@ struct EndToEndTests {
     }
 
     /// A text in the command line of every simulator the `lumis` process `pid` launched: its endpoint's prefix.
-    static func simulatorMarker(of pid: pid_t) -> String { "ipc://@lumis-\(pid)-" }
+    static func simulatorMarker(of pid: pid_t) -> String { "/lumis-\(pid)-" }
 
     /// The processes `lumis` (process `pid`) launched that are still running.
     static func simulators(of pid: pid_t) -> [Int32] { processes(containing: simulatorMarker(of: pid)) }
@@ -213,7 +213,7 @@ struct EndToEndTests {
                 "--traces", "50000000", "--seed", "1", "--out", out,
             ],
             errorPath: errorPath)
-        // The simulator's endpoint is ipc://@lumis-<lumis pid>-...; wait until it runs (the handler is installed
+        // The simulator's endpoint is ipc://$TMPDIR/lumis-<lumis pid>-XXXXXX/0.sock; wait until it runs (the handler is installed
         // before it is launched), then let the run go on for a moment.
         #expect(Self.waitForSimulator(of: pid), "the simulator never started")
         usleep(1_000_000)
