@@ -49,7 +49,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisOutput",
-            dependencies: ["CNetCDF", "LumisInference", "LumisTensor"],
+            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .target(
             name: "LumisCommandLine",
@@ -144,6 +144,7 @@ let package = Package(
                 "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisDatasetsTests",

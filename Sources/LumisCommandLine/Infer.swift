@@ -71,7 +71,7 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Write every draw to this CSV file (chain, draw, weight, one column per variable element; "
+                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element; "
                     + "default: none).",
                 valueName: "file"))
         var drawsCSV: String?
@@ -79,7 +79,9 @@ extension LumisCommand {
         @Option(
             name: .customLong("netcdf"),
             help: ArgumentHelp(
-                "Write an ArviZ InferenceData NetCDF file of the draws (default: none).", valueName: "file"))
+                "Write an ArviZ InferenceData NetCDF file (is, ic: posterior is an equally weighted resample; "
+                    + "the weighted draws are in weighted_posterior; default: none). See docs/outputs.md.",
+                valueName: "file"))
         var netCDF: String?
 
         @Option(
@@ -130,14 +132,15 @@ extension LumisCommand {
 
         private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
+        private var outputOptions: OutputOptions { OutputOptions(posterior: out, drawsCSV: drawsCSV, netCDF: netCDF) }
+
         func run() throws {
             let distributed = DistributedInference(world: try Communicator.world())
             let observationSet = try observed.observationSet()
             if let mcmcEngine = engine.mcmcEngine {
                 try MCMCRunner(
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
-                    observations: observationSet, hasObservations: !observed.isEmpty,
-                    outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                    observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
                     showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
                     distributed: distributed
                 ).run()
@@ -147,7 +150,7 @@ extension LumisCommand {
             if engine == .ic, let network {
                 try CompiledRunner(
                     networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
-                    workers: workers, seed: seed, observations: observationSet, outputPath: out,
+                    workers: workers, seed: seed, observations: observationSet, outputOptions: outputOptions,
                     showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
                     batchesProposals: batchProposals, distributed: distributed
                 ).run()
@@ -161,7 +164,7 @@ extension LumisCommand {
             // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
             // a run that fails at once then says exactly one line.
             try InferRunner(
-                job: job, outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                job: job, outputOptions: outputOptions,
                 showsProgress: runOptions.showsProgress, distributed: distributed
             ).run()
         }

@@ -7,6 +7,7 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisOutput
 import LumisSimulation
 import LumisTransport
 
@@ -32,6 +33,7 @@ extension LumisCommand {
                 """)
 
         enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
+        enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable { case float32, float64 }
 
         enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
             case adam, sgd
@@ -132,6 +134,19 @@ extension LumisCommand {
         @Option(help: "Random seed of the training data (default: random, printed to stderr).")
         var seed: UInt64?
 
+        @Option(
+            help: ArgumentHelp(
+                "Format of the LSTM's matrix products: float32 (sgemm, about twice as fast) or float64; parameters, "
+                    + "optimizer and accumulations stay float64. Recorded in the network file.",
+                valueName: "float32|float64"))
+        var precision: PrecisionChoice = .float32
+
+        @Option(
+            help: ArgumentHelp(
+                "Threads for the network step (default: OPENBLAS_NUM_THREADS if set, else the cores this process "
+                    + "may use, shared among the MPI ranks on its node)."))
+        var threads: Int?
+
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
@@ -156,6 +171,9 @@ extension LumisCommand {
             }
             guard validationTraces >= 0 else { throw ValidationError("--validation-traces must not be negative.") }
             if let validateEvery, validateEvery <= 0 { throw ValidationError("--validate-every must be positive.") }
+            if let threads, threads <= 0 || threads > 1024 {
+                throw ValidationError("--threads must be between 1 and 1024.")
+            }
             if let scheduleTraces, scheduleTraces <= 0 { throw ValidationError("--schedule-traces must be positive.") }
             guard checkpointEvery > 0, checkpointEvery.isFinite else {
                 throw ValidationError("--checkpoint-every must be a positive number.")
@@ -188,7 +206,10 @@ extension LumisCommand {
             guard batchSize >= world.size else {
                 throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
             }
-            if world.isRoot { try InferRunner.checkWritable(out) }
+            if world.isRoot { try OutputOptions(posterior: out).check() }
+            // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
+            let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
+            BLASThreading.threads = threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? world.coresPerRank
             var resumed: Trainer?
             if let resume {
                 do {
@@ -231,7 +252,7 @@ extension LumisCommand {
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
-                    seed: runSeed)
+                    seed: runSeed, precision: precision == .float32 ? .float32 : .float64)
                 trainer = Trainer(
                     network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
                     state: state, communicator: world)
@@ -302,7 +323,8 @@ extension LumisCommand {
                     + "collectives and waiting for ranks; %.2f ms waiting for traces; gradient %d bytes",
                 compute, allreduce, 100 * allreduce / max(compute + communication, 1e-12),
                 communication - allreduce, report.dataSeconds / steps * 1000, report.gradientBytes)
-            return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : ""); "
+            return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : "") "
+                + "with \(BLASThreading.threads) network thread\(BLASThreading.threads == 1 ? "" : "s")\(ranks > 1 ? " each" : ""); "
                 + "loss \(loss), validation loss \(validationLoss); \(trainer.network.addresses.count) addresses, "
                 + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"
         }

@@ -16,8 +16,9 @@ public final class SharedNetwork: @unchecked Sendable {
     public init(_ network: InferenceNetwork) { self.network = network }
 }
 
-/// Importance sampling with an inference network as proposal (pyprob §2.5): runs the LSTM along the trace, one
-/// step per controlled draw, and draws each controlled value from its address's proposal head.
+/// Importance sampling with an inference network as proposal (pyprob, docs/reference/pyprob-engine.md §2.5): runs the
+/// LSTM along the trace, one step per controlled draw, and draws each controlled value from its address's proposal
+/// head.
 ///
 /// A draw whose address the network has never seen (or whose prior does not fit its head, or whose head gives
 /// non-finite outputs) is drawn from the prior for that draw only; the LSTM still consumes it, with zero address
@@ -37,8 +38,9 @@ public struct CompiledProposal: ProposalPolicy {
 
     /// Creates the policy for one worker.
     ///
-    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or ``CompiledInferenceError/observationShape(name:expected:found:)``
-    ///   if `observations` lack a value the network embeds.
+    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or
+    /// ``CompiledInferenceError/observationShape(name:expected:found:)`` if `observations` lack a value the network
+    /// embeds.
     public init(network shared: SharedNetwork, observations: ObservationSet) throws {
         try self.init(network: shared, observations: observations, batcher: nil)
     }

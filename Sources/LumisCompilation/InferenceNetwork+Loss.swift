@@ -52,8 +52,9 @@ extension InferenceNetwork {
         return result
     }
 
-    /// Evaluates the loss `−(1/B) Σ_traces Σ_t log q(x_t | y, x_<t)` of a batch (pyprob §4.7), sub-batch by
-    /// sub-batch, each one dense LSTM pass over `[T, B_sub]`; with `gradients`, adds its gradient to
+    /// Evaluates the loss `−(1/B) Σ_traces Σ_t log q(x_t | y, x_<t)` of a batch (pyprob,
+    /// docs/reference/pyprob-engine.md §4.7), sub-batch by sub-batch, each one dense LSTM pass over `[T, B_sub]`; with
+    /// `gradients`, adds its gradient to
     /// `store.gradients` (the caller zeroes them first, and discards them if the outcome is not finite).
     ///
     /// - Parameters:

@@ -2,8 +2,8 @@ public import LumisDistributions
 public import LumisNeural
 import LumisProposals
 
-/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob §4.4): for each controlled draw of a trace it
-/// proposes a distribution given the observations and the draws before it.
+/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob, docs/reference/pyprob-engine.md §4.4): for each
+/// controlled draw of a trace it proposes a distribution given the observations and the draws before it.
 ///
 /// Per controlled draw *t* the LSTM input is
 /// `observation embedding ⊕ value embedding(x[t−1]) ⊕ kind(t−1) ⊕ address(t−1) ⊕ kind(t) ⊕ address(t)`
@@ -61,7 +61,7 @@ public final class InferenceNetwork {
             specs: configuration.observations, store: store, seed: configuration.seed)
         lstm = LSTM(
             inputSize: configuration.lstmInput, hiddenSize: configuration.lstmHidden, layers: configuration.lstmLayers,
-            store: store, seed: fnv1a64("lstm") ^ configuration.seed)
+            store: store, seed: fnv1a64("lstm") ^ configuration.seed, precision: configuration.precision)
         kindEmbeddings = DistributionKind.allCases.map { kind in
             store.allocate(
                 configuration.kindEmbedding, initialization: .uniform(bound: 3.0.squareRoot()),

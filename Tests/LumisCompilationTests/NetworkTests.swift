@@ -197,3 +197,35 @@ struct NetworkTests {
         #expect(resumed.optimizer == whole.optimizer)
     }
 }
+
+/// A network file written by `lumis train` before float32 parameters (format 2, float64 parameters and Adam
+/// moments; gum, LSTM 8, 2 components, embeddings 4): files from then must keep loading.
+@Suite("Network file fixture")
+struct NetworkFileFixtureTests {
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/gum-network-float64.lumisnet").path
+
+    @Test("A float64 network file written by an earlier build loads, with its sizes and finite parameters")
+    func loadsFloat64File() throws {
+        let trainer = try NetworkFile.read(from: Self.path)
+        let configuration = trainer.network.configuration
+        #expect(configuration.lstmHidden == 8 && configuration.components == 2)
+        #expect(configuration.addressEmbedding == 4 && configuration.sampleEmbedding == 2)
+        #expect(configuration.observations.map(\.name) == ["obs0", "obs1"])
+        #expect(trainer.network.addresses.count == 1)
+        #expect(trainer.network.parameterCount == 1258)
+        #expect(trainer.network.store.values.allSatisfy { $0.isFinite })
+        #expect(trainer.state.traces == 128 && trainer.state.seed == 7)
+        // Written before the precision was recorded: the products are float64.
+        #expect(configuration.precision == .float64)
+    }
+
+    @Test("A file records the network's precision")
+    func recordsPrecision() throws {
+        let (trainer, _) = try Training.trainer(
+            Branching(), seed: 4, lstmHidden: 4, embedding: 4, validationCount: 8, precision: .float32)
+        let read = try NetworkFile.decode(NetworkFile.encode(trainer))
+        #expect(read.network.configuration.precision == .float32)
+        #expect(read.network.configuration == trainer.network.configuration)
+    }
+}
