@@ -97,7 +97,8 @@ struct SimulatorOptions: ParsableArguments {
     /// - Parameter workers: `--workers`, per rank; `nil` for one per endpoint of the rank's share, or one launched
     ///   process.
     func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1) throws -> (source: SimulatorSource, workers: Int) {
-        let all: SimulatorSource = launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
+        let all: SimulatorSource =
+            launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
         do {
             return try all.share(rank: rank, of: rankCount, workers: workers)
         } catch {
