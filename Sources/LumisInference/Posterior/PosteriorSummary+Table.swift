@@ -41,7 +41,8 @@ extension PosteriorSummary {
             let elementCount = statistics.mean.count
             let shown = min(elementCount, maxElementsPerVariable)
             for element in 0..<shown {
-                let label = statistics.shape.isEmpty ? name : name + Self.indexLabel(element, shape: statistics.shape)
+                let label =
+                    statistics.shape.isEmpty ? name : name + DrawTable.elementLabel(element, shape: statistics.shape)
                 var row = [label, format(statistics.mean[element]), format(statistics.stddev[element])]
                 for level in [0.05, 0.5, 0.95] {
                     row.append(statistics.quantiles[level].map { format($0[element]) } ?? "-")
@@ -124,17 +125,6 @@ extension PosteriorSummary {
             lines.append(contentsOf: notes)
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// `[i,j,…]` for row-major `element` of `shape`.
-    private static func indexLabel(_ element: Int, shape: [Int]) -> String {
-        var indices = [Int](repeating: 0, count: shape.count)
-        var remainder = element
-        for dimension in shape.indices.reversed() where shape[dimension] > 0 {
-            indices[dimension] = remainder % shape[dimension]
-            remainder /= shape[dimension]
-        }
-        return "[" + indices.map(String.init).joined(separator: ",") + "]"
     }
 }
 
