@@ -36,7 +36,9 @@ let package = Package(
         // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
             name: "LumisSimulation",
-            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
+            dependencies: [
+                "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "LumisDistributed",
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisInference",

@@ -47,21 +47,11 @@ struct DistributedInference {
         throw OutputError(description: String(decoding: verdict, as: UTF8.self))
     }
 
-    /// This rank's simulators: with `--launch` the command (each rank starts its own processes on endpoints that
-    /// hold its process id and a random nonce, so ranks on one node never collide); with `--simulator`, under MPI,
-    /// this rank's contiguous share of the endpoints (at least one per rank).
-    func source(connection: ConnectionOptions, workers: Int) throws -> (source: InferenceJob.Source, workers: Int) {
-        guard world.usesMPI, connection.launch == nil else {
-            return (try connection.simulators.source(workers: workers), workers)
-        }
-        let endpoints = connection.endpoints
-        guard endpoints.count >= world.size else {
-            throw ValidationError(
-                "under MPI the --simulator endpoints are split over the ranks: \(world.size) ranks need at least "
-                    + "\(world.size) endpoints, got \(endpoints.count)")
-        }
-        let share = Array(endpoints[world.share(of: endpoints.count)])
-        return (.attach(endpoints: share), share.count)
+    /// This rank's simulators, by the one rule of every command (``SimulatorOptions/source(workers:rank:of:)``):
+    /// with `--launch` each rank starts its own processes on endpoints that hold its process id and a random
+    /// nonce, so ranks on one node never collide; with `--simulator` this rank's contiguous share of the endpoints.
+    func source(connection: ConnectionOptions, workers: Int?) throws -> (source: SimulatorSource, workers: Int) {
+        try connection.simulators.source(workers: workers, rank: world.rank, of: world.size)
     }
 
     /// This rank's part of `count` traces or chains.

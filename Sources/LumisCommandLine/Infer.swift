@@ -106,12 +106,13 @@ extension LumisCommand {
                     engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
             }
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
-            if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.simulators.source(workers: workerCount)
+            // Under MPI the ranks are known only in run().
+            if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty
+                && !Communicator.isLaunchedByMPI()
+            {
+                _ = try connection.simulators.source(workers: workers)
             }
         }
-
-        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         private var outputOptions: OutputOptions { OutputOptions(posterior: out, drawsCSV: drawsCSV, netCDF: netCDF) }
 
@@ -127,7 +128,7 @@ extension LumisCommand {
                 ).run()
                 return
             }
-            let (source, workers) = try distributed.source(connection: connection, workers: workerCount)
+            let (source, workers) = try distributed.source(connection: connection, workers: workers)
             if engine == .ic, let network {
                 try CompiledRunner(
                     networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,

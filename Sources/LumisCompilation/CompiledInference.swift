@@ -158,10 +158,3 @@ private struct Collected {
         }
     }
 }
-
-/// `log(exp(a) + exp(b))`, exact at −∞.
-private func logAddExp(_ a: Double, _ b: Double) -> Double {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    return max(a, b) + log1p(exp(-abs(a - b)))
-}

@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+import LumisDistributions
 public import LumisSimulation
 import Synchronization
 
@@ -69,12 +70,4 @@ final class TraceCollector: Sendable {
             JobOutput(store: state.store, weighting: isWeighted ? .importance : .uniform, report: report)
         }
     }
-}
-
-/// `log(exp(a) + exp(b))`, exact at −∞.
-private func logAddExp(_ a: Double, _ b: Double) -> Double {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    let high = max(a, b)
-    return high + log1p(exp(-abs(a - b)))
 }
