@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
+        // Starting a simulator that dies with us needs prctl between fork and exec, which posix_spawn cannot do.
+        .target(name: "CProcessSpawn"),
+
         .target(name: "LumisTensor", swiftSettings: strict),
         .target(
             name: "LumisDistributions",
@@ -40,6 +43,7 @@ let package = Package(
             name: "LumisSimulation",
             dependencies: [
                 "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "LumisDistributed",
+                "CProcessSpawn",
             ],
             swiftSettings: strict),
         .target(
@@ -83,7 +87,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
-                "LumisTensor", "LumisDistributed",
+                "LumisTensor", "LumisDistributed", "LumisTransport",
             ],
             swiftSettings: strict),
 

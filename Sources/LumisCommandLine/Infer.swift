@@ -49,10 +49,15 @@ extension LumisCommand {
         var engine: Engine = .is
 
         @Option(
-            name: .customLong("traces"), help: "Number of traces (lmh/rmh: proposals per chain after burn-in).")
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Number of traces (lmh/rmh: proposals per chain after burn-in; default: 1000).",
+            transform: Count.positive)
         var traceCount = 1_000
 
-        @Option(help: "Number of simulators run in parallel (prior, is).")
+        @Option(
+            parsing: .unconditional,
+            help: "Number of simulators run in parallel (prior, is; default: one per --simulator, else 1).",
+            transform: Count.positive)
         var workers: Int?
 
         @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
@@ -62,12 +67,15 @@ extension LumisCommand {
         @Option(help: "Random seed (default: drawn at random and printed to stderr with the results).")
         var seed: UInt64?
 
-        @Option(help: ArgumentHelp("Write the posterior to this JSON file.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Write the posterior to this JSON file (default: print a table to stdout).", valueName: "file"))
         var out: String?
 
         @Option(
             help: ArgumentHelp(
-                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element).",
+                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element; "
+                    + "default: none).",
                 valueName: "file"))
         var drawsCSV: String?
 
@@ -75,11 +83,13 @@ extension LumisCommand {
             name: .customLong("netcdf"),
             help: ArgumentHelp(
                 "Write an ArviZ InferenceData NetCDF file (is, ic: posterior is an equally weighted resample; "
-                    + "the weighted draws are in weighted_posterior). See docs/outputs.md.",
+                    + "the weighted draws are in weighted_posterior; default: none). See docs/outputs.md.",
                 valueName: "file"))
         var netCDF: String?
 
-        @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Inference network file for --engine ic (from lumis train; default: none).", valueName: "file"))
         var network: String?
 
         @Flag(
@@ -90,8 +100,6 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
-            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             if engine.mcmcKernel == nil {
                 guard !mcmc.isUsed else {
                     throw ValidationError(
@@ -105,12 +113,26 @@ extension LumisCommand {
                 throw ValidationError(
                     engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
             }
+            try checkMemory()
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
             // Under MPI the ranks are known only in run().
             if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty
                 && !Communicator.isLaunchedByMPI()
             {
                 _ = try connection.simulators.source(workers: workers)
+            }
+        }
+
+        /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (one line, exit 64).
+        private func checkMemory() throws {
+            let chains = mcmc.chains ?? (connection.endpoints.isEmpty ? 4 : connection.endpoints.count)
+            let (kept, overflow) = chains.multipliedReportingOverflow(by: traceCount / mcmc.thin)
+            let stored = engine.mcmcKernel == nil ? traceCount : overflow ? Int.max : kept
+            do {
+                try MemoryBudget.check(
+                    count: stored, bytesEach: TraceStore.minimumBytesPerTrace, what: "--traces \(traceCount)")
+            } catch {
+                throw ValidationError(error.description)
             }
         }
 

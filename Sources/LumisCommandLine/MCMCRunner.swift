@@ -8,24 +8,35 @@ import LumisTensor
 
 /// The options of `lumis infer --engine lmh|rmh`.
 struct MCMCOptions: ParsableArguments {
-    @Option(help: "Number of chains, each with its own simulator (default: one per --simulator, or 4 with --launch).")
+    @Option(
+        parsing: .unconditional,
+        help: "Number of chains, each with its own simulator (default: one per --simulator, or 4 with --launch).",
+        transform: Count.positive)
     var chains: Int?
 
-    @Option(help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).")
+    @Option(
+        parsing: .unconditional,
+        help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).",
+        transform: Count.nonNegative)
     var burnIn: Int?
 
-    @Option(help: "Keep every T-th state after burn-in.")
+    @Option(
+        parsing: .unconditional, help: "Keep every T-th state after burn-in (default: 1).", transform: Count.positive)
     var thin: Int = 1
 
     @Option(help: "RMH step scale: multiplies each kernel's width (docs/mcmc.md).")
     var stepSize: Double = 1
 
-    @Option(help: ArgumentHelp("Start chain k from state k of this posterior file's chain_states.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Start chain k from state k of this posterior file's chain_states (default: a draw from the prior).",
+            valueName: "file"))
     var initialTrace: String?
 
     @Option(
         help: ArgumentHelp(
-            "Continue the chains saved in this posterior file (same seed, chains and random streams).",
+            "Continue the chains saved in this posterior file (same seed, chains and random streams; default: "
+                + "new chains).",
             valueName: "file"))
     var resume: String?
 
@@ -35,9 +46,6 @@ struct MCMCOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let chains, chains <= 0 { throw ValidationError("--chains must be positive.") }
-        if let burnIn, burnIn < 0 { throw ValidationError("--burn-in must not be negative.") }
-        guard thin > 0 else { throw ValidationError("--thin must be positive.") }
         guard stepSize > 0, stepSize.isFinite else { throw ValidationError("--step-size must be a positive number.") }
         if initialTrace != nil && resume != nil {
             throw ValidationError("Give either --initial-trace or --resume, not both.")

@@ -2,7 +2,9 @@ import ArgumentParser
 
 /// Options every long-running command shares: failure tolerance and progress reporting.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Failed trace attempts in a row after which a worker gives up.")
+    @Option(
+        parsing: .unconditional, help: "Failed trace attempts in a row after which a worker gives up (default: 10).",
+        transform: Count.nonNegative)
     var maxFailures = 10
 
     @Flag(

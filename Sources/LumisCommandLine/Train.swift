@@ -9,6 +9,7 @@ import LumisInference
 import LumisNeural
 import LumisOutput
 import LumisSimulation
+import LumisTransport
 
 extension LumisCommand {
     struct Train: ParsableCommand {
@@ -42,20 +43,27 @@ extension LumisCommand {
 
         @OptionGroup var connection: TrainingSourceOptions
 
-        @Option(help: "Number of simulators run in parallel.")
+        @Option(
+            parsing: .unconditional,
+            help: "Number of simulators run in parallel (default: one per --simulator per rank, else 1).",
+            transform: Count.positive)
         var workers: Int?
 
-        @Option(name: .customLong("traces"), help: "Number of training traces (in this run).")
+        @Option(
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Number of training traces in this run (no default: give --traces or --until-traces).",
+            transform: Count.positive)
         var traceCount: Int?
 
         @Option(
+            parsing: .unconditional,
             help: ArgumentHelp(
                 "Instead of --traces: train until the network has seen this many traces in all (with --resume, a "
-                    + "resubmitted batch job continues where its checkpoint stopped).",
-                valueName: "traces"))
+                    + "resubmitted batch job continues where its checkpoint stopped; no default).",
+                valueName: "traces"), transform: Count.positive)
         var untilTraces: Int?
 
-        @Option(help: "Traces per minibatch.")
+        @Option(parsing: .unconditional, help: "Traces per minibatch (default: 64).", transform: Count.positive)
         var batchSize = 64
 
         @Option(help: ArgumentHelp("Write the network (and checkpoints) to this file.", valueName: "file"))
@@ -63,7 +71,7 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Continue training the network in this file, optimizer state included.",
+                "Continue training the network in this file, optimizer state included (default: a new network).",
                 valueName: "file"))
         var resume: String?
 
@@ -145,12 +153,8 @@ extension LumisCommand {
             switch (traceCount, untilTraces) {
             case (nil, nil): throw ValidationError("Give --traces (traces in this run) or --until-traces (in all).")
             case (.some, .some): throw ValidationError("Give --traces or --until-traces, not both.")
-            case (let count?, nil) where count <= 0: throw ValidationError("--traces must be positive.")
-            case (nil, let total?) where total <= 0: throw ValidationError("--until-traces must be positive.")
             default: break
             }
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive.") }
-            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             for (name, value) in [
                 ("--lstm-hidden", lstmHidden), ("--lstm-layers", lstmLayers),
                 ("--components", components), ("--address-embedding", addressEmbedding),
@@ -286,6 +290,11 @@ extension LumisCommand {
                 line?.finish()
             } catch {
                 line?.finish()
+                if Interrupt.isRequested && !world.usesMPI {
+                    Console.note(
+                        "checkpoint after \(trainer.state.traces) traces written to \(outPath); continue with "
+                            + "--resume \(outPath)")
+                }
                 throw error
             }
             for bad in report.badLosses.prefix(20) { Console.note(bad.description) }

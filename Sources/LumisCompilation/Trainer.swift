@@ -4,6 +4,7 @@ public import LumisDistributed
 import LumisDistributions
 public import LumisNeural
 public import LumisSimulation
+import LumisTransport
 
 /// What a training run is asked to do.
 public struct TrainingConfiguration: Sendable {
@@ -269,7 +270,15 @@ public final class Trainer {
         for j in 0..<split.batchCount {
             let isLast = j + 1 == split.batchCount
             let dataStart = clock.now
-            let traces = try source.batch(j)
+            let traces: [Trace]
+            do {
+                // A dataset source never waits on a socket, so the stop request is looked at here as well.
+                if Interrupt.isRequested { throw ZMQSocket.WaitError.interrupted }
+                traces = try source.batch(j)
+            } catch  where Interrupt.isRequested {
+                try checkpointBeforeStopping(checkpoint)
+                throw error
+            }
             let computeStart = clock.now
             report.dataSeconds += (computeStart - dataStart) / .seconds(1)
             let communicationBefore = report.communicationSeconds

@@ -119,6 +119,14 @@ public struct TraceStore: Sendable {
         return total
     }
 
+    /// The bytes every stored trace costs at the least: its log weight, type id, value offset and one value.
+    ///
+    /// A lower bound (traces with more values, array growth and the summary cost more), used to refuse a run
+    /// that cannot fit before it starts.
+    public static let minimumBytesPerTrace =
+        MemoryLayout<Double>.stride + MemoryLayout<UInt32>.stride + MemoryLayout<Int>.stride
+        + MemoryLayout<Double>.stride
+
     /// Reserves room for `traceCount` more traces of `valuesPerTrace` stored doubles each.
     ///
     /// - Precondition: both counts are non-negative.
