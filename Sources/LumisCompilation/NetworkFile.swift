@@ -78,23 +78,20 @@ public enum NetworkFile {
     ///
     /// - Throws: ``NetworkFileError``, wrapped in ``NetworkFileError/inFile(path:_:)``.
     public static func read(from path: String) throws(NetworkFileError) -> Trainer {
-        do throws(NetworkFileError) {
-            let file: ParameterFile
-            do {
-                file = try ParameterFile(contentsOfFile: path)
-            } catch {
-                throw .parameters(error)
-            }
-            return try trainer(from: file)
-        } catch {
-            throw .inFile(path: path, error)
-        }
+        try load(path) { (file) throws(NetworkFileError) in try trainer(from: file) }
     }
 
     /// Reads only the network of a network file: what inference needs, without a trainer or optimizer.
     ///
     /// - Throws: ``NetworkFileError``, wrapped in ``NetworkFileError/inFile(path:_:)``.
     public static func readNetwork(from path: String) throws(NetworkFileError) -> InferenceNetwork {
+        try load(path) { (file) throws(NetworkFileError) in try network(from: file).network }
+    }
+
+    /// Decodes the parameter file at `path` and builds `T` from it; errors name the path.
+    private static func load<T>(
+        _ path: String, _ build: (ParameterFile) throws(NetworkFileError) -> T
+    ) throws(NetworkFileError) -> T {
         do throws(NetworkFileError) {
             let file: ParameterFile
             do {
@@ -102,7 +99,7 @@ public enum NetworkFile {
             } catch {
                 throw .parameters(error)
             }
-            return try network(from: file).network
+            return try build(file)
         } catch {
             throw .inFile(path: path, error)
         }
