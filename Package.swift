@@ -40,7 +40,8 @@ let package = Package(
         .target(
             name: "LumisSimulation",
             dependencies: [
-                "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "CProcessSpawn",
+                "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "LumisDistributed",
+                "CProcessSpawn",
             ],
             swiftSettings: strict),
         .target(

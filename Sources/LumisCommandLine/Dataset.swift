@@ -6,7 +6,6 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisSimulation
-import LumisTransport
 
 extension LumisCommand {
     struct Dataset: ParsableCommand {
@@ -87,12 +86,11 @@ extension LumisCommand {
             guard rankCount > 0, rank >= 0, rank < rankCount else {
                 throw ValidationError("--rank must be at least 0 and below --rank-count.")
             }
-            if connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.simulators.source(workers: workerCount)
+            // Under MPI the ranks are known only in run().
+            if !connection.endpoints.isEmpty && !Communicator.isLaunchedByMPI() {
+                _ = try connection.simulators.source(workers: workers)
             }
         }
-
-        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         func run() throws {
             let observationSet = try observed.observationSet()
@@ -119,20 +117,21 @@ extension LumisCommand {
             let writer = DatasetWriter(
                 directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
                 resume: resume)
-            let source = try connection.simulators.source(workers: workerCount)
-            let context = try ZMQContext()
+            // The one rule of every command: under MPI each rank gets its share of the --simulator endpoints.
+            let (source, workerCount) = try connection.simulators.source(
+                workers: workers, rank: world.rank, of: world.size)
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.
-            let line = runOptions.showsProgress && writerRank == 0 ? ProgressLine(isWeighted: false) : nil
+            let line = runOptions.progressReporter(isRoot: writerRank == 0)
             let clock = ContinuousClock()
             let start = clock.now
-            var progress: (@Sendable (DatasetWriter.Progress) -> Void)? = nil
-            if let line { progress = { line.update(completed: $0.completed, total: $0.total) } }
+            var progress: (@Sendable (RunProgress) -> Void)? = nil
+            if let line { progress = { line.update($0) } }
             var report: DatasetWriter.Report
             do {
                 report = try writer.write(
                     workers: workerCount,
-                    makeSimulator: try source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
+                    makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration),
                     progress: progress, synchronize: { try world.barrier() })
                 line?.finish()
             } catch {

@@ -55,7 +55,8 @@ struct MCMCOptions: ParsableArguments {
 
 /// Runs `lumis infer --engine lmh|rmh`: the chains, progress on stderr, then the posterior file (or a table).
 struct MCMCRunner {
-    let engine: MCMCJob.Engine
+    /// The site proposal (`lmh` or `rmh`); an RMH step size is taken from `options`.
+    let kernel: MetropolisHastings.Kernel
     let options: MCMCOptions
     let connection: ConnectionOptions
     let steps: Int
@@ -63,7 +64,7 @@ struct MCMCRunner {
     let observations: ObservationSet
     let hasObservations: Bool
     let outputOptions: OutputOptions
-    let showsProgress: Bool
+    let progressStyle: ProgressReporter.Style?
     let maxFailures: Int
     var distributed = DistributedInference(world: .single)
 
@@ -107,13 +108,13 @@ struct MCMCRunner {
         // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
         let runSeed = try distributed.agreedSeed(seed)
         let kernel: MetropolisHastings.Kernel =
-            engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
+            self.kernel == .lightweight ? .lightweight : .randomWalk(stepSize: options.stepSize)
         let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
         let configuration = MetropolisHastings.Configuration(
             kernel: kernel, steps: steps, burnIn: burnIn, thin: options.thin, seed: runSeed,
             observations: observations, initialStates: initialStates, maxConsecutiveFailures: maxFailures)
         let job = MCMCJob(
-            source: try connection.simulators.source(workers: chains), engine: engine, configuration: configuration,
+            source: try connection.simulators.source(workers: chains).source, configuration: configuration,
             chains: chains, timeout: connection.timeoutDuration)
         Console.installInterruptHandlers()
         // Chain c runs on the rank whose share holds c, with chain c's streams and state, so the merged chains
@@ -123,11 +124,9 @@ struct MCMCRunner {
         var localFailure: MCMCFailure?
         if !share.isEmpty {
             let line =
-                showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: false, unit: "steps") : nil
+                distributed.world.isRoot ? progressStyle.map { ProgressReporter(style: $0) } : nil
             do {
-                let output = try job.run(chainRange: share) { progress in
-                    line?.update(completed: progress.completed, total: progress.total)
-                }
+                let output = try job.run(chainRange: share) { line?.update($0) }
                 part = .init(output: output)
             } catch let error as MCMCFailure {
                 localFailure = error
@@ -140,6 +139,7 @@ struct MCMCRunner {
             return
         }
         for note in output.notes { Console.note(note) }
+        distributed.noteSeed(job.configuration.seed, given: seed)
         let summary = Self.summary(of: output, job: job, failure: failure)
         let totals = output.chainSet.statistics
         let restarts = totals.reduce(0) { $0 + $1.restarts }
@@ -162,7 +162,7 @@ struct MCMCRunner {
     static func summary(of output: MCMCOutput, job: MCMCJob, failure: MCMCFailure?) -> PosteriorSummary {
         let statistics = output.chainSet.statistics
         let metadata = PosteriorMetadata(
-            engine: job.engine.rawValue, seed: job.configuration.seed, model: output.modelName,
+            engine: job.configuration.kernel.engineName, seed: job.configuration.seed, model: output.modelName,
             observations: job.configuration.observations.values,
             failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
             restarts: statistics.reduce(0) { $0 + $1.restarts })

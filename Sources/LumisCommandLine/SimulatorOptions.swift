@@ -9,8 +9,9 @@ struct SimulatorOptions: ParsableArguments {
     @Option(
         name: .customLong("simulator"),
         help: ArgumentHelp(
-            "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker "
-                + "(under MPI, dealt out to the ranks in order). No default: give --simulator or --launch.",
+            "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker; "
+                + "under MPI the endpoints are dealt out to the ranks in order, and --workers counts per rank. No "
+                + "default: give --simulator or --launch.",
             valueName: "endpoint"))
     var endpoints: [String] = []
 
@@ -90,13 +91,28 @@ struct SimulatorOptions: ParsableArguments {
             })
     }
 
-    /// The job source for `workers` workers.
-    func source(workers: Int) throws -> SimulatorSource {
-        if let launch { return .launch(command: launch, settings: launchSettings) }
-        if endpoints.count == workers { return .attach(endpoints: endpoints) }
-        throw ValidationError(
-            "--workers \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a time);"
-                + " got \(endpoints.count).")
+    /// Rank `rank` of `rankCount`'s simulators and workers, by the one rule of every command
+    /// (``SimulatorSource/share(rank:of:workers:)``).
+    ///
+    /// - Parameter workers: `--workers`, per rank; `nil` for one per endpoint of the rank's share, or one launched
+    ///   process.
+    func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1) throws -> (source: SimulatorSource, workers: Int) {
+        let all: SimulatorSource =
+            launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
+        do {
+            return try all.share(rank: rank, of: rankCount, workers: workers)
+        } catch {
+            if rankCount == 1, let workers {
+                throw ValidationError(
+                    "--workers \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
+                        + "time); got \(endpoints.count).")
+            }
+            throw ValidationError(
+                "the --simulator endpoints are dealt out to the \(rankCount) ranks in order: "
+                    + (workers.map { "--workers \($0) per rank needs \(error.needed) endpoints" }
+                        ?? "\(rankCount) ranks need at least \(rankCount) endpoints")
+                    + ", got \(endpoints.count). Or use --launch.")
+        }
     }
 
     var timeoutDuration: Duration { .milliseconds(Int64((timeout * 1000).rounded())) }

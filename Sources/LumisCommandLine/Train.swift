@@ -218,9 +218,9 @@ extension LumisCommand {
                     throw ValidationError("--resume: \(error.description)")
                 }
             }
-            let workerCount = workers ?? max(connection.endpoints.count / world.size, 1)
             let traces = try traceSource(
-                workers: workerCount, world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
+                world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
+            let workerCount = traces.workers
             Console.installInterruptHandlers()
             let trainer: Trainer
             var validation: [TrainingExample]
@@ -279,7 +279,7 @@ extension LumisCommand {
                 traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
             let outPath = out
             let report: TrainingReport
             do {
@@ -337,30 +337,19 @@ extension LumisCommand {
             var validation: (Range<Int>, TrainingState) throws -> [Trace]
             /// Heads known before training (a dataset's trace types), in creation order.
             var heads: [(key: AddressKey, prior: Distribution)] = []
-            /// Keeps the simulators' ZeroMQ context alive for the run.
-            var context: ZMQContext?
+            /// How many simulators (or dataset readers) run at once on this rank.
+            var workers: Int
         }
 
-        /// The simulators of this rank (`--launch` starts `--workers` per rank; `--simulator` endpoints are dealt
-        /// out in rank order, `--workers` to each), or the dataset.
-        private func traceSource(workers: Int, world: Communicator, validationCount: Int) throws -> TraceSource {
+        /// The simulators of this rank (the one rule of every command: `--launch` starts `--workers` per rank;
+        /// `--simulator` endpoints are dealt out to the ranks in order), or the dataset.
+        private func traceSource(world: Communicator, validationCount: Int) throws -> TraceSource {
             if let directory = connection.dataset {
-                return try datasetSource(directory, validationCount: validationCount)
+                return try datasetSource(directory, validationCount: validationCount, workers: workers ?? 1)
             }
-            let source: SimulatorSource
-            if world.size > 1, connection.launch == nil {
-                guard connection.endpoints.count == workers * world.size else {
-                    throw ValidationError(
-                        "\(world.size) ranks with --workers \(workers) need \(workers * world.size) --simulator "
-                            + "endpoints, \(workers) per rank; got \(connection.endpoints.count). Or use --launch.")
-                }
-                source = .attach(
-                    endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
-            } else {
-                source = try connection.simulators.source(workers: workers)
-            }
-            let context = try ZMQContext()
-            let makeSimulator = try source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            let (source, workers) = try connection.simulators.source(
+                workers: workers, rank: world.rank, of: world.size)
+            let makeSimulator = try source.simulatorFactory(timeout: connection.timeoutDuration)
             return TraceSource(
                 data: .simulators(makeSimulator),
                 validation: { range, state in
@@ -370,11 +359,11 @@ extension LumisCommand {
                         workers: workers, makeSimulator: makeSimulator
                     ).traces
                 },
-                context: context)
+                workers: workers)
         }
 
         /// A dataset: validation on its last `validationCount` traces, training cycling over the others.
-        private func datasetSource(_ directory: String, validationCount: Int) throws -> TraceSource {
+        private func datasetSource(_ directory: String, validationCount: Int, workers: Int) throws -> TraceSource {
             let reader: DatasetReader
             do {
                 reader = try DatasetReader(directory: directory)
@@ -400,7 +389,7 @@ extension LumisCommand {
                 validation: { range, _ in
                     try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
                 },
-                heads: heads)
+                heads: heads, workers: workers)
         }
 
         /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.

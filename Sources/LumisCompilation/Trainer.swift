@@ -39,26 +39,6 @@ public struct TrainingConfiguration: Sendable {
     }
 }
 
-/// Training progress, for a progress line.
-public struct TrainingProgress: Sendable {
-    /// Traces trained on in this run.
-    public var traces: Int
-    /// Traces asked for in this run.
-    public var total: Int
-    /// Traces per second in this run.
-    public var tracesPerSecond: Double
-    /// The last batch's loss (mean over traces of `−Σ log q`).
-    public var loss: Double?
-    /// The last validation loss.
-    public var validationLoss: Double?
-    /// The current learning rate.
-    public var learningRate: Double
-    /// Batches skipped for a non-finite loss so far.
-    public var skippedBatches: Int
-    /// Addresses with heads.
-    public var addresses: Int
-}
-
 /// A skipped batch: the draw whose proposal density was not finite.
 public struct BadLoss: Sendable, CustomStringConvertible {
     /// Total traces trained on when it happened.
@@ -240,7 +220,7 @@ public final class Trainer {
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample],
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
+        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((RunProgress) -> Void)? = nil
     ) throws -> TrainingReport {
         try train(
             configuration, validation: validation, data: .simulators(makeSimulator), checkpoint: checkpoint,
@@ -264,7 +244,7 @@ public final class Trainer {
     ///   first); ``RankDivergence`` if ranks disagree at a checkpoint.
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample], data: TrainingData,
-        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
+        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((RunProgress) -> Void)? = nil
     ) throws -> TrainingReport {
         let clock = ContinuousClock()
         let start = clock.now
@@ -365,14 +345,16 @@ public final class Trainer {
                 try saveCheckpoint(checkpoint)
                 lastCheckpoint = clock.now
             }
-            let now = clock.now
             progress?(
-                TrainingProgress(
-                    traces: report.traces, total: configuration.traceCount,
-                    tracesPerSecond: Double(report.traces) / max((now - start) / .seconds(1), 1e-9),
-                    loss: report.loss, validationLoss: report.validationLoss,
-                    learningRate: state.schedule.learningRate(afterTraces: state.traces),
-                    skippedBatches: state.skippedBatches, addresses: network.entries.count))
+                RunProgress(
+                    phase: .training, completed: min(report.traces, configuration.traceCount),
+                    total: configuration.traceCount,
+                    measures: [
+                        .init("loss", report.loss), .init("valid", report.validationLoss),
+                        .init("lr", state.schedule.learningRate(afterTraces: state.traces)),
+                        .init("addresses", Double(network.entries.count)),
+                        .init("skipped", Double(state.skippedBatches)),
+                    ]))
         }
         report.sampler = source.stop()
         report.seconds = (clock.now - start) / .seconds(1)

@@ -1,5 +1,6 @@
 import Foundation
 public import LumisCore
+import LumisDistributed
 public import LumisTransport
 
 /// Where an engine's simulators come from: running simulators to attach to, or a command Lumis launches.
@@ -46,6 +47,55 @@ public enum SimulatorSource: Sendable, Equatable {
                     endpoint: process.endpoint, context: context, timeout: timeout, process: process,
                     startup: settings)
             }
+        }
+    }
+
+    /// Rank `rank`'s simulators in a launch of `rankCount` ranks, and how many workers drive them: the one rule
+    /// every command (infer, train, dataset) follows.
+    ///
+    /// - `launch`: every rank starts `workers` processes (1 when `nil`) on endpoints private to its process.
+    /// - `attach`: the endpoints are dealt out to the ranks in order, in contiguous shares as even as possible
+    ///   (`Communicator.share(of:rank:size:)`), and a rank runs one worker per endpoint of its share. `workers`,
+    ///   when given, counts per rank and needs exactly `workers × rankCount` endpoints.
+    /// - Throws: ``AssignmentError`` when the endpoints do not fit.
+    /// - Precondition: `0 <= rank < rankCount`; `workers`, if given, is positive.
+    public func share(rank: Int, of rankCount: Int, workers: Int?) throws(AssignmentError) -> (
+        source: SimulatorSource, workers: Int
+    ) {
+        precondition((0..<rankCount).contains(rank), "rank out of range")
+        precondition(workers.map { $0 > 0 } ?? true, "workers must be positive")
+        switch self {
+        case .launch: return (self, workers ?? 1)
+        case .attach(let endpoints):
+            if let workers, workers * rankCount != endpoints.count {
+                throw AssignmentError(endpoints: endpoints.count, ranks: rankCount, workers: workers)
+            }
+            guard endpoints.count >= rankCount else {
+                throw AssignmentError(endpoints: endpoints.count, ranks: rankCount, workers: workers)
+            }
+            let mine = Array(endpoints[Communicator.share(of: endpoints.count, rank: rank, size: rankCount)])
+            return (.attach(endpoints: mine), mine.count)
+        }
+    }
+
+    /// Endpoints that cannot be dealt out as asked: fewer than the ranks, or not `workers` per rank.
+    public struct AssignmentError: Error, Equatable, CustomStringConvertible {
+        /// How many endpoints were given.
+        public var endpoints: Int
+        /// How many ranks share them.
+        public var ranks: Int
+        /// The workers per rank asked for, if any.
+        public var workers: Int?
+
+        /// How many endpoints would fit.
+        public var needed: Int { (workers ?? 1) * ranks }
+
+        /// A one-line message.
+        public var description: String {
+            let who = ranks > 1 ? "\(ranks) ranks" : "one process"
+            let perRank = workers.map { "\($0) per rank" } ?? "at least one per rank"
+            return "\(who) need\(ranks > 1 ? "" : "s") \(workers == nil ? "at least " : "")\(needed) endpoints "
+                + "(\(perRank)), got \(endpoints)"
         }
     }
 }
