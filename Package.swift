@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "LumisDistributed", dependencies: ["CMPI"], swiftSettings: strict),
+        // The storage foundation: the one atomic file write every output goes through.
+        .target(name: "LumisStorage", swiftSettings: strict),
         .target(name: "LumisCore", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
@@ -46,11 +48,11 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisInference",
-            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .target(
             name: "LumisOutput",
-            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions"],
+            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .target(
             name: "LumisCommandLine",
@@ -62,12 +64,14 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisDatasets",
-            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
             name: "LumisNeural",
-            dependencies: ["COpenBLAS", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "COpenBLAS", "LumisDistributions", "LumisStorage", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisProposals",

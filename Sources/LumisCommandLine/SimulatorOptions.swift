@@ -10,8 +10,8 @@ struct SimulatorOptions: ParsableArguments {
         name: .customLong("simulator"),
         help: ArgumentHelp(
             "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker; "
-                + "under MPI the endpoints are dealt out to the ranks in order, and --workers counts per rank. No "
-                + "default: give --simulator or --launch.",
+                + "under MPI the endpoints are dealt out to the ranks in order, and --workers counts per rank. "
+                + "No default: give --simulator or --launch.",
             valueName: "endpoint"))
     var endpoints: [String] = []
 

@@ -1,5 +1,6 @@
 import Glibc
 public import LumisInference
+public import LumisStorage
 
 /// The CSV file of draws: one row per draw, columns `chain`, `draw`, `weight`, `log_weight`, then one per variable
 /// element.
@@ -19,7 +20,7 @@ public enum DrawsCSV {
                 header.append(column.label)
             } else {
                 for element in 0..<column.elementCount {
-                    header.append(column.label + elementLabel(element, shape: column.shape))
+                    header.append(column.label + DrawTable.elementLabel(element, shape: column.shape))
                 }
             }
         }
@@ -45,8 +46,8 @@ public enum DrawsCSV {
 
     /// Writes the file atomically.
     ///
-    /// - Throws: ``PosteriorFileError`` naming `path` and the failing step.
-    public static func write(_ table: DrawTable, toFile path: String) throws(PosteriorFileError) {
+    /// - Throws: `StorageError` naming `path` and the failing step.
+    public static func write(_ table: DrawTable, toFile path: String) throws(StorageError) {
         try writeAtomically(Array(text(of: table).utf8), toFile: path)
     }
 
@@ -165,17 +166,6 @@ public enum DrawsCSV {
     private static func quoted(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
-    }
-
-    /// `[i,j,…]` for row-major `element` of `shape`.
-    static func elementLabel(_ element: Int, shape: [Int]) -> String {
-        var indices = [Int](repeating: 0, count: shape.count)
-        var remainder = element
-        for dimension in shape.indices.reversed() where shape[dimension] > 0 {
-            indices[dimension] = remainder % shape[dimension]
-            remainder /= shape[dimension]
-        }
-        return "[" + indices.map(String.init).joined(separator: ",") + "]"
     }
 
     /// Splits CSV text into records of fields (RFC 4180 quoting; a final newline ends the last record).

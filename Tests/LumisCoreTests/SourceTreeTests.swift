@@ -25,6 +25,8 @@ struct SourceTreeTests {
         arguments: [
             ("logAddExp", #"func logAddExp\("#),
             ("Site", #"(struct|class|enum|typealias) Site\b"#),
+            ("the atomic write (StagedFile)", #"struct StagedFile\b"#),
+            ("the rename of a temporary into place", #"\brename\("#),
         ])
     func definedOnce(name: String, pattern: String) throws {
         let regex = try Regex(pattern)
