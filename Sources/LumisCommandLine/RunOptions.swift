@@ -21,7 +21,6 @@ struct RunOptions: ParsableArguments {
     var progressEvery: Double = 60
 
     func validate() throws {
-        guard maxFailures >= 0 else { throw ValidationError("--max-failures must not be negative.") }
         guard progressEvery > 0, progressEvery.isFinite else {
             throw ValidationError("--progress-every must be a positive number of seconds.")
         }

@@ -26,8 +26,8 @@ public enum MemoryBudget {
         /// A one-line message with both figures.
         public var description: String {
             "\(what) needs at least \(MemoryBudget.format(neededBytes)) of memory to hold its traces, more than "
-                + "the \(MemoryBudget.format(limit.bytes)) limit (\(limit.source)); run fewer traces per process "
-                + "(several runs, or more MPI ranks)"
+                + "the \(MemoryBudget.format(limit.bytes)) limit (\(limit.source)); ask for fewer "
+                + "traces (or split the run)"
         }
     }
 
