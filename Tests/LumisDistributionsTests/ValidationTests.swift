@@ -95,7 +95,10 @@ struct ValidationTests {
         #expect(throws: DistributionError.probsRowSum(.categorical, row: 0, sum: .infinity)) {
             try Distribution.categorical(probs: Tensor([1e308, 1e308])).validate()
         }
-        #expect(throws: DistributionError.invalidParameter(.categorical, parameter: "probs", index: 2, value: .infinity, requirement: .finite)) {
+        #expect(
+            throws: DistributionError.invalidParameter(
+                .categorical, parameter: "probs", index: 2, value: .infinity, requirement: .finite)
+        ) {
             try Distribution.categorical(probs: Tensor([1, 1, .infinity])).validate()
         }
         #expect(
@@ -121,7 +124,8 @@ struct ValidationTests {
         let scaled = Distribution.categorical(probs: Tensor([0.2, 1.0, 0.8]))
         let unit = Distribution.categorical(probs: Tensor([0.1, 0.5, 0.4]))
         for k in 0..<3 {
-            #expect(abs(scaled.normalized().logProb(of: Tensor(Double(k))) - unit.logProb(of: Tensor(Double(k)))) < 1e-12)
+            #expect(
+                abs(scaled.normalized().logProb(of: Tensor(Double(k))) - unit.logProb(of: Tensor(Double(k)))) < 1e-12)
         }
         #expect(abs(scaled.normalized().mean.scalars[0] - 1.3) < 1e-12)
         // Other kinds are untouched.
