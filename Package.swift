@@ -32,29 +32,31 @@ let package = Package(
         .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "LumisDistributed", dependencies: ["CMPI"], swiftSettings: strict),
+        .target(name: "LumisCore", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
+        // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
-            name: "LumisCore",
-            dependencies: ["LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
+            name: "LumisSimulation",
+            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
             swiftSettings: strict),
         .target(
             name: "LumisInference",
-            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .target(
             name: "LumisOutput",
-            dependencies: ["CNetCDF", "LumisInference", "LumisCore", "LumisTensor"],
+            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .target(
             name: "LumisCommandLine",
             dependencies: [
                 "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDistributed",
-                "LumisDatasets",
+                "LumisDatasets", "LumisSimulation", "LumisTransport", "LumisDistributions", "LumisNeural",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .target(
             name: "LumisDatasets",
-            dependencies: ["LumisCore", "LumisInference", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions"],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
@@ -74,42 +76,55 @@ let package = Package(
         .target(
             name: "LumisCompilation",
             dependencies: [
-                "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor",
-                "LumisTransport", "LumisDistributed",
+                "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
+                "LumisTensor", "LumisDistributed",
             ],
             swiftSettings: strict),
 
         .testTarget(
             name: "LumisDistributionsTests",
-            dependencies: ["LumisDistributions", "LumisTensor", "LumisTestSupport",
-                .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "LumisDistributions", "LumisTensor", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisWireTests",
-            dependencies: ["LumisWire", "LumisTensor", "LumisDistributions", "LumisTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "LumisWire", "LumisTensor", "LumisDistributions",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Golden")],
             swiftSettings: strict),
         .testTarget(name: "LumisDistributedTests", dependencies: ["LumisDistributed"], swiftSettings: strict),
         .testTarget(
-            name: "LumisTransportTests", dependencies: ["LumisTransport", "LumisTestSupport"], swiftSettings: strict),
+            name: "LumisTransportTests", dependencies: ["LumisTransport"], swiftSettings: strict),
         .testTarget(
             name: "LumisCoreTests",
+            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LumisSimulationTests",
             dependencies: [
-                "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport", "LumisWire", "LumisTransport",
+                "LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport", "LumisWire",
+                "LumisTransport", "CZeroMQ",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisInferenceTests",
-            dependencies: ["LumisInference", "LumisCore", "LumisTensor", "LumisDistributions", "LumisTestSupport"],
+            dependencies: [
+                "LumisInference", "LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions",
+                "LumisTestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisOutputTests",
-            dependencies: ["LumisOutput", "LumisInference", "LumisCore", "LumisTensor", "LumisTestSupport"],
+            dependencies: ["LumisOutput", "LumisInference", "LumisCore", "LumisTensor"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisNeuralTests",
-            dependencies: ["LumisNeural", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "LumisNeural", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisProposalsTests",
@@ -122,18 +137,22 @@ let package = Package(
             name: "LumisCommandLineTests",
             dependencies: [
                 "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "LumisDatasetsTests",
             dependencies: [
-                "LumisDatasets", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor", "LumisTestSupport",
+                "LumisDatasets", "LumisSimulation", "LumisInference", "LumisCore", "LumisDistributions", "LumisTensor",
+                "LumisTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(
             name: "LumisCompilationTests",
             dependencies: [
-                "LumisCompilation", "LumisNeural", "LumisProposals", "LumisInference", "LumisCore", "LumisDistributions",
+                "LumisCompilation", "LumisNeural", "LumisInference", "LumisSimulation", "LumisCore",
+                "LumisDistributions",
                 "LumisTensor", "LumisTestSupport",
             ],
             swiftSettings: strict),

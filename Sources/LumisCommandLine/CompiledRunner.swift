@@ -4,6 +4,8 @@ import LumisCompilation
 import LumisCore
 import LumisDistributed
 import LumisInference
+import LumisOutput
+import LumisSimulation
 
 /// Runs `lumis infer --engine ic`: loads the network, runs importance sampling with its proposals, reports draws
 /// that fell back to the prior, and writes the posterior like the other engines.
@@ -15,14 +17,14 @@ struct CompiledRunner {
     let workers: Int
     let seed: UInt64?
     let observations: ObservationSet
-    let outputPath: String?
+    let outputOptions: OutputOptions
     let showsProgress: Bool
     let maxFailures: Int
     let batchesProposals: Bool
     var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        try distributed.checkOutputs([outputPath])
+        try distributed.checkOutputs(outputOptions)
         let trainer: Trainer
         do {
             trainer = try NetworkFile.read(from: networkPath)
@@ -82,12 +84,10 @@ struct CompiledRunner {
         if posterior.nanWeightCount > 0 {
             Console.note("\(posterior.nanWeightCount) traces had a NaN log weight and were left out of the weighting")
         }
-        if let outputPath {
-            try summary.write(toFile: outputPath)
-            Console.note("wrote \(outputPath)")
-        } else {
-            print(summary.renderTable(), terminator: "")
+        for path in try OutputWriters.write(summary, posterior: posterior, options: outputOptions) {
+            Console.note("wrote \(path)")
         }
+        if outputOptions.posterior == nil { print(summary.renderTable(), terminator: "") }
     }
 
     /// Merges the ranks' traces (in trace order) and prior-fallback counts on rank 0 (whose share is never

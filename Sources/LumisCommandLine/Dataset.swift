@@ -5,6 +5,7 @@ import LumisDatasets
 import LumisDistributed
 import LumisDistributions
 import LumisInference
+import LumisSimulation
 import LumisTransport
 
 extension LumisCommand {
@@ -127,7 +128,7 @@ extension LumisCommand {
             do {
                 report = try writer.write(
                     workers: workerCount,
-                    makeSimulator: source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
+                    makeSimulator: try source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
                     progress: progress, synchronize: { try world.barrier() })
                 line?.finish()
             } catch {

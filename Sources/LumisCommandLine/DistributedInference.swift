@@ -3,6 +3,8 @@ import Foundation
 import LumisCore
 import LumisDistributed
 import LumisInference
+import LumisOutput
+import LumisSimulation
 import LumisTensor
 
 /// How `lumis infer` splits a run over the ranks of an MPI launch and merges it on rank 0 (docs/distributed.md).
@@ -20,11 +22,11 @@ struct DistributedInference {
 
     /// Checks on rank 0 that the outputs can be written, before any simulator starts; if not, rank 0 throws (and
     /// so ends the launch with one error line) while the other ranks wait for that end.
-    func checkOutputs(_ paths: [String?]) throws {
+    func checkOutputs(_ outputs: OutputOptions) throws {
         var problem = ""
         if world.isRoot {
             do {
-                for path in paths.compactMap(\.self) { try InferRunner.checkWritable(path) }
+                try outputs.check()
             } catch {
                 problem = "\(error)"
             }
@@ -138,6 +140,7 @@ struct DistributedInference {
                 try reader.expectEnd("rank \(rank)'s chains")
                 output.chainSet.chains += remote.output.chainSet.chains
                 output.chainSet.statistics += remote.output.chainSet.statistics
+                output.chainSet.logJoints += remote.output.chainSet.logJoints
                 output.finalStates += remote.output.finalStates
                 output.notes += remote.output.notes
                 if output.modelName.isEmpty { output.modelName = remote.output.modelName }
@@ -166,6 +169,7 @@ struct DistributedInference {
             let bytes = store.serialized()
             writer.write(bytes.count)
             writer.write(bytes: bytes)
+            writer.write(doubles: output.chainSet.logJoints[index])
             encode(output.chainSet.statistics[index], into: &writer)
             writer.write(output.finalStates[index] != nil)
             if let state = output.finalStates[index] { encode(state, into: &writer) }
@@ -212,6 +216,7 @@ struct DistributedInference {
         var stores: [TraceStore] = []
         var statistics: [ChainStatistics] = []
         var states: [ChainState?] = []
+        var logJoints: [[Double]] = []
         for _ in 0..<(try reader.readCount("chain count", itemSize: 8)) {
             let bytes = try reader.readBytes(count: try reader.readCount("store length", itemSize: 1))
             do {
@@ -219,12 +224,18 @@ struct DistributedInference {
             } catch {
                 throw ByteReader.Malformed("\(error)")
             }
+            let draws = stores[stores.count - 1].count
+            guard draws <= reader.remaining / 8 else {
+                throw ByteReader.Malformed("a chain's log joints need more bytes than are left")
+            }
+            logJoints.append(try reader.readDoubles(count: draws))
             statistics.append(try decodeStatistics(from: &reader))
             states.append(try reader.readBool("state flag") ? try decodeState(from: &reader) : nil)
         }
         return ChainsPart(
             output: MCMCOutput(
-                chainSet: ChainSet(chains: stores, statistics: statistics), finalStates: states, modelName: modelName,
+                chainSet: ChainSet(chains: stores, statistics: statistics, logJoints: logJoints), finalStates: states,
+                modelName: modelName,
                 notes: notes),
             failure: failure)
     }

@@ -64,13 +64,16 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Write every draw to this CSV file (chain, draw, weight, one column per variable element).",
+                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element).",
                 valueName: "file"))
         var drawsCSV: String?
 
         @Option(
             name: .customLong("netcdf"),
-            help: ArgumentHelp("Write an ArviZ InferenceData NetCDF file of the draws.", valueName: "file"))
+            help: ArgumentHelp(
+                "Write an ArviZ InferenceData NetCDF file (is, ic: posterior is an equally weighted resample; "
+                    + "the weighted draws are in weighted_posterior). See docs/outputs.md.",
+                valueName: "file"))
         var netCDF: String?
 
         @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
@@ -107,14 +110,15 @@ extension LumisCommand {
 
         private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
+        private var outputOptions: OutputOptions { OutputOptions(posterior: out, drawsCSV: drawsCSV, netCDF: netCDF) }
+
         func run() throws {
             let distributed = DistributedInference(world: try Communicator.world())
             let observationSet = try observed.observationSet()
             if let mcmcEngine = engine.mcmcEngine {
                 try MCMCRunner(
                     engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
-                    observations: observationSet, hasObservations: !observed.isEmpty,
-                    outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                    observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
                     showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
                     distributed: distributed
                 ).run()
@@ -124,7 +128,7 @@ extension LumisCommand {
             if engine == .ic, let network {
                 try CompiledRunner(
                     networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
-                    workers: workers, seed: seed, observations: observationSet, outputPath: out,
+                    workers: workers, seed: seed, observations: observationSet, outputOptions: outputOptions,
                     showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
                     batchesProposals: batchProposals, distributed: distributed
                 ).run()
@@ -138,7 +142,7 @@ extension LumisCommand {
             // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
             // a run that fails at once then says exactly one line.
             try InferRunner(
-                job: job, outputPath: out, outputOptions: OutputOptions(drawsCSV: drawsCSV, netCDF: netCDF),
+                job: job, outputOptions: outputOptions,
                 showsProgress: runOptions.showsProgress, distributed: distributed
             ).run()
         }

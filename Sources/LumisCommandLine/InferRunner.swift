@@ -3,6 +3,7 @@ import LumisCore
 import LumisDistributed
 import LumisInference
 import LumisOutput
+import LumisSimulation
 
 /// Runs an inference job for `lumis infer`: progress on stderr, the posterior to a file or a table to stdout.
 ///
@@ -10,13 +11,12 @@ import LumisOutput
 /// writes the outputs, so the result equals a single-process run's (docs/distributed.md).
 struct InferRunner {
     let job: InferenceJob
-    let outputPath: String?
     var outputOptions = OutputOptions()
     let showsProgress: Bool
     var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        try distributed.checkOutputs([outputPath, outputOptions.drawsCSV, outputOptions.netCDF])
+        try distributed.checkOutputs(outputOptions)
         Console.installInterruptHandlers()
         let share = distributed.share(of: job.traceCount)
         var local: JobOutput?
@@ -52,33 +52,9 @@ struct InferRunner {
         if posterior.nanWeightCount > 0 {
             Console.note("\(posterior.nanWeightCount) traces had a NaN log weight and were left out of the weighting")
         }
-        for path in try OutputWriters.write(
-            posterior: posterior, observations: job.observations.values, options: outputOptions)
-        {
+        for path in try OutputWriters.write(summary, posterior: posterior, options: outputOptions) {
             Console.note("wrote \(path)")
         }
-        if let outputPath {
-            try summary.write(toFile: outputPath)
-            Console.note("wrote \(outputPath)")
-        } else {
-            print(summary.renderTable(), terminator: "")
-        }
+        if outputOptions.posterior == nil { print(summary.renderTable(), terminator: "") }
     }
-
-    /// Fails before a long run, rather than after it, when the output's directory cannot be written.
-    static func checkWritable(_ path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let folder = directory.isEmpty ? "." : directory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
-            access(folder, W_OK) == 0
-        else {
-            throw OutputError(description: "cannot write posterior file \(path): directory \(folder) is not writable")
-        }
-    }
-}
-
-/// An output file that cannot be written.
-struct OutputError: Error, CustomStringConvertible {
-    var description: String
 }

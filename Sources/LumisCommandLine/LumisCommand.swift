@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import LumisDistributed
+import LumisInference
 import LumisTransport
 
 /// The `lumis` command: posterior inference over external simulators.
@@ -9,7 +10,7 @@ public struct LumisCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lumis",
         abstract: "Posterior inference over scientific simulators that speak PPX.",
-        version: "0.1.0",
+        version: LumisVersion.current,
         subcommands: [
             Infer.self, Train.self, Dataset.self, DatasetInfo.self, Summary.self, Diagnose.self, Plot.self, Ping.self,
         ])

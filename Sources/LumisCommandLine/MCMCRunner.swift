@@ -54,14 +54,13 @@ struct MCMCRunner {
     let seed: UInt64?
     let observations: ObservationSet
     let hasObservations: Bool
-    let outputPath: String?
     let outputOptions: OutputOptions
     let showsProgress: Bool
     let maxFailures: Int
     var distributed = DistributedInference(world: .single)
 
     func run() throws {
-        try distributed.checkOutputs([outputPath, outputOptions.drawsCSV, outputOptions.netCDF])
+        try distributed.checkOutputs(outputOptions)
         var seed = self.seed
         var observations = self.observations
         var chainCount = options.chains
@@ -142,17 +141,10 @@ struct MCMCRunner {
         }
         let rates = totals.map { $0.acceptanceRate.map { String(format: "%.3f", $0) } ?? "-" }
         Console.note("acceptance rate per chain: \(rates.joined(separator: " "))")
-        if let outputPath {
-            try summary.write(toFile: outputPath)
-            Console.note(failure == nil ? "wrote \(outputPath)" : "wrote the draws collected so far to \(outputPath)")
-        } else {
-            print(summary.renderTable(), terminator: "")
+        for path in try OutputWriters.write(summary, chains: output.chainSet, options: outputOptions) {
+            Console.note(failure == nil ? "wrote \(path)" : "wrote the draws collected so far to \(path)")
         }
-        for path in try OutputWriters.write(
-            chains: output.chainSet, observations: job.configuration.observations.values, options: outputOptions)
-        {
-            Console.note("wrote \(path)")
-        }
+        if outputOptions.posterior == nil { print(summary.renderTable(), terminator: "") }
         if let failure { throw failure }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LumisCore
+import LumisSimulation
 import LumisTransport
 
 extension LumisCommand {

@@ -6,10 +6,12 @@ import LumisOutput
 extension LumisCommand {
     struct Plot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw SVG plots (histogram, trace, autocorrelation) of every variable of a run.",
+            abstract: "Draw SVG plots of every variable of a run, with an index.html showing them all.",
             discussion: """
                 The draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
-                the posterior named <posterior without .json>.draws.csv.
+                the posterior named <posterior without .json>.draws.csv. Every variable gets a histogram (a bar \
+                chart of probabilities when its values are few integers); MCMC and prior runs also get trace and \
+                autocorrelation plots, importance-weighted runs do not.
 
                 Example:
                   lumis infer ... --out run.json --draws-csv run.draws.csv
@@ -33,7 +35,7 @@ extension LumisCommand {
         var overlays: [String] = []
 
         func run() throws {
-            _ = try PosteriorSummary(contentsOfFile: path)
+            let summary = try PosteriorSummary(contentsOfFile: path)
             let drawsPath = draws ?? (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".draws.csv"
             guard FileManager.default.fileExists(atPath: drawsPath) else {
                 throw ValidationError(
@@ -54,8 +56,9 @@ extension LumisCommand {
                 throw ValidationError("--overlay names '\(label)', which is not a column of \(drawsPath).")
             }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let paths = try Plots.writeAll(series, overlays: densities, to: out)
-            Console.note("wrote \(paths.count) plots to \(out)")
+            let paths = try Plots.writeAll(
+                series, isWeighted: summary.weighting == .importance, overlays: densities, to: out)
+            Console.note("wrote \(paths.count - 1) plots and index.html to \(out)")
         }
 
         /// `label=kind(a,b)` → the label and the density.

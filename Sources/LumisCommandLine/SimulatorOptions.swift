@@ -1,5 +1,5 @@
 import ArgumentParser
-import LumisInference
+import LumisSimulation
 
 /// The options that say how to reach simulators: attach to running ones or launch them.
 ///
@@ -38,7 +38,7 @@ struct SimulatorOptions: ParsableArguments {
     }
 
     /// The job source for `workers` workers.
-    func source(workers: Int) throws -> InferenceJob.Source {
+    func source(workers: Int) throws -> SimulatorSource {
         if let launch { return .launch(command: launch) }
         if endpoints.count == workers { return .attach(endpoints: endpoints) }
         throw ValidationError(

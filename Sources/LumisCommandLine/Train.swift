@@ -7,6 +7,8 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisOutput
+import LumisSimulation
 import LumisTransport
 
 extension LumisCommand {
@@ -124,6 +126,12 @@ extension LumisCommand {
         @Option(help: "Random seed of the training data (default: random, printed to stderr).")
         var seed: UInt64?
 
+        @Option(
+            help: ArgumentHelp(
+                "Threads for the network step (default: OPENBLAS_NUM_THREADS if set, else the cores this process "
+                    + "may use, shared among the MPI ranks on its node)."))
+        var threads: Int?
+
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
@@ -152,6 +160,9 @@ extension LumisCommand {
             }
             guard validationTraces >= 0 else { throw ValidationError("--validation-traces must not be negative.") }
             if let validateEvery, validateEvery <= 0 { throw ValidationError("--validate-every must be positive.") }
+            if let threads, threads <= 0 || threads > 1024 {
+                throw ValidationError("--threads must be between 1 and 1024.")
+            }
             if let scheduleTraces, scheduleTraces <= 0 { throw ValidationError("--schedule-traces must be positive.") }
             guard checkpointEvery > 0, checkpointEvery.isFinite else {
                 throw ValidationError("--checkpoint-every must be a positive number.")
@@ -184,7 +195,10 @@ extension LumisCommand {
             guard batchSize >= world.size else {
                 throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
             }
-            if world.isRoot { try InferRunner.checkWritable(out) }
+            if world.isRoot { try OutputOptions(posterior: out).check() }
+            // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
+            let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
+            BLASThreading.threads = threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? world.coresPerRank
             var resumed: Trainer?
             if let resume {
                 do {
@@ -293,7 +307,8 @@ extension LumisCommand {
                     + "collectives and waiting for ranks; %.2f ms waiting for traces; gradient %d bytes",
                 compute, allreduce, 100 * allreduce / max(compute + communication, 1e-12),
                 communication - allreduce, report.dataSeconds / steps * 1000, report.gradientBytes)
-            return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : ""); "
+            return "trained on \(report.traces) traces in \(rate)\(ranks > 1 ? " on \(ranks) ranks" : "") "
+                + "with \(BLASThreading.threads) network thread\(BLASThreading.threads == 1 ? "" : "s")\(ranks > 1 ? " each" : ""); "
                 + "loss \(loss), validation loss \(validationLoss); \(trainer.network.addresses.count) addresses, "
                 + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"
         }
@@ -316,7 +331,7 @@ extension LumisCommand {
             if let directory = connection.dataset {
                 return try datasetSource(directory, validationCount: validationCount)
             }
-            let source: InferenceJob.Source
+            let source: SimulatorSource
             if world.size > 1, connection.launch == nil {
                 guard connection.endpoints.count == workers * world.size else {
                     throw ValidationError(
@@ -329,7 +344,7 @@ extension LumisCommand {
                 source = try connection.simulators.source(workers: workers)
             }
             let context = try ZMQContext()
-            let makeSimulator = source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            let makeSimulator = try source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
             return TraceSource(
                 data: .simulators(makeSimulator),
                 validation: { range, state in

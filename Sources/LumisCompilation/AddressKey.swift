@@ -2,7 +2,7 @@ public import LumisDistributions
 import LumisNeural
 
 /// What identifies a proposal head: a controlled draw's address, its instance in the trace and its prior's kind
-/// (pyprob's "address with instance" plus the distribution type, §1.4 and §4.6).
+/// (pyprob's "address with instance" plus the distribution type, docs/reference/pyprob-engine.md §1.4 and §4.6).
 public struct AddressKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The simulator's address text.
     public var address: String

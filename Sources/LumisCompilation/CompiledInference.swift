@@ -2,7 +2,7 @@ import Foundation
 public import LumisCore
 import LumisDistributions
 public import LumisInference
-import LumisTransport
+public import LumisSimulation
 import Synchronization
 
 /// Importance sampling with a trained inference network as proposal (`lumis infer --engine ic`).
@@ -131,11 +131,10 @@ public struct CompiledInference: Sendable {
 
     /// Runs the traces over simulators from `source` (attached or launched).
     public func run(
-        source: InferenceJob.Source, timeout: Duration = .seconds(60),
+        source: SimulatorSource, timeout: Duration = .seconds(60),
         progress: (@Sendable (Progress) -> Void)? = nil
     ) throws -> Output {
-        let context = try ZMQContext()
-        return try run(makeSimulator: source.simulatorFactory(context: context, timeout: timeout), progress: progress)
+        return try run(makeSimulator: source.simulatorFactory(timeout: timeout), progress: progress)
     }
 }
 

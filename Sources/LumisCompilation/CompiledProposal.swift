@@ -16,8 +16,9 @@ public final class SharedNetwork: @unchecked Sendable {
     public init(_ network: InferenceNetwork) { self.network = network }
 }
 
-/// Importance sampling with an inference network as proposal (pyprob §2.5): runs the LSTM along the trace, one
-/// step per controlled draw, and draws each controlled value from its address's proposal head.
+/// Importance sampling with an inference network as proposal (pyprob, docs/reference/pyprob-engine.md §2.5): runs the
+/// LSTM along the trace, one step per controlled draw, and draws each controlled value from its address's proposal
+/// head.
 ///
 /// A draw whose address the network has never seen (or whose prior does not fit its head, or whose head gives
 /// non-finite outputs) is drawn from the prior for that draw only; the LSTM still consumes it, with zero address
@@ -25,7 +26,8 @@ public final class SharedNetwork: @unchecked Sendable {
 /// trace). The weight term of a proposed draw is `log p(x) − log q(x)`.
 public struct CompiledProposal: ProposalPolicy {
     private let shared: SharedNetwork
-    private let observed: Matrix
+    /// The observation embedding's share of the LSTM gates, projected once for the run (``LSTM/Hoisted``).
+    private let hoisted: LSTM.Hoisted
     private var state: LSTM.State
     private var input: Matrix
     private var previous: (entry: Int?, kind: DistributionKind, value: Tensor, prior: Distribution)?
@@ -36,8 +38,9 @@ public struct CompiledProposal: ProposalPolicy {
 
     /// Creates the policy for one worker.
     ///
-    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or ``CompiledInferenceError/observationShape(name:expected:found:)``
-    ///   if `observations` lack a value the network embeds.
+    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or
+    /// ``CompiledInferenceError/observationShape(name:expected:found:)`` if `observations` lack a value the network
+    /// embeds.
     public init(network shared: SharedNetwork, observations: ObservationSet) throws {
         try self.init(network: shared, observations: observations, batcher: nil)
     }
@@ -47,7 +50,6 @@ public struct CompiledProposal: ProposalPolicy {
         let network = shared.network
         self.shared = shared
         self.batcher = batcher
-        slot = batcher?.register() ?? -1
         var inputs: [Matrix] = []
         for spec in network.configuration.observations {
             guard let value = observations[spec.name] else {
@@ -59,9 +61,11 @@ public struct CompiledProposal: ProposalPolicy {
             }
             inputs.append(Matrix(rows: 1, columns: spec.elementCount, scalars: Array(value.scalars)))
         }
-        observed = network.observationEmbedding.forward(inputs, store: network.store).0
+        let observed = network.observationEmbedding.forward(inputs, store: network.store).0
+        hoisted = network.lstm.hoist(observed, store: network.store)
+        slot = batcher?.register(hoisted: hoisted.gates.scalars) ?? -1
         state = network.lstm.zeroState(batch: 1)
-        input = Matrix(zeros: 1, network.configuration.lstmInput)
+        input = Matrix(zeros: 1, network.configuration.lstmInput - hoisted.columns)
     }
 
     /// Resets the LSTM state: a new trace starts.
@@ -84,7 +88,7 @@ public struct CompiledProposal: ProposalPolicy {
         // Nothing below blocks or throws before the step, as the batcher's prepare requires.
         batcher?.prepare(slot)
         for i in input.scalars.indices { input.scalars[i] = 0 }
-        input.copyColumns(from: observed, to: 0)
+        let offset = hoisted.columns
         if let previous {
             if let index = previous.entry {
                 let entry = network.entries[index]
@@ -93,21 +97,23 @@ public struct CompiledProposal: ProposalPolicy {
                     ValueFeatures.write(previous.value, prior: previous.prior, into: buffer)
                 }
                 let embedded = Activation.relu.forward(entry.valueEmbedding.forward(features, store: network.store))
-                input.copyColumns(from: embedded, to: network.previousValueColumn)
-                network.broadcast(entry.embedding, into: &input, column: network.previousAddressColumn)
+                input.copyColumns(from: embedded, to: network.previousValueColumn - offset)
+                network.broadcast(entry.embedding, into: &input, column: network.previousAddressColumn - offset)
             }
-            network.broadcast(network.kindRange(previous.kind), into: &input, column: network.previousKindColumn)
+            network.broadcast(
+                network.kindRange(previous.kind), into: &input, column: network.previousKindColumn - offset)
         }
-        network.broadcast(network.kindRange(key.kind), into: &input, column: network.currentKindColumn)
+        network.broadcast(network.kindRange(key.kind), into: &input, column: network.currentKindColumn - offset)
         if let entryIndex {
-            network.broadcast(network.entries[entryIndex].embedding, into: &input, column: network.currentAddressColumn)
+            network.broadcast(
+                network.entries[entryIndex].embedding, into: &input, column: network.currentAddressColumn - offset)
         }
         let hidden: Matrix
         if let batcher {
             batcher.step(slot, input: input, output: &batchedHidden)
             hidden = batchedHidden
         } else {
-            hidden = network.lstm.step(input, state: &state, store: network.store)
+            hidden = network.lstm.step(input, hoisted: hoisted, state: &state, store: network.store)
         }
         var usable = entryIndex
         var chosen: (Tensor, Double)?

@@ -52,8 +52,9 @@ extension InferenceNetwork {
         return result
     }
 
-    /// Evaluates the loss `−(1/B) Σ_traces Σ_t log q(x_t | y, x_<t)` of a batch (pyprob §4.7), sub-batch by
-    /// sub-batch, each one dense LSTM pass over `[T, B_sub]`; with `gradients`, adds its gradient to
+    /// Evaluates the loss `−(1/B) Σ_traces Σ_t log q(x_t | y, x_<t)` of a batch (pyprob,
+    /// docs/reference/pyprob-engine.md §4.7), sub-batch by sub-batch, each one dense LSTM pass over `[T, B_sub]`; with
+    /// `gradients`, adds its gradient to
     /// `store.gradients` (the caller zeroes them first, and discards them if the outcome is not finite).
     ///
     /// - Parameters:
@@ -103,12 +104,15 @@ extension InferenceNetwork {
             guard let index = entryIndex[key] else { preconditionFailure("no head for \(key): polymorph first") }
             return index
         }
+        // The observation embedding is the same at every step: hoisted out of the per-step input (LSTM.Hoisted),
+        // unless a test asks for the reference computation with it repeated in every step's input.
+        let hoisted = hoistsObservations ? configuration.observationEmbedding : 0
         var inputs: [Matrix] = []
         var valueRecords: [(features: Matrix, preActivation: Matrix, output: Matrix)] = []
         inputs.reserveCapacity(steps)
         for t in 0..<steps {
-            var x = Matrix(zeros: rows, configuration.lstmInput)
-            x.copyColumns(from: observed, to: 0)
+            var x = Matrix(zeros: rows, configuration.lstmInput - hoisted)
+            if hoisted == 0 { x.copyColumns(from: observed, to: 0) }
             if t > 0 {
                 let previous = entries[indices[t - 1]]
                 var features = Matrix(zeros: rows, previous.featureCount)
@@ -122,16 +126,16 @@ extension InferenceNetwork {
                 }
                 let z = previous.valueEmbedding.forward(features, store: store)
                 let a = Activation.relu.forward(z)
-                x.copyColumns(from: a, to: previousValueColumn)
-                broadcast(kindRange(previous.key.kind), into: &x, column: previousKindColumn)
-                broadcast(previous.embedding, into: &x, column: previousAddressColumn)
+                x.copyColumns(from: a, to: previousValueColumn - hoisted)
+                broadcast(kindRange(previous.key.kind), into: &x, column: previousKindColumn - hoisted)
+                broadcast(previous.embedding, into: &x, column: previousAddressColumn - hoisted)
                 valueRecords.append((features, z, a))
             }
-            broadcast(kindRange(keys[t].kind), into: &x, column: currentKindColumn)
-            broadcast(entries[indices[t]].embedding, into: &x, column: currentAddressColumn)
+            broadcast(kindRange(keys[t].kind), into: &x, column: currentKindColumn - hoisted)
+            broadcast(entries[indices[t]].embedding, into: &x, column: currentAddressColumn - hoisted)
             inputs.append(x)
         }
-        let (hidden, cache) = lstm.forward(sequence: inputs, store: store)
+        let (hidden, cache) = lstm.forward(sequence: inputs, constant: hoisted > 0 ? observed : nil, store: store)
         var sum = 0.0
         var hiddenGradients: [Matrix] = []
         hiddenGradients.reserveCapacity(steps)
@@ -166,21 +170,23 @@ extension InferenceNetwork {
         }
         guard gradientScale != nil else { return .success(sum) }
         let inputGradients = lstm.backward(cache: cache, outputGradients: hiddenGradients, store: store)
-        var observedGradient = Matrix(zeros: rows, configuration.observationEmbedding)
+        var observedGradient = inputGradients.constant
+        if hoisted == 0 { observedGradient = Matrix(zeros: rows, configuration.observationEmbedding) }
         for t in 0..<steps {
-            let dx = inputGradients[t]
-            observedGradient.addColumns(of: dx, range: 0..<configuration.observationEmbedding)
-            accumulate(dx, column: currentKindColumn, into: kindRange(keys[t].kind))
-            accumulate(dx, column: currentAddressColumn, into: entries[indices[t]].embedding)
+            let dx = inputGradients.steps[t]
+            if hoisted == 0 { observedGradient.addColumns(of: dx, range: 0..<configuration.observationEmbedding) }
+            accumulate(dx, column: currentKindColumn - hoisted, into: kindRange(keys[t].kind))
+            accumulate(dx, column: currentAddressColumn - hoisted, into: entries[indices[t]].embedding)
             if t > 0 {
                 let previous = entries[indices[t - 1]]
                 let record = valueRecords[t - 1]
-                let da = dx.columns(previousValueColumn..<(previousValueColumn + configuration.sampleEmbedding))
+                let valueColumn = previousValueColumn - hoisted
+                let da = dx.columns(valueColumn..<(valueColumn + configuration.sampleEmbedding))
                 let dz = Activation.relu.backward(
                     input: record.preActivation, output: record.output, outputGradient: da)
                 _ = previous.valueEmbedding.backward(input: record.features, outputGradient: dz, store: store)
-                accumulate(dx, column: previousKindColumn, into: kindRange(previous.key.kind))
-                accumulate(dx, column: previousAddressColumn, into: previous.embedding)
+                accumulate(dx, column: previousKindColumn - hoisted, into: kindRange(previous.key.kind))
+                accumulate(dx, column: previousAddressColumn - hoisted, into: previous.embedding)
             }
         }
         observationEmbedding.backward(observationCache, observedGradient, store: store)

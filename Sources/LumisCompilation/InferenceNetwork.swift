@@ -2,8 +2,8 @@ public import LumisDistributions
 public import LumisNeural
 import LumisProposals
 
-/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob §4.4): for each controlled draw of a trace it
-/// proposes a distribution given the observations and the draws before it.
+/// An LSTM inference network (Le, Baydin & Wood 2017; pyprob, docs/reference/pyprob-engine.md §4.4): for each
+/// controlled draw of a trace it proposes a distribution given the observations and the draws before it.
 ///
 /// Per controlled draw *t* the LSTM input is
 /// `observation embedding ⊕ value embedding(x[t−1]) ⊕ kind(t−1) ⊕ address(t−1) ⊕ kind(t) ⊕ address(t)`
@@ -48,6 +48,9 @@ public final class InferenceNetwork {
     var entryIndex: [AddressKey: Int] = [:]
     /// How many training traces used each entry's head.
     var trainingCounts: [Int] = []
+    /// Whether training projects the observation embedding once per trace (``LSTM/Hoisted``) rather than at every
+    /// step; `false` only in tests, as the reference the hoisted computation is checked against.
+    package var hoistsObservations = true
 
     /// Creates a network with freshly initialised parameters and no addresses.
     public init(configuration: NetworkConfiguration) {

@@ -20,14 +20,17 @@ import LumisNeural
 final class LSTMBatcher: @unchecked Sendable {
     /// One trace's storage.
     private final class Slot {
-        /// The LSTM input row.
+        /// The LSTM input row (without the hoisted observation columns).
         var input: [Double]
+        /// The hoisted observation term of layer 0's gates (``LSTM/Hoisted``), computed once for the run.
+        let hoisted: [Double]
         /// Per layer, the hidden and cell rows.
         var hidden: [[Double]]
         var cell: [[Double]]
 
-        init(inputSize: Int, hiddenSize: Int, layers: Int) {
+        init(inputSize: Int, hiddenSize: Int, layers: Int, hoisted: [Double]) {
             input = Array(repeating: 0, count: inputSize)
+            self.hoisted = hoisted
             hidden = Array(repeating: Array(repeating: 0, count: hiddenSize), count: layers)
             cell = hidden
         }
@@ -50,6 +53,7 @@ final class LSTMBatcher: @unchecked Sendable {
     /// A leader's gathered input and state.
     private final class Workspace {
         var input = Matrix(zeros: 0, 0)
+        var hoisted = Matrix(zeros: 0, 0)
         var state: LSTM.State
 
         init(_ lstm: LSTM) { state = lstm.zeroState(batch: 0) }
@@ -62,15 +66,17 @@ final class LSTMBatcher: @unchecked Sendable {
         self.concurrency = concurrency
     }
 
-    /// Adds a slot for one worker's proposals.
-    func register() -> Int {
+    /// Adds a slot for one worker's proposals, whose observation term of the gates is `hoisted` (4H elements).
+    func register(hoisted: [Double]) -> Int {
         let network = shared.network
+        let configuration = network.configuration
+        precondition(hoisted.count == 4 * configuration.lstmHidden, "hoisted gate row has the wrong width")
         condition.lock()
         defer { condition.unlock() }
         slots.append(
             Slot(
-                inputSize: network.configuration.lstmInput, hiddenSize: network.configuration.lstmHidden,
-                layers: network.configuration.lstmLayers))
+                inputSize: configuration.lstmInput - configuration.observationEmbedding,
+                hiddenSize: configuration.lstmHidden, layers: configuration.lstmLayers, hoisted: hoisted))
         finished.append(false)
         return slots.count - 1
     }
@@ -147,10 +153,14 @@ final class LSTMBatcher: @unchecked Sendable {
     private func compute(_ batch: [Slot], in workspace: Workspace) {
         let network = shared.network
         let rows = batch.count
-        let width = network.configuration.lstmInput, hiddenSize = network.configuration.lstmHidden
+        let configuration = network.configuration
+        let width = configuration.lstmInput - configuration.observationEmbedding
+        let hiddenSize = configuration.lstmHidden, gateWidth = 4 * hiddenSize
         workspace.input.resize(rows: rows, columns: width)
+        workspace.hoisted.resize(rows: rows, columns: gateWidth)
         for (row, slot) in batch.enumerated() {
             for k in 0..<width { workspace.input.scalars[row * width + k] = slot.input[k] }
+            for k in 0..<gateWidth { workspace.hoisted.scalars[row * gateWidth + k] = slot.hoisted[k] }
         }
         for layer in 0..<network.configuration.lstmLayers {
             workspace.state.hidden[layer].resize(rows: rows, columns: hiddenSize)
@@ -162,7 +172,8 @@ final class LSTMBatcher: @unchecked Sendable {
                 }
             }
         }
-        _ = network.lstm.step(workspace.input, state: &workspace.state, store: network.store)
+        let hoisted = LSTM.Hoisted(columns: configuration.observationEmbedding, gates: workspace.hoisted)
+        _ = network.lstm.step(workspace.input, hoisted: hoisted, state: &workspace.state, store: network.store)
         for layer in 0..<network.configuration.lstmLayers {
             for (row, slot) in batch.enumerated() {
                 for k in 0..<hiddenSize {

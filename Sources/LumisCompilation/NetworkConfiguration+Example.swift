@@ -50,7 +50,8 @@ public struct EmbeddingRequestError: Error, Sendable, CustomStringConvertible {
 
 extension ObservationEmbeddingSpec {
     /// The specs for `requests` with shapes taken from `example`'s observations; with no requests, every named
-    /// observation of the example with the default settings (pyprob fixes shapes from the first trace, §4.2).
+    /// observation of the example with the default settings (pyprob fixes shapes from the first trace,
+    /// docs/reference/pyprob-engine.md §4.2).
     ///
     /// Each spec's `offset` and `scale` are the mean and stddev of its elements over `traces` (when given).
     /// - Throws: ``TrainingExample/Rejection/missingObservation(name:)`` if a requested name is not observed in

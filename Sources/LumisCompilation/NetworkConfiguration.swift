@@ -1,4 +1,4 @@
-/// How one observed variable is embedded (pyprob §4.2).
+/// How one observed variable is embedded (pyprob, docs/reference/pyprob-engine.md §4.2).
 public struct ObservationEmbeddingSpec: Sendable, Hashable, Codable {
     /// The architecture, chosen by the observation's shape unless given.
     public enum Architecture: String, Sendable, Hashable, Codable, CaseIterable {
@@ -104,6 +104,6 @@ public struct NetworkConfiguration: Sendable, Hashable, Codable {
     public var observationEmbedding: Int { observations.reduce(0) { $0 + $1.dimension } }
 
     /// The size of one LSTM input: observation ⊕ previous value ⊕ previous kind ⊕ previous address ⊕ current
-    /// kind ⊕ current address (pyprob §4.4).
+    /// kind ⊕ current address (pyprob, docs/reference/pyprob-engine.md §4.4).
     public var lstmInput: Int { observationEmbedding + sampleEmbedding + 2 * (kindEmbedding + addressEmbedding) }
 }

@@ -2,10 +2,10 @@ import LumisNeural
 
 /// Embeds the observed values: one sub-network per observed name (in sorted name order), outputs concatenated.
 ///
-/// Layouts (pyprob §4.2, smaller): feed-forward is `depth` dense layers, each followed by ReLU. A CNN is two
-/// blocks of `convolution (kernel 3, padding 1, stride 1) → ReLU → max pool (window 2 per axis longer than 1)`,
-/// with 8 then 16 filters in 2D and 4 then 8 in 3D, then the flattened result goes through the same dense stack,
-/// except that its last layer is linear (no ReLU).
+/// Layouts (pyprob, docs/reference/pyprob-engine.md §4.2, smaller): feed-forward is `depth` dense layers, each followed
+/// by ReLU. A CNN is two blocks of `convolution (kernel 3, padding 1, stride 1) → ReLU → max pool (window 2 per axis
+/// longer than 1)`, with 8 then 16 filters in 2D and 4 then 8 in 3D, then the flattened result goes through the same
+/// dense stack, except that its last layer is linear (no ReLU).
 struct ObservationEmbedding {
     /// One layer of a part; convolutions and dense layers are followed by ReLU, pooling is not.
     enum Layer {

@@ -2,8 +2,8 @@ import Foundation
 public import LumisCore
 public import LumisDistributed
 import LumisDistributions
-public import LumisInference
 public import LumisNeural
+public import LumisSimulation
 
 /// What a training run is asked to do.
 public struct TrainingConfiguration: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 public import LumisCore
 import LumisDistributed
 import LumisInference
+import LumisSimulation
 
 /// Where a training run's traces come from.
 ///

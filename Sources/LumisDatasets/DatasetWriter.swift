@@ -1,5 +1,5 @@
 public import LumisCore
-import LumisInference
+import LumisSimulation
 import Synchronization
 
 /// Writes prior traces (simulate-observations mode, as `lumis train` uses online) into a dataset directory of

@@ -18,8 +18,24 @@ public struct Communicator: Sendable {
     /// One process on its own.
     public static let single = Communicator(rank: 0, size: 1, usesMPI: false)
 
-    /// This rank's fair part of the node's cores: the active processor count divided among the node's ranks.
-    public var coresPerRank: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / ranksOnThisNode) }
+    /// This rank's fair part of the node's cores: the cores this process may run on (its CPU affinity, as
+    /// `taskset` or a batch scheduler sets it) divided among the node's ranks.
+    public var coresPerRank: Int { max(1, Self.usableCores / ranksOnThisNode) }
+
+    /// The cores this process may run on: the size of its affinity mask (what `sched_getaffinity` returns, read
+    /// from `Cpus_allowed` in /proc/self/status, as Glibc's module does not export the call), or the active
+    /// processor count if the mask cannot be read.
+    public static var usableCores: Int {
+        let fallback = ProcessInfo.processInfo.activeProcessorCount
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+        else { return fallback }
+        var count = 0
+        for character in line.dropFirst("Cpus_allowed:".count) where character.isHexDigit {
+            count += character.hexDigitValue?.nonzeroBitCount ?? 0
+        }
+        return count > 0 ? min(count, max(fallback, 1)) : fallback
+    }
 
     /// Whether this is rank 0, the one that writes shared files.
     public var isRoot: Bool { rank == 0 }

@@ -42,3 +42,22 @@ enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, aBase, Int32(lda), bBase, Int32(ldb), beta, cBase, Int32(ldc))
     }
 }
+
+/// How many threads OpenBLAS uses inside one call (the network step's GEMMs).
+///
+/// Splitting a GEMM among threads partitions its output, not its inner sums, so each element is summed in the
+/// same order whatever the count: results do not depend on it (checked by `TrainerThreadsTests`).
+public enum BLASThreading {
+    /// The current count.
+    ///
+    /// Setting it wraps `openblas_set_num_threads`; reading wraps `openblas_get_num_threads`.
+    /// Set it from one thread before the calls it governs (OpenBLAS keeps one process-wide pool).
+    /// - Precondition: the new value is positive.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set {
+            precondition(newValue > 0, "BLAS thread count must be positive")
+            openblas_set_num_threads(Int32(newValue))
+        }
+    }
+}

@@ -1,5 +1,5 @@
 /// Layer-wise adaptive rate clipping (You, Gitman & Ginsburg 2017) wrapped around another optimizer, as pyprob's
-/// `ADAM_LARC` / `SGD_LARC` (reference §4.9).
+/// `ADAM_LARC` / `SGD_LARC` (docs/reference/pyprob-engine.md §4.9).
 ///
 /// For each parameter tensor (each range of the store) with weights `w` and gradient `g`:
 /// ```

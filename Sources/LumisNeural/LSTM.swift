@@ -95,17 +95,70 @@ public struct LSTM: Sendable, Hashable {
         return state
     }
 
+    /// The time-invariant leading columns `c` of layer 0's input, projected once: `P = c · W_cᵀ + b_0`, where
+    /// `W_c` is the first `columns` columns of `W_0`.
+    ///
+    /// When `c` is the same at every step of a sequence (the observation embedding of an inference network),
+    /// `[c | x_t | h] · W_0ᵀ + b_0 = P + [x_t | h] · W_restᵀ`, so the `4H × C` product is computed once per sequence
+    /// instead of once per step, and its weight gradient is one product `(Σ_t δ_t)ᵀ · c`.
+    public struct Hoisted: Sendable {
+        /// How many leading input columns `P` stands for.
+        public let columns: Int
+        /// `P`, `batch × 4H`: layer 0's gate pre-activations from `c` and the bias.
+        public var gates: Matrix
+
+        /// A hoisted term from its parts, as when gathering several sequences' rows into one batch.
+        ///
+        /// - Precondition: `columns >= 0`.
+        public init(columns: Int, gates: Matrix) {
+            precondition(columns >= 0, "negative hoisted column count")
+            self.columns = columns
+            self.gates = gates
+        }
+    }
+
+    /// Projects the constant leading input columns `constant` (`batch × C`, `C ≤ inputSize`) once.
+    ///
+    /// - Complexity: one `batch × 4H × C` GEMM.
+    public func hoist(_ constant: Matrix, store: ParameterStore) -> Hoisted {
+        precondition(constant.columns <= inputSize, "hoisted input has \(constant.columns) > \(inputSize) columns")
+        let (batch, columns, gateWidth) = (constant.rows, constant.columns, 4 * hiddenSize)
+        var gates = Matrix(zeros: batch, gateWidth)
+        let weight = weights[0], bias = biases[0], width = inputSize + hiddenSize
+        store.values.withUnsafeBufferPointer { parameters in
+            gates.scalars.withUnsafeMutableBufferPointer { p in
+                for row in 0..<batch {
+                    for k in 0..<gateWidth { p[row * gateWidth + k] = parameters[bias.start + k] }
+                }
+                constant.scalars.withUnsafeBufferPointer { c in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: true, m: batch, n: gateWidth, k: columns, alpha: 1,
+                        a: c, lda: max(columns, 1), b: parameters, bOffset: weight.start, ldb: width,
+                        beta: 1, c: p, ldc: gateWidth)
+                }
+            }
+        }
+        return Hoisted(columns: columns, gates: gates)
+    }
+
+    /// Layer `layer`'s columns of input that vary per step: all but the hoisted ones on layer 0.
+    private func stepInputSize(_ layer: Int, hoisted: Int) -> Int { layerInputSize(layer) - (layer == 0 ? hoisted : 0) }
+
     /// Advances `state` by one time step on the batch `x` and returns the top layer's new hidden state.
     ///
     /// For inference: nothing is kept for backpropagation, and the state's workspaces are reused, so a step
-    /// allocates nothing beyond what copy-on-write needs if the caller still holds the previous output.
-    /// - Precondition: `x` is `state.batch × inputSize`.
-    public func step(_ x: Matrix, state: inout State, store: ParameterStore) -> Matrix {
+    /// allocates nothing beyond what copy-on-write needs if the caller still holds the previous output. With
+    /// `hoisted`, `x` holds only the columns after the hoisted ones, and the step computes what a step on
+    /// `[c | x]` computes (to rounding).
+    /// - Precondition: `x` is `state.batch × (inputSize − hoisted.columns)`; `hoisted.gates` has `state.batch` rows.
+    public func step(_ x: Matrix, hoisted: Hoisted? = nil, state: inout State, store: ParameterStore) -> Matrix {
+        let skip = hoisted?.columns ?? 0
         precondition(
-            x.rows == state.batch && x.columns == inputSize,
-            "LSTM step input is \(x.rows) × \(x.columns), expected \(state.batch) × \(inputSize)")
+            x.rows == state.batch && x.columns == inputSize - skip,
+            "LSTM step input is \(x.rows) × \(x.columns), expected \(state.batch) × \(inputSize - skip)")
         let batch = x.rows
         let hiddenSize = hiddenSize
+        precondition(hoisted.map { $0.gates.rows == batch } ?? true, "hoisted input has another batch size")
         precondition(
             state.hidden.count == layers
                 && zip(state.hidden, state.cell).allSatisfy {
@@ -119,40 +172,49 @@ public struct LSTM: Sendable, Hashable {
             state.gates = Array(repeating: Matrix(zeros: 0, 0), count: layers)
         }
         for layer in 0..<layers {
-            state.concatenated[layer].resize(rows: batch, columns: layerInputSize(layer) + hiddenSize)
+            state.concatenated[layer].resize(rows: batch, columns: stepInputSize(layer, hoisted: skip) + hiddenSize)
             state.gates[layer].resize(rows: batch, columns: 4 * hiddenSize)
         }
+        let hoistedGates = hoisted?.gates.scalars ?? []
         store.values.withUnsafeBufferPointer { parameters in
-            for layer in 0..<layers {
-                let inputWidth = layerInputSize(layer)
-                let width = inputWidth + hiddenSize
-                // Fill [input | h_{t−1}] into the concatenation workspace.
-                state.concatenated[layer].scalars.withUnsafeMutableBufferPointer { u in
-                    let source = layer == 0 ? x.scalars : state.hidden[layer - 1].scalars
-                    source.withUnsafeBufferPointer { input in
-                        state.hidden[layer].scalars.withUnsafeBufferPointer { hidden in
-                            for row in 0..<batch {
-                                for k in 0..<inputWidth { u[row * width + k] = input[row * inputWidth + k] }
-                                for k in 0..<hiddenSize {
-                                    u[row * width + inputWidth + k] = hidden[row * hiddenSize + k]
+            hoistedGates.withUnsafeBufferPointer { hoistedGates in
+                for layer in 0..<layers {
+                    let inputWidth = stepInputSize(layer, hoisted: skip)
+                    let width = inputWidth + hiddenSize
+                    // Fill [input | h_{t−1}] into the concatenation workspace.
+                    state.concatenated[layer].scalars.withUnsafeMutableBufferPointer { u in
+                        let source = layer == 0 ? x.scalars : state.hidden[layer - 1].scalars
+                        source.withUnsafeBufferPointer { input in
+                            state.hidden[layer].scalars.withUnsafeBufferPointer { hidden in
+                                for row in 0..<batch {
+                                    for k in 0..<inputWidth { u[row * width + k] = input[row * inputWidth + k] }
+                                    for k in 0..<hiddenSize {
+                                        u[row * width + inputWidth + k] = hidden[row * hiddenSize + k]
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                state.gates[layer].scalars.withUnsafeMutableBufferPointer { gates in
-                    state.concatenated[layer].scalars.withUnsafeBufferPointer { u in
-                        LSTM.gatePreactivations(
-                            u: u, uOffset: 0, width: width, batch: batch, hiddenSize: hiddenSize,
-                            parameters: parameters, weight: weights[layer], bias: biases[layer],
-                            gates: gates, gatesOffset: 0)
-                    }
-                    state.cell[layer].scalars.withUnsafeMutableBufferPointer { cell in
-                        state.hidden[layer].scalars.withUnsafeMutableBufferPointer { hidden in
-                            LSTM.pointwise(
-                                gates: gates, gatesOffset: 0, previousCell: UnsafeBufferPointer(cell),
-                                previousCellOffset: 0, cell: cell, cellOffset: 0, hidden: hidden, hiddenOffset: 0,
-                                batch: batch, hiddenSize: hiddenSize)
+                    let initial =
+                        layer == 0 && hoisted != nil
+                        ? Initial(buffer: hoistedGates, offset: 0, stride: 4 * hiddenSize)
+                        : Initial(buffer: parameters, offset: biases[layer].start, stride: 0)
+                    state.gates[layer].scalars.withUnsafeMutableBufferPointer { gates in
+                        state.concatenated[layer].scalars.withUnsafeBufferPointer { u in
+                            LSTM.gatePreactivations(
+                                u: u, uOffset: 0, width: width, batch: batch, hiddenSize: hiddenSize,
+                                parameters: parameters,
+                                weightOffset: weights[layer].start + layerInputSize(layer)
+                                    - inputWidth, weightStride: layerInputSize(layer) + hiddenSize,
+                                initial: initial, gates: gates, gatesOffset: 0)
+                        }
+                        state.cell[layer].scalars.withUnsafeMutableBufferPointer { cell in
+                            state.hidden[layer].scalars.withUnsafeMutableBufferPointer { hidden in
+                                LSTM.pointwise(
+                                    gates: gates, gatesOffset: 0, previousCell: UnsafeBufferPointer(cell),
+                                    previousCellOffset: 0, cell: cell, cellOffset: 0, hidden: hidden,
+                                    hiddenOffset: 0, batch: batch, hiddenSize: hiddenSize)
+                            }
                         }
                     }
                 }
@@ -167,7 +229,10 @@ public struct LSTM: Sendable, Hashable {
         public let batch: Int
         /// The number of time steps.
         public let steps: Int
-        /// Per layer, `[input_t | h_{t−1}]` for every step: `steps × batch × (input_l + H)`.
+        /// The hoisted constant input `c`, `batch × C` (`C` may be 0).
+        var constant: Matrix
+        /// Per layer, `[input_t | h_{t−1}]` for every step (on layer 0 without the hoisted columns):
+        /// `steps × batch × (input_l − C_l + H)`.
         var concatenated: [[Double]]
         /// Per layer, the activated gates `i, f, g, o` for every step: `steps × batch × 4H`.
         var gates: [[Double]]
@@ -179,71 +244,88 @@ public struct LSTM: Sendable, Hashable {
 
     /// Runs the LSTM over a whole sequence from the zero state, keeping a cache for backpropagation.
     ///
-    /// Pass the cache to ``backward(cache:outputGradients:store:)``.
+    /// Pass the cache to ``backward(cache:outputGradients:store:)``. With `constant` (`batch × C`), layer 0's input
+    /// at step `t` is `[constant | x_t]`: the constant part is projected once (``hoist(_:store:)``), not per step.
     ///
-    /// - Parameter sequence: the inputs `x_0 … x_{T−1}`, each `batch × inputSize`.
+    /// - Parameter sequence: the inputs `x_0 … x_{T−1}`, each `batch × (inputSize − C)`.
     /// - Returns: the top layer's hidden states `h_0 … h_{T−1}` and the cache.
-    /// - Precondition: the sequence is non-empty and every element has the same shape `batch × inputSize`.
-    public func forward(sequence: [Matrix], store: ParameterStore) -> (outputs: [Matrix], cache: Cache) {
+    /// - Precondition: the sequence is non-empty and every element (and `constant`) has `batch` rows and the
+    ///   widths above.
+    public func forward(
+        sequence: [Matrix], constant: Matrix? = nil, store: ParameterStore
+    ) -> (outputs: [Matrix], cache: Cache) {
         precondition(!sequence.isEmpty, "LSTM forward needs at least one step")
         let batch = sequence[0].rows
+        let constant = constant ?? Matrix(zeros: batch, 0)
+        let skip = constant.columns
+        precondition(constant.rows == batch, "LSTM constant input has \(constant.rows) rows, expected \(batch)")
         for x in sequence {
             precondition(
-                x.rows == batch && x.columns == inputSize,
-                "LSTM input is \(x.rows) × \(x.columns), expected \(batch) × \(inputSize)")
+                x.rows == batch && x.columns == inputSize - skip,
+                "LSTM input is \(x.rows) × \(x.columns), expected \(batch) × \(inputSize - skip)")
         }
         let steps = sequence.count
         let hiddenSize = hiddenSize
         var cache = Cache(
-            batch: batch, steps: steps,
+            batch: batch, steps: steps, constant: constant,
             concatenated: (0..<layers).map {
-                [Double](repeating: 0, count: steps * batch * (layerInputSize($0) + hiddenSize))
+                [Double](repeating: 0, count: steps * batch * (stepInputSize($0, hoisted: skip) + hiddenSize))
             },
             gates: Array(repeating: [Double](repeating: 0, count: steps * batch * 4 * hiddenSize), count: layers),
             cells: Array(repeating: [Double](repeating: 0, count: (steps + 1) * batch * hiddenSize), count: layers),
             hiddens: Array(repeating: [Double](repeating: 0, count: steps * batch * hiddenSize), count: layers))
+        let hoistedGates = skip > 0 ? hoist(constant, store: store).gates.scalars : []
         let block = batch * hiddenSize
         store.values.withUnsafeBufferPointer { parameters in
-            for layer in 0..<layers {
-                let inputWidth = layerInputSize(layer)
-                let width = inputWidth + hiddenSize
-                let below = layer == 0 ? [] : cache.hiddens[layer - 1]
-                cache.concatenated[layer].withUnsafeMutableBufferPointer { u in
-                    cache.gates[layer].withUnsafeMutableBufferPointer { gates in
-                        cache.cells[layer].withUnsafeMutableBufferPointer { cells in
-                            cache.hiddens[layer].withUnsafeMutableBufferPointer { hiddens in
-                                for t in 0..<steps {
-                                    let uBase = t * batch * width
-                                    // [input_t | h_{t−1}], with h_{−1} = 0 (u is zero-filled).
-                                    func fill(_ input: UnsafeBufferPointer<Double>, offset: Int) {
-                                        for row in 0..<batch {
-                                            for k in 0..<inputWidth {
-                                                u[uBase + row * width + k] = input[offset + row * inputWidth + k]
+            hoistedGates.withUnsafeBufferPointer { hoistedGates in
+                for layer in 0..<layers {
+                    let inputWidth = stepInputSize(layer, hoisted: skip)
+                    let width = inputWidth + hiddenSize
+                    let below = layer == 0 ? [] : cache.hiddens[layer - 1]
+                    let initial =
+                        layer == 0 && skip > 0
+                        ? Initial(buffer: hoistedGates, offset: 0, stride: 4 * hiddenSize)
+                        : Initial(buffer: parameters, offset: biases[layer].start, stride: 0)
+                    let weightOffset = weights[layer].start + layerInputSize(layer) - inputWidth
+                    let weightStride = layerInputSize(layer) + hiddenSize
+                    cache.concatenated[layer].withUnsafeMutableBufferPointer { u in
+                        cache.gates[layer].withUnsafeMutableBufferPointer { gates in
+                            cache.cells[layer].withUnsafeMutableBufferPointer { cells in
+                                cache.hiddens[layer].withUnsafeMutableBufferPointer { hiddens in
+                                    for t in 0..<steps {
+                                        let uBase = t * batch * width
+                                        // [input_t | h_{t−1}], with h_{−1} = 0 (u is zero-filled).
+                                        func fill(_ input: UnsafeBufferPointer<Double>, offset: Int) {
+                                            for row in 0..<batch {
+                                                for k in 0..<inputWidth {
+                                                    u[uBase + row * width + k] = input[offset + row * inputWidth + k]
+                                                }
                                             }
                                         }
-                                    }
-                                    if layer == 0 {
-                                        sequence[t].scalars.withUnsafeBufferPointer { fill($0, offset: 0) }
-                                    } else {
-                                        below.withUnsafeBufferPointer { fill($0, offset: t * block) }
-                                    }
-                                    if t > 0 {
-                                        for row in 0..<batch {
-                                            for k in 0..<hiddenSize {
-                                                u[uBase + row * width + inputWidth + k] =
-                                                    hiddens[(t - 1) * block + row * hiddenSize + k]
+                                        if layer == 0 {
+                                            sequence[t].scalars.withUnsafeBufferPointer { fill($0, offset: 0) }
+                                        } else {
+                                            below.withUnsafeBufferPointer { fill($0, offset: t * block) }
+                                        }
+                                        if t > 0 {
+                                            for row in 0..<batch {
+                                                for k in 0..<hiddenSize {
+                                                    u[uBase + row * width + inputWidth + k] =
+                                                        hiddens[(t - 1) * block + row * hiddenSize + k]
+                                                }
                                             }
                                         }
+                                        LSTM.gatePreactivations(
+                                            u: UnsafeBufferPointer(u), uOffset: uBase, width: width, batch: batch,
+                                            hiddenSize: hiddenSize, parameters: parameters,
+                                            weightOffset: weightOffset, weightStride: weightStride,
+                                            initial: initial, gates: gates, gatesOffset: t * 4 * block)
+                                        LSTM.pointwise(
+                                            gates: gates, gatesOffset: t * 4 * block,
+                                            previousCell: UnsafeBufferPointer(cells), previousCellOffset: t * block,
+                                            cell: cells, cellOffset: (t + 1) * block, hidden: hiddens,
+                                            hiddenOffset: t * block, batch: batch, hiddenSize: hiddenSize)
                                     }
-                                    LSTM.gatePreactivations(
-                                        u: UnsafeBufferPointer(u), uOffset: uBase, width: width, batch: batch,
-                                        hiddenSize: hiddenSize, parameters: parameters, weight: weights[layer],
-                                        bias: biases[layer], gates: gates, gatesOffset: t * 4 * block)
-                                    LSTM.pointwise(
-                                        gates: gates, gatesOffset: t * 4 * block,
-                                        previousCell: UnsafeBufferPointer(cells), previousCellOffset: t * block,
-                                        cell: cells, cellOffset: (t + 1) * block, hidden: hiddens,
-                                        hiddenOffset: t * block, batch: batch, hiddenSize: hiddenSize)
                                 }
                             }
                         }
@@ -258,17 +340,28 @@ public struct LSTM: Sendable, Hashable {
         return (outputs, cache)
     }
 
-    /// Backpropagation through time: adds every layer's `∂L/∂W_l`, `∂L/∂b_l` to `store.gradients` and returns
-    /// `∂L/∂x_t` for each step.
+    /// The gradients of a sequence's loss with respect to the LSTM's inputs.
+    public struct InputGradients: Sendable {
+        /// `∂L/∂x_t` for each step, each `batch × (inputSize − C)`.
+        public var steps: [Matrix]
+        /// `∂L/∂c` of the hoisted constant input, `batch × C`: summed over the steps.
+        public var constant: Matrix
+    }
+
+    /// Backpropagation through time: adds every layer's `∂L/∂W_l`, `∂L/∂b_l` to `store.gradients` and returns the
+    /// input gradients.
     ///
+    /// With a hoisted constant input, `∂L/∂W_c = (Σ_t δ_t)ᵀ · c` and `∂L/∂c = (Σ_t δ_t) · W_c` are one product each
+    /// (`δ_t` the layer-0 gate gradients at step `t`), instead of one per step.
     /// - Parameters:
-    ///   - cache: from ``forward(sequence:store:)`` with the same parameters.
+    ///   - cache: from ``forward(sequence:constant:store:)`` with the same parameters.
     ///   - outputGradients: `∂L/∂h_t` of the top layer for each step, each `batch × H` (zeros where a step's output
     ///     is unused).
     /// - Precondition: one gradient per step, each `batch × H`.
-    public func backward(cache: Cache, outputGradients: [Matrix], store: ParameterStore) -> [Matrix] {
+    public func backward(cache: Cache, outputGradients: [Matrix], store: ParameterStore) -> InputGradients {
         precondition(outputGradients.count == cache.steps, "LSTM backward needs one output gradient per step")
         let (batch, steps, hiddenSize) = (cache.batch, cache.steps, hiddenSize)
+        let skip = cache.constant.columns
         let block = batch * hiddenSize
         // Gradients flowing into the current layer's outputs h_t, `steps × batch × H` (the top layer's are given).
         var outputGradient = [Double](repeating: 0, count: steps * block)
@@ -282,16 +375,18 @@ public struct LSTM: Sendable, Hashable {
         var hiddenGradient = [Double](repeating: 0, count: block)
         var cellGradient = [Double](repeating: 0, count: block)
         var gateGradients = [Double](repeating: 0, count: steps * 4 * block)
+        var constantGradient = Matrix(zeros: batch, skip)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
-            let inputWidth = layerInputSize(layer)
+            let inputWidth = stepInputSize(layer, hoisted: skip)
             let width = inputWidth + hiddenSize
+            let fullWidth = layerInputSize(layer) + hiddenSize
+            let weightOffset = weights[layer].start + layerInputSize(layer) - inputWidth
             var concatenatedGradient = [Double](repeating: 0, count: batch * width)
             inputGradient = [Double](repeating: 0, count: steps * batch * inputWidth)
             for k in 0..<block {
                 hiddenGradient[k] = 0
                 cellGradient[k] = 0
             }
-            let (weight, bias) = (weights[layer], biases[layer])
             store.values.withUnsafeBufferPointer { parameters in
                 cache.gates[layer].withUnsafeBufferPointer { gates in
                     cache.cells[layer].withUnsafeBufferPointer { cells in
@@ -319,11 +414,11 @@ public struct LSTM: Sendable, Hashable {
                                             cellGradient[j] = dc * f
                                         }
                                     }
-                                    // ∂L/∂[input | h_{t−1}] = dGates_t · W_l.
+                                    // ∂L/∂[input | h_{t−1}] = dGates_t · W_l (without the hoisted columns).
                                     BLAS.gemm(
                                         transposeA: false, transposeB: false, m: batch, n: width, k: 4 * hiddenSize,
                                         alpha: 1, a: UnsafeBufferPointer(dGates), aOffset: gBase, lda: 4 * hiddenSize,
-                                        b: parameters, bOffset: weight.start, ldb: width,
+                                        b: parameters, bOffset: weightOffset, ldb: fullWidth,
                                         beta: 0, c: dU, ldc: width)
                                     for row in 0..<batch {
                                         for k in 0..<inputWidth {
@@ -341,42 +436,79 @@ public struct LSTM: Sendable, Hashable {
             }
             // All steps at once: ∂L/∂W_l += Σ_t dGates_tᵀ · u_t (one GEMM over steps × batch rows);
             // ∂L/∂b_l += Σ dGates.
+            let (weight, bias) = (weights[layer], biases[layer])
             store.gradients.withUnsafeMutableBufferPointer { gradients in
                 gateGradients.withUnsafeBufferPointer { dGates in
                     cache.concatenated[layer].withUnsafeBufferPointer { u in
                         BLAS.gemm(
                             transposeA: true, transposeB: false, m: 4 * hiddenSize, n: width, k: steps * batch,
                             alpha: 1, a: dGates, lda: 4 * hiddenSize, b: u, ldb: width,
-                            beta: 1, c: gradients, cOffset: weight.start, ldc: width)
+                            beta: 1, c: gradients, cOffset: weightOffset, ldc: fullWidth)
                     }
                     for row in 0..<(steps * batch) {
                         for k in 0..<(4 * hiddenSize) { gradients[bias.start + k] += dGates[row * 4 * hiddenSize + k] }
+                    }
+                    if layer == 0 && skip > 0 {
+                        // S = Σ_t δ_t, then ∂L/∂W_c += Sᵀ · c and ∂L/∂c = S · W_c.
+                        var summed = [Double](repeating: 0, count: batch * 4 * hiddenSize)
+                        for t in 0..<steps {
+                            for k in summed.indices { summed[k] += dGates[t * 4 * block + k] }
+                        }
+                        summed.withUnsafeBufferPointer { s in
+                            cache.constant.scalars.withUnsafeBufferPointer { c in
+                                BLAS.gemm(
+                                    transposeA: true, transposeB: false, m: 4 * hiddenSize, n: skip, k: batch,
+                                    alpha: 1, a: s, lda: 4 * hiddenSize, b: c, ldb: skip,
+                                    beta: 1, c: gradients, cOffset: weight.start, ldc: fullWidth)
+                            }
+                            store.values.withUnsafeBufferPointer { parameters in
+                                constantGradient.scalars.withUnsafeMutableBufferPointer { dc in
+                                    BLAS.gemm(
+                                        transposeA: false, transposeB: false, m: batch, n: skip, k: 4 * hiddenSize,
+                                        alpha: 1, a: s, lda: 4 * hiddenSize, b: parameters, bOffset: weight.start,
+                                        ldb: fullWidth, beta: 0, c: dc, ldc: skip)
+                                }
+                            }
+                        }
                     }
                 }
             }
             outputGradient = inputGradient
         }
-        let inputBlock = batch * inputSize
-        return (0..<steps).map { t in
-            Matrix(
-                rows: batch, columns: inputSize,
-                scalars: Array(inputGradient[(t * inputBlock)..<((t + 1) * inputBlock)]))
-        }
+        let stepWidth = inputSize - skip
+        let inputBlock = batch * stepWidth
+        return InputGradients(
+            steps: (0..<steps).map { t in
+                Matrix(
+                    rows: batch, columns: stepWidth,
+                    scalars: Array(inputGradient[(t * inputBlock)..<((t + 1) * inputBlock)]))
+            },
+            constant: constantGradient)
     }
 
-    /// Writes `u · Wᵀ + b` (the four gates' pre-activations) for `batch` rows into `gates`.
+    /// Where a gate pre-activation starts before the GEMM adds `u · Wᵀ`: the bias (`stride` 0, the same row for
+    /// every batch row) or a hoisted `P` (`stride` 4H, one row per batch row).
+    private struct Initial {
+        var buffer: UnsafeBufferPointer<Double>
+        var offset: Int
+        var stride: Int
+    }
+
+    /// Writes `initial + u · Wᵀ` (the four gates' pre-activations) for `batch` rows into `gates`, where `W` is the
+    /// `4H × width` block of the weights at `weightOffset` with row stride `weightStride`.
     private static func gatePreactivations(
         u: UnsafeBufferPointer<Double>, uOffset: Int, width: Int, batch: Int, hiddenSize: Int,
-        parameters: UnsafeBufferPointer<Double>, weight: ParameterRange, bias: ParameterRange,
+        parameters: UnsafeBufferPointer<Double>, weightOffset: Int, weightStride: Int, initial: Initial,
         gates: UnsafeMutableBufferPointer<Double>, gatesOffset: Int
     ) {
         let gateWidth = 4 * hiddenSize
         for row in 0..<batch {
-            for k in 0..<gateWidth { gates[gatesOffset + row * gateWidth + k] = parameters[bias.start + k] }
+            let from = initial.offset + row * initial.stride
+            for k in 0..<gateWidth { gates[gatesOffset + row * gateWidth + k] = initial.buffer[from + k] }
         }
         BLAS.gemm(
             transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width, alpha: 1,
-            a: u, aOffset: uOffset, lda: width, b: parameters, bOffset: weight.start, ldb: width,
+            a: u, aOffset: uOffset, lda: width, b: parameters, bOffset: weightOffset, ldb: weightStride,
             beta: 1, c: gates, cOffset: gatesOffset, ldc: gateWidth)
     }
 

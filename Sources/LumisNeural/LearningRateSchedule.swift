@@ -1,4 +1,5 @@
-/// A learning rate as a function of the number of training traces seen, as pyprob's schedulers (§4.9).
+/// A learning rate as a function of the number of training traces seen, as pyprob's schedulers
+/// (docs/reference/pyprob-engine.md §4.9).
 ///
 /// ```
 /// lr(t) = (initial − final) · (1 − t/endTraces)^p + final      p = 1 (poly1) or 2 (poly2)

@@ -51,7 +51,9 @@ public enum Optimizer: GradientOptimizer, Equatable {
 
     /// One update of every parameter in `store`.
     public mutating func update(_ store: ParameterStore, applyingWeightDecay: Bool) {
-        switch self {
+        // Consuming `self` leaves the payload's moment arrays uniquely referenced, so the update mutates them in
+        // place; matching on `self` would keep a second reference and copy every array on each step.
+        switch consume self {
         case .adam(var o): o.update(store, applyingWeightDecay: applyingWeightDecay); self = .adam(o)
         case .sgd(var o): o.update(store, applyingWeightDecay: applyingWeightDecay); self = .sgd(o)
         case .larcAdam(var o): o.update(store, applyingWeightDecay: applyingWeightDecay); self = .larcAdam(o)

@@ -1,16 +1,19 @@
 import Glibc
 public import LumisInference
 
-/// The CSV file of draws: one row per draw, columns `chain`, `draw`, `weight`, then one per variable element.
+/// The CSV file of draws: one row per draw, columns `chain`, `draw`, `weight`, `log_weight`, then one per variable
+/// element.
 ///
 /// Variable columns are labelled as ``DrawTable`` labels them, tensor elements as `name[i,j]` (row-major).
 /// Numbers are Swift's shortest round-trip form; NaN, ±∞ are `nan`, `inf`, `-inf`; a draw lacking the
 /// variable (NaN in every element) has empty cells. Fields are quoted (RFC 4180) when they hold a comma, quote or line break.
-/// `chain` and `draw` count from 0; `weight` is the draw's normalised weight (summing to 1 over the file).
+/// `chain` and `draw` count from 0; `weight` is the draw's normalised weight (summing to 1 over the file), and
+/// `log_weight` its log weight as the engine stored it (unnormalised; it keeps weights that underflow to 0 in
+/// `weight`). Files written before `log_weight` existed still read.
 public enum DrawsCSV {
     /// The file's text for `table`.
     public static func text(of table: DrawTable) -> String {
-        var header = ["chain", "draw", "weight"]
+        var header = ["chain", "draw", "weight", "log_weight"]
         for column in table.columns {
             if column.shape.isEmpty {
                 header.append(column.label)
@@ -24,7 +27,7 @@ public enum DrawsCSV {
         var row = 0
         for (chain, length) in table.chainLengths.enumerated() {
             for draw in 0..<length {
-                output += "\(chain),\(draw),\(number(table.weights[row]))"
+                output += "\(chain),\(draw),\(number(table.weights[row])),\(number(table.logWeights[row]))"
                 for column in table.columns {
                     // A draw lacking the variable holds NaN in every element: written as empty cells.
                     let isMissing = isMissing(column, row: row)
@@ -48,14 +51,16 @@ public enum DrawsCSV {
     }
 
     /// A draws file read back: per column its label and values (NaN for empty cells), per row its chain and
-    /// weight.
+    /// weights.
     public struct Contents: Sendable, Equatable {
-        /// The variable columns' labels (after `chain`, `draw`, `weight`).
+        /// The variable columns' labels (after `chain`, `draw`, `weight`, `log_weight`).
         public var labels: [String]
         /// Each row's chain.
         public var chains: [Int]
         /// Each row's weight.
         public var weights: [Double]
+        /// Each row's log weight; empty for a file written without the column.
+        public var logWeights: [Double]
         /// Per variable column, the value of each row.
         public var columns: [[Double]]
 
@@ -102,9 +107,11 @@ public enum DrawsCSV {
         else {
             throw PosteriorFileError(path: path, reason: "not a draws file (header must start chain,draw,weight)")
         }
+        let hasLogWeights = header.count >= 4 && header[3] == "log_weight"
+        let firstVariable = hasLogWeights ? 4 : 3
         var contents = Contents(
-            labels: Array(header.dropFirst(3)), chains: [], weights: [],
-            columns: [[Double]](repeating: [], count: header.count - 3))
+            labels: Array(header.dropFirst(firstVariable)), chains: [], weights: [], logWeights: [],
+            columns: [[Double]](repeating: [], count: header.count - firstVariable))
         for (index, row) in rows.enumerated().dropFirst() {
             let line = index + 1
             guard row.count == header.count else {
@@ -130,7 +137,13 @@ public enum DrawsCSV {
                     }
                     value = number
                 }
-                if field == 2 { contents.weights.append(value) } else { contents.columns[field - 3].append(value) }
+                if field == 2 {
+                    contents.weights.append(value)
+                } else if field < firstVariable {
+                    contents.logWeights.append(value)
+                } else {
+                    contents.columns[field - firstVariable].append(value)
+                }
             }
         }
         return contents

@@ -70,17 +70,33 @@ struct NetCDFFile: ~Copyable {
         return variable
     }
 
-    /// Sets a text attribute on a variable, or on the group for `variable == nil`.
+    /// Sets an attribute on a variable, or on the group for `variable == nil`.
     ///
-    /// Wraps `nc_put_att_text`.
-    func putAttribute(_ name: String, text: String, variable: Int32? = nil, in group: Int32) throws(NetCDFError) {
-        let bytes = Array(text.utf8)
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) {
-                nc_put_att_text(group, variable ?? NC_GLOBAL, name, buffer.count, $0.baseAddress)
+    /// Wraps `nc_put_att_text`, `nc_put_att_longlong`, `nc_put_att_ulonglong` and `nc_put_att_double`.
+    func putAttribute(
+        _ name: String, _ value: InferenceDataFile.AttributeValue, variable: Int32? = nil, in group: Int32
+    ) throws(NetCDFError) {
+        let target = variable ?? NC_GLOBAL
+        let status: Int32
+        switch value {
+        case .text(let text):
+            let bytes = Array(text.utf8)
+            status = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    nc_put_att_text(group, target, name, buffer.count, $0.baseAddress)
+                }
             }
+        case .integer(let number):
+            var long = CLongLong(number)
+            status = nc_put_att_longlong(group, target, name, NC_INT64, 1, &long)
+        case .unsigned(let number):
+            var long = CUnsignedLongLong(number)
+            status = nc_put_att_ulonglong(group, target, name, NC_UINT64, 1, &long)
+        case .real(let number):
+            var double = number
+            status = nc_put_att_double(group, target, name, NC_DOUBLE, 1, &double)
         }
-        try check(status, "nc_put_att_text \(name)")
+        try check(status, "nc_put_att \(name)")
     }
 
     /// Writes a whole double variable.

@@ -20,6 +20,21 @@ public struct PlotSeries: Sendable {
         self.weights = weights
     }
 
+    /// Whether the series looks discrete: every finite draw of positive weight is an integer and there are at
+    /// most 50 distinct values (Categorical, Bernoulli, Poisson and the like; a continuous variable never
+    /// lands on integers only).
+    public var isDiscrete: Bool {
+        var distinct = Set<Double>()
+        for (chain, weights) in zip(chains, weights) {
+            for (value, weight) in zip(chain, weights) where value.isFinite && weight > 0 {
+                guard value == value.rounded() else { return false }
+                distinct.insert(value)
+                if distinct.count > 50 { return false }
+            }
+        }
+        return !distinct.isEmpty
+    }
+
     /// One series per scalar element of every column of `table`, labelled as the CSV labels its columns.
     public static func all(in table: DrawTable) -> [PlotSeries] {
         var result: [PlotSeries] = []
@@ -63,11 +78,18 @@ public enum Plots {
     /// The frame's height.
     public static let plotHeight = 310.0
 
-    /// A weighted density histogram of all chains' finite draws.
+    /// The smallest weight fraction left out on each side of a histogram's range.
+    public static let tailMass = 0.001
+
+    /// A weighted density histogram of all chains' finite draws, or for a discrete series (see
+    /// ``PlotSeries/isDiscrete``) a bar chart of each value's probability.
     ///
     /// Bin *k* of width *h* is drawn as `<rect class="bar">` of height proportional to `W_k / (W h)`, with
     /// `W_k` the weight in the bin and `W` the total weight of finite draws (bins are `[a, b)`, the last one
-    /// closed). The range is the smallest to largest finite draw (±0.5 if equal).
+    /// closed). The range spans the weighted mass: from the smallest value with at least ``tailMass`` of the
+    /// weight at or below it to the largest with at least ``tailMass`` at or above it (±0.5 if equal), so a few
+    /// far-out draws of negligible weight do not squeeze the bulk into one bin; draws outside are left out of
+    /// the bars but not out of `W`.
     /// - Parameters:
     ///   - series: the draws.
     ///   - binCount: bins; by default `√n` clamped to 10…60 for *n* finite draws.
@@ -76,6 +98,7 @@ public enum Plots {
     public static func histogram(
         _ series: PlotSeries, binCount: Int? = nil, overlay: ((Double) -> Double)? = nil
     ) -> String {
+        if series.isDiscrete && binCount == nil && overlay == nil { return probabilities(series) }
         var pairs: [(Double, Double)] = []
         for (chain, weights) in zip(series.chains, series.weights) {
             for (value, weight) in zip(chain, weights) where value.isFinite && weight > 0 {
@@ -84,15 +107,15 @@ public enum Plots {
         }
         let bins = binCount ?? min(60, max(10, Int(Double(pairs.count).squareRoot().rounded(.up))))
         precondition(bins > 0, "A histogram needs at least one bin")
-        var lower = pairs.map(\.0).min() ?? 0
-        var upper = pairs.map(\.0).max() ?? 1
+        var (lower, upper) = massRange(pairs)
         if lower == upper { (lower, upper) = (lower - 0.5, upper + 0.5) }
         let binWidth = (upper - lower) / Double(bins)
         var mass = [Double](repeating: 0, count: bins)
         var total = 0.0
         for (value, weight) in pairs {
-            mass[min(Int((value - lower) / binWidth), bins - 1)] += weight
             total += weight
+            guard value >= lower && value <= upper else { continue }
+            mass[min(Int((value - lower) / binWidth), bins - 1)] += weight
         }
         let densities = mass.map { total > 0 ? $0 / (total * binWidth) : 0 }
         var overlayPoints: [(Double, Double)] = []
@@ -122,6 +145,65 @@ public enum Plots {
             document.polyline(
                 overlayPoints.map { (frame.x($0.0), frame.y($0.1)) },
                 [("class", "overlay"), ("stroke", "black"), ("stroke-width", "1.5")])
+        }
+        return frame.end(&document)
+    }
+
+    /// The range holding all but ``tailMass`` of the weight on each side of `pairs` (value, weight); (0, 1) for none.
+    static func massRange(_ pairs: [(Double, Double)]) -> (Double, Double) {
+        guard !pairs.isEmpty else { return (0, 1) }
+        let sorted = pairs.sorted { $0.0 < $1.0 }
+        let total = sorted.reduce(0) { $0 + $1.1 }
+        let cut = tailMass * total * (1 - 1e-12)
+        var lower = sorted[0].0
+        var cumulative = 0.0
+        for (value, weight) in sorted {
+            cumulative += weight
+            if cumulative >= cut {
+                lower = value
+                break
+            }
+        }
+        var upper = sorted[sorted.count - 1].0
+        cumulative = 0
+        for (value, weight) in sorted.reversed() {
+            cumulative += weight
+            if cumulative >= cut {
+                upper = value
+                break
+            }
+        }
+        return (lower, upper)
+    }
+
+    /// A bar chart of the probability of each distinct finite value: `<rect class="bar" data-value="v">`,
+    /// its height proportional to the value's share of the finite draws' weight.
+    public static func probabilities(_ series: PlotSeries) -> String {
+        var mass: [Double: Double] = [:]
+        var total = 0.0
+        for (chain, weights) in zip(series.chains, series.weights) {
+            for (value, weight) in zip(chain, weights) where value.isFinite && weight > 0 {
+                mass[value, default: 0] += weight
+                total += weight
+            }
+        }
+        let values = mass.keys.sorted()
+        let lower = (values.first ?? 0) - 0.5
+        let upper = (values.last ?? 0) + 0.5
+        let probabilities = values.map { total > 0 ? mass[$0]! / total : 0 }  // keys of `mass`
+        let top = (probabilities.max() ?? 0) * 1.05
+        var frame = Frame(xRange: lower...upper, yRange: 0...(top > 0 ? top : 1))
+        var document = frame.begin(
+            title: "\(series.label): posterior probabilities", xLabel: series.label, yLabel: "probability")
+        for (value, probability) in zip(values, probabilities) {
+            let x0 = frame.x(value - 0.4)
+            let y = frame.y(probability)
+            document.rect(
+                x: x0, y: y, width: frame.x(value + 0.4) - x0, height: frame.y(0) - y,
+                [
+                    ("class", "bar"), ("data-value", value.description), ("data-probability", probability.description),
+                    ("fill", Frame.color(0)), ("fill-opacity", "0.6"),
+                ])
         }
         return frame.end(&document)
     }
@@ -172,21 +254,37 @@ public enum Plots {
         return frame.end(&document)
     }
 
-    /// Writes the three plots of every series into `directory` as `<label>.histogram.svg`, `<label>.trace.svg`
-    /// and `<label>.autocorrelation.svg` (the label with characters other than letters, digits, `.`, `-`, `_`
-    /// replaced by `_`), each atomically.
+    /// Writes the plots of every series into `directory`, each atomically, and an `index.html` that shows
+    /// them all.
     ///
+    /// Per series: `<label>.histogram.svg` (a bar chart of probabilities for a discrete series) and, for
+    /// unweighted draws (MCMC, prior sampling), `<label>.trace.svg` and `<label>.autocorrelation.svg`. Weighted
+    /// draws get no trace or autocorrelation plot: their order and autocorrelation say nothing about the
+    /// posterior. The label's characters other than letters, digits, `.`, `-`, `_` become `_`.
     /// - Parameters:
     ///   - series: the series.
+    ///   - isWeighted: whether the draws carry importance weights.
     ///   - overlays: densities to draw over histograms, by series label.
     ///   - directory: an existing directory.
-    /// - Returns: the paths written.
+    /// - Returns: the paths written, `index.html` last.
     /// - Throws: ``PosteriorFileError`` for a file that cannot be written.
     public static func writeAll(
-        _ series: [PlotSeries], overlays: [String: @Sendable (Double) -> Double] = [:], to directory: String
+        _ series: [PlotSeries], isWeighted: Bool = false, overlays: [String: @Sendable (Double) -> Double] = [:],
+        to directory: String
     ) throws(PosteriorFileError) -> [String] {
         var paths: [String] = []
         var used = Set<String>()
+        var index = """
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>Lumis plots</title></head>
+            <body>
+            <h1>Lumis plots</h1>
+
+            """
+        if isWeighted {
+            index += "<p>Importance-weighted draws: histograms only (trace and autocorrelation plots of weighted "
+            index += "draws say nothing about the posterior).</p>\n"
+        }
         for item in series {
             var stem = String(
                 item.label.unicodeScalars.map {
@@ -196,16 +294,21 @@ public enum Plots {
                 })
             while used.contains(stem) { stem += "_" }
             used.insert(stem)
-            let plots = [
-                ("histogram", histogram(item, overlay: overlays[item.label])), ("trace", trace(item)),
-                ("autocorrelation", autocorrelation(item)),
-            ]
+            var plots = [("histogram", histogram(item, overlay: overlays[item.label]))]
+            if !isWeighted { plots += [("trace", trace(item)), ("autocorrelation", autocorrelation(item))] }
+            index += "<h2>\(SVGDocument.escape(item.label))</h2>\n<p>"
             for (kind, text) in plots {
-                let path = "\(directory)/\(stem).\(kind).svg"
-                try writeAtomically(Array(text.utf8), toFile: path)
-                paths.append(path)
+                let name = "\(stem).\(kind).svg"
+                try writeAtomically(Array(text.utf8), toFile: "\(directory)/\(name)")
+                paths.append("\(directory)/\(name)")
+                index += "<a href=\"\(SVGDocument.escape(name))\"><img src=\"\(SVGDocument.escape(name))\" "
+                index += "width=\"320\" alt=\"\(SVGDocument.escape(item.label)) \(kind)\"></a>\n"
             }
+            index += "</p>\n"
         }
+        index += "</body></html>\n"
+        try writeAtomically(Array(index.utf8), toFile: "\(directory)/index.html")
+        paths.append("\(directory)/index.html")
         return paths
     }
 }

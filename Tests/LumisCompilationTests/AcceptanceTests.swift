@@ -11,6 +11,8 @@ import Testing
 ///
 /// Bounds are the estimator's: 4·σ/√ESS for a posterior mean, 4·σ/√(2·ESS) for a stddev, 4·√(p(1−p)/ESS) for a
 /// probability, where ESS is the run's own effective sample size; the issue's fixed tolerances are checked too.
+/// The ESS thresholds are fixed by the issue, not derived; each states the margin the seeds used here measured
+/// (release build, 2026-12-06), so a change that eats into it shows before the test fails.
 @Suite("Acceptance: inference compilation", .serialized)
 struct AcceptanceTests {
     @Test("(11) GUM: trained on 20,000 traces, IC with 1,000 traces matches both posteriors with ESS/N ≥ 0.5")
@@ -29,6 +31,7 @@ struct AcceptanceTests {
             let ess = try #require(posterior.effectiveSampleSize)
             let exact = ExactPosteriors.gaussianUnknownMean(observations: [observed.0, observed.1])
             let (mean, stddev) = Training.moments(posterior, "mu")
+            // Seeds 21 (training), 31 and 32: ESS/N measured 0.787 and 0.998, a margin of 1.57× over 0.5.
             #expect(ess / 1_000 >= 0.5, "obs \(observed): ESS \(ess)")
             print(
                 "GUM obs \(observed): mean \(mean) (exact \(exact.mean)), stddev \(stddev) (\(exact.stddev)), ESS \(ess)"
@@ -54,6 +57,7 @@ struct AcceptanceTests {
         let prior = try Training.priorImportanceSampling(
             HiddenMarkovModel(), traces: traces, seed: 41, observations: observations)
         let priorESS = try #require(prior.effectiveSampleSize)
+        // Seeds 22 and 41: IC ESS 103.2 against 5 × 9.70 = 48.5, a margin of 2.1×.
         #expect(icESS >= 5 * priorESS, "IC ESS \(icESS), prior IS ESS \(priorESS)")
         let exact = ExactPosteriors.hiddenMarkovModelMarginals()
         for t in 0...16 {
@@ -83,7 +87,9 @@ struct AcceptanceTests {
         let priorESS = try #require(prior.effectiveSampleSize)
         // With obs = 6 the prior is already a fair proposal (ESS/N ≈ 0.5), so 5× is impossible here; item 12's
         // ratio is checked on the HMM above.
+        // Seeds 22 and 41: IC ESS 1,160.5 against 1,001.2, a margin of 1.16×.
         #expect(icESS >= priorESS, "IC ESS \(icESS), prior IS ESS \(priorESS)")
+        print("Branching: IC ESS \(icESS), prior IS ESS \(priorESS)")
         var estimate = [Double](repeating: 0, count: 81)
         for index in 0..<posterior.traceCount {
             let r = try #require(posterior.store.value(of: .name("r"), inTrace: index)?.scalar)
@@ -109,7 +115,9 @@ struct AcceptanceTests {
         let prior = try Training.priorImportanceSampling(
             ConjugateLatents(), traces: 2_000, seed: 51, observations: observations)
         let priorESS = try #require(prior.effectiveSampleSize)
+        // Seeds 23 and 51: IC ESS 1,122.9 against 138.2, a margin of 8.1×.
         #expect(ess > priorESS, "IC must beat the prior proposal")
+        print("Conjugate: IC ESS \(ess), prior IS ESS \(priorESS)")
         let exact = ExactPosteriors.conjugateLatents(counts: [4, 6], successes: 8, reading: 4.2)
         for (name, truth) in [("rate", exact.rate), ("p", exact.p), ("n", exact.n)] {
             let (mean, stddev) = Training.moments(posterior, name)

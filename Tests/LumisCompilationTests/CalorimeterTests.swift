@@ -3,9 +3,9 @@ import LumisCompilation
 import LumisCore
 import LumisDistributions
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
-import LumisTransport
 import Synchronization
 import Testing
 
@@ -29,9 +29,8 @@ struct CalorimeterTests {
     @Test("(a) Prior traces: variable length, channel frequencies within 5σ of the branching fractions, 3D image")
     func priorTraces() throws {
         let traceCount = 4_000
-        let context = try ZMQContext()
-        let makeSimulator = InferenceJob.Source.launch(command: try Self.command("--grid 6x10x10"))
-            .simulatorFactory(context: context, timeout: .seconds(30))
+        let makeSimulator = try SimulatorSource.launch(command: try Self.command("--grid 6x10x10"))
+            .simulatorFactory(timeout: .seconds(30))
         let sampler = TraceSampler(
             configuration: TraceSampler.Configuration(mode: .simulateObservations, traceCount: traceCount, seed: 71))
         let box = TraceBox()

@@ -3,6 +3,7 @@ import LumisCompilation
 import LumisCore
 import LumisDistributions
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
 import Testing

@@ -48,6 +48,37 @@ struct NetworkTests {
         #expect(checked == 60)
     }
 
+    /// The observation embedding hoisted out of the LSTM's per-step input (computed once per trace) gives the loss
+    /// and every parameter gradient of the reference computation that repeats it in every step's input, within the
+    /// rounding bound derived in `HoistingBound` (LumisNeuralTests), applied to the network's longest sums.
+    @Test("Hoisting the observation term leaves the loss and every gradient unchanged", arguments: [0, 1])
+    func hoisting(model: Int) throws {
+        let simulator: any Simulator & Sendable = model == 0 ? Branching() : ConjugateLatents()
+        let (trainer, _) = try Training.trainer(
+            simulator, seed: 8, lstmHidden: 6, components: 2, embedding: 4, validationCount: 16)
+        let network = trainer.network
+        let batch = try Self.examples(simulator, count: 12, trainer: trainer)
+        network.polymorph(batch)
+        func run(hoisting: Bool) -> (loss: Double, gradients: [Double]) {
+            network.hoistsObservations = hoisting
+            network.store.zeroGradients()
+            let loss = network.evaluate(batch, gradients: true).sumLogProposal ?? .nan
+            return (loss, network.store.gradients)
+        }
+        let reference = run(hoisting: false)
+        let hoisted = run(hoisting: true)
+        network.hoistsObservations = true
+        let steps = batch.map(\.keys.count).max() ?? 0
+        let n = steps * batch.count * (network.configuration.lstmInput + network.configuration.lstmHidden)
+        let gamma = Double(n) * .ulpOfOne / (1 - Double(n) * .ulpOfOne)
+        let lossBound = 2 * gamma * Double(n) * abs(reference.loss)
+        #expect(abs(hoisted.loss - reference.loss) <= lossBound, "loss \(hoisted.loss) vs \(reference.loss)")
+        let scale = reference.gradients.reduce(0) { max($0, abs($1)) }
+        #expect(scale > 0)
+        let worst = zip(hoisted.gradients, reference.gradients).reduce(0) { max($0, abs($1.0 - $1.1)) }
+        #expect(worst <= 2 * gamma * Double(n) * scale, "gradient difference \(worst), scale \(scale)")
+    }
+
     @Test("Sub-batches group traces by address sequence; new heads keep Adam's moments")
     func polymorphing() throws {
         let (trainer, _) = try Training.trainer(Branching(), seed: 6, lstmHidden: 4, embedding: 4, validationCount: 8)
@@ -164,5 +195,26 @@ struct NetworkTests {
         #expect(resumed.optimizer.step == whole.optimizer.step)
         #expect(resumed.network.store.values == whole.network.store.values)
         #expect(resumed.optimizer == whole.optimizer)
+    }
+}
+
+/// A network file written by `lumis train` before float32 parameters (format 2, float64 parameters and Adam
+/// moments; gum, LSTM 8, 2 components, embeddings 4): files from then must keep loading.
+@Suite("Network file fixture")
+struct NetworkFileFixtureTests {
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/gum-network-float64.lumisnet").path
+
+    @Test("A float64 network file written by an earlier build loads, with its sizes and finite parameters")
+    func loadsFloat64File() throws {
+        let trainer = try NetworkFile.read(from: Self.path)
+        let configuration = trainer.network.configuration
+        #expect(configuration.lstmHidden == 8 && configuration.components == 2)
+        #expect(configuration.addressEmbedding == 4 && configuration.sampleEmbedding == 2)
+        #expect(configuration.observations.map(\.name) == ["obs0", "obs1"])
+        #expect(trainer.network.addresses.count == 1)
+        #expect(trainer.network.parameterCount == 1258)
+        #expect(trainer.network.store.values.allSatisfy { $0.isFinite })
+        #expect(trainer.state.traces == 128 && trainer.state.seed == 7)
     }
 }

@@ -4,6 +4,7 @@ import LumisCore
 import LumisDistributions
 import LumisInference
 import LumisNeural
+import LumisSimulation
 import LumisTensor
 
 /// Trains small networks on in-process models, for the tests.

@@ -2,10 +2,9 @@ import Foundation
 import LumisCore
 import LumisDatasets
 import LumisDistributions
-import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
-import LumisTransport
 import Synchronization
 import Testing
 
@@ -106,8 +105,7 @@ enum Fixtures {
 
     /// A simulator factory that launches `command` (with `{endpoint}`) per worker.
     static func launching(command: String) throws -> @Sendable (Int) throws -> any Simulator {
-        InferenceJob.Source.launch(command: command).simulatorFactory(
-            context: try ZMQContext(), timeout: .seconds(30))
+        try SimulatorSource.launch(command: command).simulatorFactory(timeout: .seconds(30))
     }
 
     /// Writes a dataset of `Assorted` (whole traces if `keepsLikelihoods`) and returns its directory.

@@ -28,10 +28,10 @@ struct LogProbCase: Sendable, CustomTestStringConvertible {
         self.tolerance = tolerance
     }
 
-    /// pyprob-engine.md §5.1; printed to 4–6 significant digits, hence the 1e-4 relative tolerance.
+    /// pyprob's reference log densities (docs/reference/pyprob-engine.md §5.1).
     ///
-    /// Points not
-    /// given there are the distribution's mean (Binomial 2, Gamma 0.5/1.2, LogNormal exp(0.52), Weibull 2.2).
+    /// They are printed there to 4–6 significant digits, hence the 1e-4 relative tolerance. Points not given
+    /// there are the distribution's mean (Binomial 2, Gamma 0.5/1.2, LogNormal exp(0.52), Weibull 2.2).
     static let pyprob: [LogProbCase] = [
         LogProbCase(.normal, [0, 1], at: 0, -0.918939, tolerance: 1e-4),
         LogProbCase(.normal, [2, 3], at: 2, -2.01755, tolerance: 1e-4),

@@ -16,11 +16,11 @@ struct SampleMoments {
     var variance: Double { sumOfSquares / Double(count - 1) }
 }
 
-/// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a), i.e.
+/// The regularised upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a), the chi-square survival function at
+/// `2x` with `2a` degrees of freedom.
 ///
-/// the chi-square survival
-/// function at `2x` with `2a` degrees of freedom: the series for P when x < a + 1, else Lentz's continued fraction
-/// (the standard textbook expansions). Checked against scipy in `GoodnessOfFitTests`.
+/// The series for P when x < a + 1, else Lentz's continued fraction (the standard textbook expansions). Checked
+/// against scipy in `GoodnessOfFitTests`.
 func regularizedUpperGamma(_ a: Double, _ x: Double) -> Double {
     precondition(a > 0 && x >= 0)
     if x == 0 { return 1 }

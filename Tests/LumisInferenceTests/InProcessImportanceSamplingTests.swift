@@ -1,5 +1,6 @@
 import LumisCore
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
 import Testing

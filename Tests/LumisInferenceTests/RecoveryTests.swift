@@ -1,6 +1,7 @@
 import Foundation
 import LumisCore
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import LumisCore
 import LumisDistributions
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
 import Testing

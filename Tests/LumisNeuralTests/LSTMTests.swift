@@ -65,7 +65,7 @@ struct LSTMTests {
         }
         store.zeroGradients()
         let cache = lstm.forward(sequence: sequence, store: store).cache
-        let dx = lstm.backward(cache: cache, outputGradients: c, store: store)
+        let dx = lstm.backward(cache: cache, outputGradients: c, store: store).steps
         let numericParameters = GradientCheck.numericParameterGradient(store: store) { loss(sequence) }
         GradientCheck.expectMatch(
             store.gradients, numericParameters.gradient, scale: numericParameters.scale, "LSTM parameters")

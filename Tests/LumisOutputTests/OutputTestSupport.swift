@@ -28,7 +28,9 @@ func modelTrace(mu: Double, step: Double, matrix: [Double], logWeight: Double = 
 func sampleChainSet() -> ChainSet {
     var stores: [TraceStore] = []
     var statistics: [ChainStatistics] = []
+    var logJoints: [[Double]] = []
     for (chain, length) in [3, 4].enumerated() {
+        logJoints.append((0..<length).map { -Double(10 * chain + $0) - 0.5 })
         var store = TraceStore()
         for draw in 0..<length {
             let mu = Double(10 * chain + draw)
@@ -45,7 +47,13 @@ func sampleChainSet() -> ChainSet {
         counters.restarts = chain
         statistics.append(counters)
     }
-    return ChainSet(chains: stores, statistics: statistics)
+    return ChainSet(chains: stores, statistics: statistics, logJoints: logJoints)
+}
+
+/// The summary of the pooled chains of `chains`, as an MCMC run's posterior file.
+func chainSummary(_ chains: ChainSet, observations: [String: Tensor] = [:]) -> PosteriorSummary {
+    MCMCOutput(chainSet: chains, finalStates: chains.chains.map { _ in nil }, modelName: "test").pooledPosterior
+        .summary(metadata: PosteriorMetadata(engine: "rmh", seed: 5, model: "test", observations: observations))
 }
 
 /// A fresh empty directory under the system temporary directory.

@@ -9,10 +9,11 @@ import Testing
     @Test func writesOneRowPerDrawWithElementColumns() throws {
         let text = DrawsCSV.text(of: DrawTable(chains: sampleChainSet()))
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "chain,draw,weight,\"m[0,0]\",\"m[0,1]\",\"m[1,0]\",\"m[1,1]\",mu,walk__1,(result)")
+        #expect(
+            lines[0] == "chain,draw,weight,log_weight,\"m[0,0]\",\"m[0,1]\",\"m[1,0]\",\"m[1,1]\",mu,walk__1,(result)")
         #expect(lines.count == 1 + 7)
-        #expect(lines[1] == "0,0,\(1.0 / 7),0.0,0.25,0.5,0.75,0.0,-0.0,0.0")
-        #expect(lines[7] == "1,3,\(1.0 / 7),13.0,13.25,13.5,13.75,13.0,-13.0,26.0")
+        #expect(lines[1] == "0,0,\(1.0 / 7),0.0,0.0,0.25,0.5,0.75,0.0,-0.0,0.0")
+        #expect(lines[7] == "1,3,\(1.0 / 7),0.0,13.0,13.25,13.5,13.75,13.0,-13.0,26.0")
         let contents = try DrawsCSV.parse(text, path: "draws.csv")
         #expect(contents.labels == ["m[0,0]", "m[0,1]", "m[1,0]", "m[1,1]", "mu", "walk__1", "(result)"])
         #expect(contents.chains == [0, 0, 0, 1, 1, 1, 1])
@@ -29,6 +30,23 @@ import Testing
         let contents = try DrawsCSV.parse(DrawsCSV.text(of: DrawTable(posterior: Posterior(store: store))), path: "x")
         #expect(contents.chains == [0, 0])
         #expect(abs(contents.weights[0] - 0.25) < 1e-15 && abs(contents.weights[1] - 0.75) < 1e-15)
+        #expect(contents.logWeights == [0, log(3.0)])
+    }
+
+    @Test func logWeightsKeepWhatNormalisedWeightsLose() throws {
+        var store = TraceStore()
+        for logWeight in [0.0, -800.0] {
+            store.append(modelTrace(mu: 1, step: 0, matrix: [0, 0, 0, 0], logWeight: logWeight))
+        }
+        let contents = try DrawsCSV.parse(DrawsCSV.text(of: DrawTable(posterior: Posterior(store: store))), path: "x")
+        // exp(-800) underflows: the normalised weight is 0, the log weight keeps the draw's relative weight.
+        #expect(contents.weights == [1, 0])
+        #expect(contents.logWeights == [0, -800])
+    }
+
+    @Test func filesWithoutTheLogWeightColumnStillRead() throws {
+        let contents = try DrawsCSV.parse("chain,draw,weight,mu\n0,0,1,2.5\n", path: "old.csv")
+        #expect(contents.labels == ["mu"] && contents.columns == [[2.5]] && contents.logWeights.isEmpty)
     }
 
     @Test func missingValuesAreEmptyCellsAndBadCellsAreNamed() throws {
@@ -38,7 +56,7 @@ import Testing
         short.entries = [modelTrace(mu: 5, step: 0, matrix: [0, 0, 0, 0]).entries[0]]
         store.append(short)
         let text = DrawsCSV.text(of: DrawTable(posterior: Posterior(store: store)))
-        #expect(text.split(separator: "\n")[2] == "0,1,0.5,,,,,5.0,,")
+        #expect(text.split(separator: "\n")[2] == "0,1,0.5,0.0,,,,,5.0,,")
         #expect(throws: PosteriorFileError.self) { try DrawsCSV.parse("chain,draw,weight,a\n0,0,1,zz\n", path: "f") }
         do {
             _ = try DrawsCSV.parse("chain,draw,weight,a\n0,0,1,zz\n", path: "f")
@@ -51,15 +69,15 @@ import Testing
 @Suite struct InferenceDataFileTests {
     /// Writes an MCMC chain set and reads it back with Python's netCDF4 (and ArviZ where installed).
     ///
-    /// CI
-    /// installs both (scripts/install-dependencies.sh); a machine without them fails here, by design.
+    /// CI installs both (scripts/install-dependencies.sh); a machine without them fails here, by design.
     @Test func pythonReadsTheGroupsShapesAndValues() throws {
         let directory = try temporaryDirectory("netcdf")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/run.nc"
         let chains = sampleChainSet()
         let observations = ["obs0": Tensor(8.0), "obs1": Tensor(9.0)]
-        try OutputWriters.write(chains: chains, observations: observations, options: OutputOptions(netCDF: path))
+        try OutputWriters.write(
+            chainSummary(chains, observations: observations), chains: chains, options: OutputOptions(netCDF: path))
         #expect(FileManager.default.fileExists(atPath: path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["run.nc"])
 
@@ -103,7 +121,13 @@ import Testing
         #expect(values(stats["reuse_rate"]) == [0.35, 0.35])
         #expect(values(stats["restarts"]) == [0, 1])
         #expect(stats["log_weight"]?["shape"] as? [Int] == [2, 4])
+        #expect(values(stats["lp"]) == [-0.5, -1.5, -2.5, nil, -10.5, -11.5, -12.5, -13.5])
         #expect(stats["weight"] == nil)
+        let attributes = try #require(dump["attributes"] as? [String: String])
+        #expect(attributes["engine"] == "rmh" && attributes["model"] == "test" && attributes["seed"] == "5")
+        #expect(attributes["traces"] == "7" && attributes["inference_library"] == "lumis")
+        #expect(attributes["inference_library_version"] == LumisVersion.current)
+        #expect(attributes["created_at"]?.hasSuffix("Z") == true && attributes["effective_sample_size"] == nil)
         let observed = try #require(groups["observed_data"])
         #expect(values(observed["obs0"]) == [8] && values(observed["obs1"]) == [9])
         #expect(observed["obs0"]?["dimensions"] as? [String] == ["obs0_dim_0"])
@@ -114,15 +138,14 @@ import Testing
         }
     }
 
-    @Test func unwritablePathThrowsNamingTheOperation() {
+    @Test func unwritablePathThrowsNamingIt() {
         do {
             try InferenceDataFile.write(
-                DrawTable(chains: sampleChainSet()), chainStatistics: nil, observations: [:], isWeighted: false,
+                InferenceDataFile.Contents(table: DrawTable(chains: sampleChainSet())),
                 toFile: "/nonexistent-lumis-dir/run.nc")
             Issue.record("expected an error")
         } catch {
-            #expect(error.operation.hasPrefix("nc_create"))
-            #expect(error.code != 0)
+            #expect("\(error)".contains("/nonexistent-lumis-dir/run.nc"))
         }
     }
 }
@@ -177,11 +200,11 @@ import Testing
     @Test func plotsRenderWithRsvg() throws {
         let directory = try temporaryDirectory("plots")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let paths = try OutputWriters.write(
-            chains: sampleChainSet(), observations: [:], options: OutputOptions(plotDirectory: directory))
-        #expect(paths.count == 7 * 3)
+        let paths = try Plots.writeAll(PlotSeries.all(in: DrawTable(chains: sampleChainSet())), to: directory)
+        #expect(paths.count == 7 * 3 + 1)
         #expect(paths.contains(directory + "/m_0_1_.histogram.svg"))
-        for path in paths {
+        #expect(paths.last == directory + "/index.html")
+        for path in paths.dropLast() {
             let png = path + ".png"
             let result: (status: Int32, output: String, error: String)
             do {
@@ -207,5 +230,168 @@ struct SplitMix: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// A weighted run's NetCDF file: an equally weighted resample in `posterior`, the weighted draws beside it.
+@Suite struct WeightedInferenceDataTests {
+    /// Ten draws mu = 0…9 with weights ∝ 2^mu: a resample favours the large values.
+    static func weightedRun() -> (PosteriorSummary, Posterior) {
+        var store = TraceStore()
+        for mu in 0..<10 {
+            store.append(modelTrace(mu: Double(mu), step: 0, matrix: [0, 0, 0, 0], logWeight: Double(mu) * log(2.0)))
+        }
+        let posterior = Posterior(store: store)
+        let summary = posterior.summary(metadata: PosteriorMetadata(engine: "is", seed: 11, model: "test"))
+        return (summary, posterior)
+    }
+
+    @Test func posteriorHoldsTheResampleAndWeightedGroupsTheDraws() throws {
+        let directory = try temporaryDirectory("netcdf-weighted")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/is.nc"
+        let (summary, posterior) = Self.weightedRun()
+        try OutputWriters.write(summary, posterior: posterior, options: OutputOptions(netCDF: path))
+        let python = ProcessInfo.processInfo.environment["LUMIS_PYTHON"] ?? "python3"
+        let result = try run(python, [repositoryRoot + "/scripts/dump-inference-data.py", path])
+        try #require(result.status == 0, "\(result.error)")
+        let dump = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        let groups = try #require(dump["groups"] as? [String: [String: [String: Any]]])
+        #expect(
+            Set(groups.keys) == [
+                "posterior", "sample_stats", "weighted_posterior", "weighted_sample_stats", "observed_data",
+            ])
+        func values(_ group: String, _ name: String) -> [Double] {
+            ((groups[group]?[name]?["values"] as? [Any]) ?? []).compactMap { $0 as? Double }
+        }
+        #expect(values("weighted_posterior", "mu") == (0..<10).map(Double.init))
+        // Foundation's JSON parser may round the last bit of a decimal: compare closely, not exactly.
+        let logWeights = values("weighted_sample_stats", "log_weight")
+        #expect(logWeights.count == 10)
+        #expect(zip(logWeights, 0..<10).allSatisfy { abs($0 - Double($1) * log(2.0)) < 1e-14 })
+        let weights = values("weighted_sample_stats", "weight")
+        #expect(zip(weights, posterior.normalizedWeights).allSatisfy { abs($0 - $1) < 1e-15 })
+        // The resample: as many draws as traces, each one of the weighted draws, index recorded.
+        let resampled = values("posterior", "mu")
+        let indices = values("sample_stats", "weighted_draw").map { Int($0) }
+        #expect(resampled.count == 10 && indices.count == 10)
+        #expect(zip(resampled, indices).allSatisfy { $0 == Double($1) })
+        // Systematic resampling draws trace i between ⌊N wᵢ⌋ and ⌈N wᵢ⌉ times.
+        for (trace, weight) in posterior.normalizedWeights.enumerated() {
+            let count = Double(indices.count { $0 == trace })
+            #expect(count >= (10 * weight).rounded(.down) && count <= (10 * weight).rounded(.up), "trace \(trace)")
+        }
+        let attributes = try #require(dump["attributes"] as? [String: String])
+        #expect(attributes["engine"] == "is" && attributes["seed"] == "11" && attributes["traces"] == "10")
+        let ess = try #require(Double(attributes["effective_sample_size"] ?? ""))
+        #expect(abs(ess - (summary.effectiveSampleSize ?? 0)) < 1e-9)
+        // The same seed resamples the same draws: the file's content is repeatable.
+        let again = directory + "/again.nc"
+        try OutputWriters.write(summary, posterior: posterior, options: OutputOptions(netCDF: again))
+        let second = try run(python, [repositoryRoot + "/scripts/dump-inference-data.py", again])
+        let secondDump = try #require(
+            try JSONSerialization.jsonObject(with: Data(second.output.utf8)) as? [String: Any])
+        let secondGroups = try #require(secondDump["groups"] as? [String: [String: [String: Any]]])
+        #expect((secondGroups["posterior"]?["mu"]?["values"] as? [Double]) == resampled)
+    }
+}
+
+/// Outputs are checked before the run and written all or nothing.
+@Suite struct OutputCheckTests {
+    @Test func refusesSamePathDirectoriesLinksAndDevices() throws {
+        let directory = try temporaryDirectory("output-check")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/run.json"
+        let link = directory + "/link.json"
+        _ = FileManager.default.createFile(atPath: directory + "/target.json", contents: Data("{}".utf8))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory + "/target.json")
+        let cases: [(OutputOptions, [String])] = [
+            (
+                OutputOptions(posterior: file, drawsCSV: directory + "/./run.json"),
+                ["--out", "--draws-csv", "same file"]
+            ),
+            (OutputOptions(netCDF: directory), ["--netcdf", "is a directory"]),
+            (OutputOptions(drawsCSV: link), ["--draws-csv", "symbolic link"]),
+            (OutputOptions(posterior: "/dev/null"), ["--out", "/dev/null", "not a regular file"]),
+            (OutputOptions(posterior: "/nonexistent-lumis/p.json"), ["--out", "/nonexistent-lumis"]),
+        ]
+        for (options, mentions) in cases {
+            do {
+                try options.check()
+                Issue.record("\(options) passed the check")
+            } catch {
+                for mention in mentions { #expect(error.description.contains(mention), "\(error)") }
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        try OutputOptions(posterior: file, drawsCSV: directory + "/run.csv", netCDF: directory + "/target.json")
+            .check()
+        #expect(try String(contentsOfFile: directory + "/target.json", encoding: .utf8) == "{}")
+    }
+
+    @Test func aFailingOutputLeavesNoFileWrittenOrReplaced() throws {
+        let directory = try temporaryDirectory("output-atomic")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let json = directory + "/run.json"
+        _ = FileManager.default.createFile(atPath: json, contents: Data("old".utf8))
+        let (summary, posterior) = WeightedInferenceDataTests.weightedRun()
+        let options = OutputOptions(
+            posterior: json, drawsCSV: directory + "/run.csv", netCDF: directory + "/missing/run.nc")
+        do {
+            try OutputWriters.write(summary, posterior: posterior, options: options)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("--netcdf") && error.description.contains("missing/run.nc"))
+            #expect(error.description.contains("no output was written"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["run.json"])
+        #expect(try String(contentsOfFile: json, encoding: .utf8) == "old")
+        // With every path writable, all three appear.
+        let good = OutputOptions(posterior: json, drawsCSV: directory + "/run.csv", netCDF: directory + "/run.nc")
+        #expect(
+            try OutputWriters.write(summary, posterior: posterior, options: good) == [json, good.drawsCSV, good.netCDF])
+        #expect(try PosteriorSummary(contentsOfFile: json).traceCount == summary.traceCount)
+    }
+}
+
+@Suite struct WeightedPlotTests {
+    @Test func histogramSpansTheWeightedMassNotEveryDraw() throws {
+        // 1,000 draws in [0, 1) carry the weight; one draw at 1,000 has weight 1e-9 of the total.
+        var generator = SplitMix(state: 3)
+        var values = (0..<1000).map { _ in Double(generator.next() >> 11) * 0x1p-53 }
+        var weights = values.map { _ in 1.0 }
+        values.append(1000)
+        weights.append(1e-6)
+        let svg = Plots.histogram(PlotSeries(label: "x", chains: [values], weights: [weights]))
+        let plot = try #require(PlotsTests.elements(svg, "g", class: "plot").first)
+        let xMax = try #require(Double(plot["data-x-max"] ?? ""))
+        #expect(xMax < 1, "range reaches \(xMax)")
+    }
+
+    @Test func discreteValuesAreBarsOfProbabilities() throws {
+        let values: [Double] = [0, 1, 1, 2, 2, 2]
+        let weights: [Double] = [1, 1, 1, 1, 1, 5]
+        let series = PlotSeries(label: "k", chains: [values], weights: [weights])
+        #expect(series.isDiscrete)
+        let bars = PlotsTests.elements(Plots.histogram(series), "rect", class: "bar")
+        #expect(bars.map { $0["data-value"] } == ["0.0", "1.0", "2.0"])
+        let probabilities = bars.compactMap { Double($0["data-probability"] ?? "") }
+        #expect(zip(probabilities, [0.1, 0.2, 0.7]).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(!PlotSeries(label: "x", chains: [[0.5, 1]], weights: [[1, 1]]).isDiscrete)
+    }
+
+    @Test func weightedRunsGetHistogramsAndAnIndexOnly() throws {
+        let directory = try temporaryDirectory("plots-weighted")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (_, posterior) = WeightedInferenceDataTests.weightedRun()
+        let series = PlotSeries.all(in: DrawTable(posterior: posterior))
+        let paths = try Plots.writeAll(series, isWeighted: true, to: directory)
+        #expect(paths.count == series.count + 1)
+        #expect(!paths.contains { $0.hasSuffix(".trace.svg") || $0.hasSuffix(".autocorrelation.svg") })
+        let index = try String(contentsOfFile: directory + "/index.html", encoding: .utf8)
+        for path in paths.dropLast() {
+            let name = String(path.split(separator: "/").last!)  // paths are absolute
+            #expect(index.contains("href=\"\(name)\""), "\(name)")
+        }
     }
 }

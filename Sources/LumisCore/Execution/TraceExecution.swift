@@ -14,9 +14,10 @@ public struct TraceExecution {
         case prior
         /// Posterior inference: every observe must have a value (from the observation set or the simulator).
         case posterior
-        /// Training data for an inference network (pyprob's `PRIOR_FOR_INFERENCE_NETWORK`, §1.8): samples come
-        /// from the prior and an observe without a value draws one from its likelihood and records it as
-        /// observed. A value from the observation set or the simulator is kept, as in pyprob.
+        /// Training data for an inference network (pyprob's `PRIOR_FOR_INFERENCE_NETWORK`,
+        /// docs/reference/pyprob-engine.md §1.8): samples come from the prior and an observe without a value draws one
+        /// from its likelihood and records it as observed. A value from the observation set or the simulator is kept,
+        /// as in pyprob.
         case simulateObservations
     }
 

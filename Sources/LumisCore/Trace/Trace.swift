@@ -51,7 +51,7 @@ public struct Trace: Sendable {
     /// The simulator's return value, `nil` if it returned none.
     public var result: Tensor?
     /// The trace's log importance weight: `Σ log p(y)` over observations plus `Σ log p(x) − log q(x)` over
-    /// samples drawn from a proposal `q` other than the prior (pyprob §1.7).
+    /// samples drawn from a proposal `q` other than the prior (pyprob, docs/reference/pyprob-engine.md §1.7).
     public var logWeight: Double = 0
     /// `Σ log p(y)` over observations.
     public var logLikelihood: Double = 0

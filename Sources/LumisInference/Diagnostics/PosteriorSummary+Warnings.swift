@@ -19,8 +19,8 @@ extension PosteriorSummary {
     /// Plain-language warnings about convergence: R-hat above the limit, bulk or tail ESS below it, variables
     /// without diagnostics, and sites or chains that rarely accept.
     ///
-    /// Empty when nothing is wrong (and for runs
-    /// without chains, which have nothing to check but the importance-sampling ESS).
+    /// Empty when nothing is wrong (and for runs without chains, which have nothing to check but the
+    /// importance-sampling ESS).
     public func convergenceWarnings(thresholds: WarningThresholds = WarningThresholds()) -> [String] {
         var warnings: [String] = []
         func check(_ label: String, _ statistics: VariableStatistics) {

@@ -1,6 +1,6 @@
 import Foundation
 public import LumisCore
-import LumisTransport
+public import LumisSimulation
 
 /// One inference run as a scientist asks for it: which simulator, which engine, how many traces, which data.
 ///
@@ -16,12 +16,7 @@ public struct InferenceJob: Sendable {
     }
 
     /// Where the simulators come from.
-    public enum Source: Sendable, Equatable {
-        /// Running simulators, one endpoint per worker.
-        case attach(endpoints: [String])
-        /// A command template containing `{endpoint}`; Lumis starts one process per worker on a private endpoint.
-        case launch(command: String)
-    }
+    public typealias Source = SimulatorSource
 
     /// Where the simulators come from.
     public var source: Source
@@ -82,14 +77,13 @@ public struct InferenceJob: Sendable {
     /// - Throws: ``LaunchError``, ``SimulatorFailure``, ``RepeatedFailure``, ``ModelError``, `ZMQError`, or
     ///   `ZMQSocket.WaitError.interrupted` after Ctrl-C. Launched simulators are stopped in every case.
     public func run(progress: (@Sendable (Progress) -> Void)? = nil) throws -> JobOutput {
-        let context = try ZMQContext()
         var configuration = TraceSampler.Configuration(
             mode: engine == .prior ? .prior : .posterior, traceCount: traceCount, seed: seed,
             observations: observations, maxConsecutiveFailures: maxConsecutiveFailures)
         configuration.firstStream = UInt64(firstTraceIndex)
         let sampler = TraceSampler(configuration: configuration)
         let collector = TraceCollector(total: traceCount, isWeighted: engine != .prior, progress: progress)
-        let makeSimulator = source.simulatorFactory(context: context, timeout: timeout)
+        let makeSimulator = try source.simulatorFactory(timeout: timeout)
         let report = try sampler.run(workers: workers, makeSimulator: makeSimulator) { _, traces in
             collector.append(traces)
         }

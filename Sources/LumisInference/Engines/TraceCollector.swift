@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+public import LumisSimulation
 import Synchronization
 
 /// What an inference job produced: the traces in index order and the run's counters.

@@ -6,14 +6,21 @@ public struct ChainSet: Sendable {
     public var chains: [TraceStore]
     /// What each chain's sampler did, parallel to `chains`.
     public var statistics: [ChainStatistics]
+    /// Per chain, the log joint density of each kept draw: `Σ log p(x)` over its controlled samples plus
+    /// `Σ log p(y)` over its observations (ArviZ's `lp`); NaN where unknown.
+    public var logJoints: [[Double]]
 
     /// Creates a chain set.
     ///
-    /// - Precondition: `chains.count == statistics.count`.
-    public init(chains: [TraceStore], statistics: [ChainStatistics]) {
+    /// - Parameter logJoints: one value per kept draw of each chain; `nil` for NaN throughout.
+    /// - Precondition: `chains.count == statistics.count`; `logJoints`, if given, matches `chains`' lengths.
+    public init(chains: [TraceStore], statistics: [ChainStatistics], logJoints: [[Double]]? = nil) {
         precondition(chains.count == statistics.count, "one statistics record per chain")
+        let lengths = chains.map(\.count)
+        precondition(logJoints.map { $0.map(\.count) == lengths } ?? true, "one log joint per kept draw")
         self.chains = chains
         self.statistics = statistics
+        self.logJoints = logJoints ?? lengths.map { [Double](repeating: .nan, count: $0) }
     }
 }
 

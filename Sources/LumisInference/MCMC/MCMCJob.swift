@@ -1,13 +1,13 @@
 import Foundation
 import LumisCore
-import LumisTransport
+public import LumisSimulation
 
 /// An MCMC run as a scientist asks for it (`lumis infer --engine lmh|rmh`): which simulators, which sampler, how
 /// many chains.
 ///
-/// Each chain gets its own simulator: with ``InferenceJob/Source/launch(command:)`` one process per chain on a
+/// Each chain gets its own simulator: with ``SimulatorSource/launch(command:)`` one process per chain on a
 /// private endpoint, restarted after a crash or hang (the interrupted proposal is then redone with the same
-/// randomness, so the chain is the same as without the failure); with ``InferenceJob/Source/attach(endpoints:)``
+/// randomness, so the chain is the same as without the failure); with ``SimulatorSource/attach(endpoints:)``
 /// one endpoint per chain, and a simulator that stops answering ends the run with an ``MCMCFailure`` holding the
 /// draws so far.
 public struct MCMCJob: Sendable {
@@ -20,7 +20,7 @@ public struct MCMCJob: Sendable {
     }
 
     /// Where the simulators come from.
-    public var source: InferenceJob.Source
+    public var source: SimulatorSource
     /// The engine name, as on the command line.
     public var engine: Engine
     /// The sampler's configuration.
@@ -35,7 +35,7 @@ public struct MCMCJob: Sendable {
     /// - Precondition: `chains > 0`; with `.attach`, one endpoint per chain; `configuration.kernel` matches
     ///   `engine`.
     public init(
-        source: InferenceJob.Source, engine: Engine, configuration: MetropolisHastings.Configuration, chains: Int,
+        source: SimulatorSource, engine: Engine, configuration: MetropolisHastings.Configuration, chains: Int,
         timeout: Duration = .seconds(60)
     ) {
         precondition(chains > 0, "chains must be positive")
@@ -57,10 +57,9 @@ public struct MCMCJob: Sendable {
     /// - Throws: ``MCMCFailure`` (with the partial output) for any error met while the chains ran; a ZeroMQ
     ///   error if no context can be made. Launched simulators are stopped in every case.
     public func run(progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil) throws -> MCMCOutput {
-        let context = try ZMQContext()
         let sampler = MetropolisHastings(configuration: configuration)
         return try sampler.run(
-            chains: chains, makeSimulator: source.simulatorFactory(context: context, timeout: timeout),
+            chains: chains, makeSimulator: try source.simulatorFactory(timeout: timeout),
             progress: progress)
     }
 
@@ -75,10 +74,9 @@ public struct MCMCJob: Sendable {
         chainRange: Range<Int>, progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0 && chainRange.upperBound <= chains)
-        let context = try ZMQContext()
         let sampler = MetropolisHastings(configuration: configuration)
         return try sampler.run(
-            chainRange: chainRange, makeSimulator: source.simulatorFactory(context: context, timeout: timeout),
+            chainRange: chainRange, makeSimulator: try source.simulatorFactory(timeout: timeout),
             progress: progress)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import LumisCore
 import LumisDistributions
+import LumisSimulation
 import Synchronization
 
 /// Single-site Metropolis–Hastings over simulator traces with full re-execution: lightweight MH (LMH, the site
@@ -44,8 +45,7 @@ public struct MetropolisHastings: Sendable {
         public var maxConsecutiveFailures: Int
         /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`.
         ///
-        /// Only tests turn it
-        /// off, to show that they detect a wrong ratio.
+        /// Only tests turn it off, to show that they detect a wrong ratio.
         package var includesTraceSizeCorrection = true
 
         /// Creates a configuration.
@@ -178,7 +178,9 @@ public struct MetropolisHastings: Sendable {
         runOnWorkerThreads(chains, work)
         let finished = results.withLock { $0.map { $0! } }  // every chain stored its result before leaving
         let output = MCMCOutput(
-            chainSet: ChainSet(chains: finished.map(\.store), statistics: finished.map(\.statistics)),
+            chainSet: ChainSet(
+                chains: finished.map(\.store), statistics: finished.map(\.statistics),
+                logJoints: finished.map(\.logJoints)),
             finalStates: finished.map(\.finalState),
             modelName: finished.first { !$0.modelName.isEmpty }?.modelName ?? "",
             notes: finished.flatMap(\.notes))
@@ -239,6 +241,7 @@ public struct MCMCFailure: Error, CustomStringConvertible {
 /// One chain's results.
 private struct ChainResult: Sendable {
     var store = TraceStore()
+    var logJoints: [Double] = []
     var statistics = ChainStatistics()
     var finalState: ChainState?
     var modelName = ""
@@ -286,7 +289,10 @@ private struct ChainRunner {
             if isStopped() { break }
             try propose(simulator: &simulator)
             let kept = step - configuration.burnIn
-            if kept >= 0 && kept % configuration.thin == 0 { result.store.append(policy.current) }
+            if kept >= 0 && kept % configuration.thin == 0 {
+                result.store.append(policy.current)
+                result.logJoints.append(policy.current.logPrior + policy.current.logLikelihood)
+            }
             unreported += 1
             if unreported == 64 || step == total - 1 {
                 progress(unreported)

@@ -26,7 +26,7 @@ public struct DrawTable: Sendable {
     public var chainLengths: [Int]
     /// Each draw's normalised weight (they sum to 1 over the table; equal for MCMC and prior sampling).
     public var weights: [Double]
-    /// Each draw's log weight as the engine stored it.
+    /// Each draw's log weight: as the engine stored it under importance weighting, else 0 (equal weights).
     public var logWeights: [Double]
     /// The variables.
     public var columns: [Column]
@@ -43,7 +43,10 @@ public struct DrawTable: Sendable {
     ///
     /// - Complexity: O(*V · N · E*) for *V* variables of *E* elements over *N* traces.
     public init(posterior: Posterior) {
-        self.init(store: posterior.store, chainLengths: [posterior.traceCount], weights: posterior.normalizedWeights)
+        self.init(
+            store: posterior.store, chainLengths: [posterior.traceCount], weights: posterior.normalizedWeights,
+            logWeights: posterior.weighting == .importance
+                ? posterior.store.logWeights : [Double](repeating: 0, count: posterior.traceCount))
     }
 
     /// Lays out the kept draws of every chain, weighted equally.
@@ -55,13 +58,14 @@ public struct DrawTable: Sendable {
         let count = pooled.count
         self.init(
             store: pooled, chainLengths: chains.chains.map(\.count),
-            weights: [Double](repeating: count > 0 ? 1 / Double(count) : 0, count: count))
+            weights: [Double](repeating: count > 0 ? 1 / Double(count) : 0, count: count),
+            logWeights: [Double](repeating: 0, count: count))
     }
 
-    private init(store: TraceStore, chainLengths: [Int], weights: [Double]) {
+    private init(store: TraceStore, chainLengths: [Int], weights: [Double], logWeights: [Double]) {
         self.chainLengths = chainLengths
         self.weights = weights
-        logWeights = store.logWeights
+        self.logWeights = logWeights
         var selectors = store.variableNames.map { VariableSelector.name($0) } + store.unnamedSampleSelectors
         if store.hasResults { selectors.append(.result) }
         columns = selectors.map { selector in

@@ -4,7 +4,7 @@ import Glibc
 /// weights kept in `Double` and every trace accounted for.
 ///
 /// Normalised weights are `wᵢ = exp(ℓᵢ − logsumexp ℓ)`, computed from the largest finite log weight so nothing
-/// overflows. Unlike pyprob (§7.2 item 3), no trace is dropped:
+/// overflows. Unlike pyprob (docs/reference/pyprob-engine.md §7.2 item 3), no trace is dropped:
 /// - a trace with log weight −∞ keeps weight 0 and counts in the evidence estimate's *N*;
 /// - a trace whose log weight is NaN or +∞ (not a valid log weight) is left out of the weighting and counted in
 ///   ``nanWeightCount``.

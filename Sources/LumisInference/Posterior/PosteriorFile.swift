@@ -38,60 +38,13 @@ extension PosteriorSummary {
     }
 }
 
-/// The system's message for `code`.
-private func systemMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
-
 /// Writes `bytes` to `path` through a temporary sibling file, `fsync` and `rename`.
 ///
 /// - Throws: ``PosteriorFileError`` naming `path` and the failing step.
 package func writeAtomically(_ bytes: [UInt8], toFile path: String) throws(PosteriorFileError) {
-    precondition(!path.isEmpty, "Empty output path")
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    guard !base.isEmpty else { throw PosteriorFileError(path: path, reason: "path names a directory") }
-    // The process id makes the name unique among concurrent writers; O_EXCL refuses to reuse a stale file.
-    var temporary = ""
-    var descriptor: Int32 = -1
-    for attempt in 0..<100 {
-        temporary = "\(directory)/.\(base).tmp-\(getpid())-\(attempt)"
-        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if descriptor >= 0 || errno != EEXIST { break }
-    }
-    guard descriptor >= 0 else {
-        throw PosteriorFileError(
-            path: path, reason: "cannot create a temporary file in '\(directory)': \(systemMessage(errno))")
-    }
-    func fail(_ step: String, _ code: Int32) -> PosteriorFileError {
-        unlink(temporary)
-        return PosteriorFileError(path: path, reason: "\(step) failed: \(systemMessage(code))")
-    }
-    var written = 0
-    while written < bytes.count {
-        let result = bytes.withUnsafeBytes { buffer in
-            Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)  // count > 0: non-nil
-        }
-        if result < 0 {
-            if errno == EINTR { continue }
-            let code = errno
-            close(descriptor)
-            throw fail("writing", code)
-        }
-        written += result
-    }
-    if fsync(descriptor) != 0 {
-        let code = errno
-        close(descriptor)
-        throw fail("fsync", code)
-    }
-    if close(descriptor) != 0 { throw fail("closing", errno) }
-    if rename(temporary, path) != 0 { throw fail("renaming the temporary file into place", errno) }
-    // Make the rename itself durable; failure here leaves a complete file, so it is not an error.
-    let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if directoryDescriptor >= 0 {
-        _ = fsync(directoryDescriptor)
-        close(directoryDescriptor)
-    }
+    let file = try StagedFile(path: path)
+    try file.write(bytes)
+    try file.commit()
 }
 
 /// The bytes of the file at `path`.

@@ -3,7 +3,8 @@ public import LumisDistributions
 public import LumisTensor
 
 /// One named draw from each of the eleven PPX kinds, with the parameters of the bundled `distributions`
-/// simulator (pyprob §6.4); no observations, so any engine must reproduce these priors.
+/// simulator (pyprob, docs/reference/pyprob-engine.md §6.4); no observations, so any engine must reproduce these
+/// priors.
 public struct AllDistributions: Simulator, Sendable {
     /// The model name.
     public let modelName = "Distributions"

@@ -2,7 +2,8 @@ public import LumisCore
 import LumisDistributions
 public import LumisTensor
 
-/// The reference branching model (pyprob §6.1): `r ~ Poisson(4)`; if `r > 4` then `l = 6`, else
+/// The reference branching model (pyprob, docs/reference/pyprob-engine.md §6.1): `r ~ Poisson(4)`; if `r > 4` then `l =
+/// 6`, else
 /// `s ~ Poisson(4)` and `l = 1 + fib(3r) + s`; observe `obs ~ Poisson(l)`; returns `r`.
 public struct Branching: Simulator, Sendable {
     /// The model name.

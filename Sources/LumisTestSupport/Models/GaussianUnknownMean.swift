@@ -3,7 +3,7 @@ public import LumisCore
 import LumisDistributions
 public import LumisTensor
 
-/// The reference "Gaussian with unknown mean" model (pyprob §6.1), in process:
+/// The reference "Gaussian with unknown mean" model (pyprob, docs/reference/pyprob-engine.md §6.1), in process:
 /// `mu ~ Normal(1, √5)`, `obs0, obs1 ~ Normal(mu, √2)`; returns `mu`.
 public struct GaussianUnknownMean: Simulator, Sendable {
     /// The model name, as the bundled C++ simulator reports it.

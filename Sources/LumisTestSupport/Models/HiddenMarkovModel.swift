@@ -2,7 +2,7 @@ public import LumisCore
 import LumisDistributions
 public import LumisTensor
 
-/// The reference 3-state hidden Markov model with 16 observations (pyprob §6.1).
+/// The reference 3-state hidden Markov model with 16 observations (pyprob, docs/reference/pyprob-engine.md §6.1).
 ///
 /// State `x0` is drawn from the uniform initial distribution; each later state `x(t+1)` from the transition row of
 /// `x(t)` and emits `obs(t)` from its Normal. The result is the 17×3 one-hot matrix of the states.

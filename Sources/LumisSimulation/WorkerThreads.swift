@@ -5,7 +5,7 @@ import Foundation
 /// Workers block in ZeroMQ receives, so they get dedicated threads rather than Swift-concurrency tasks (whose
 /// pool has about one thread per core). One worker runs on the calling thread.
 /// - Precondition: `count > 0`.
-func runOnWorkerThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+package func runOnWorkerThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     precondition(count > 0, "at least one worker")
     if count == 1 {
         body(0)

@@ -1,3 +1,4 @@
+public import LumisCore
 public import LumisTensor
 public import LumisTransport
 import LumisWire

@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+import LumisSimulation
 import Testing
 
 @Suite("SimulatorProcess", .serialized, .timeLimit(.minutes(1)))

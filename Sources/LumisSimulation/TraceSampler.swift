@@ -148,6 +148,12 @@ public struct RepeatedFailure: Error, CustomStringConvertible {
     /// How many attempts failed in a row.
     public var attempts: Int
 
+    /// Creates the error for `attempts` failures in a row ending with `failure`.
+    public init(failure: SimulatorFailure, attempts: Int) {
+        self.failure = failure
+        self.attempts = attempts
+    }
+
     /// A one-line message.
     public var description: String { "\(failure) (\(attempts) failed attempts in a row; giving up)" }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LumisCore
 import LumisDistributions
+import LumisSimulation
 import LumisTensor
 import LumisTestSupport
 import LumisTransport
