@@ -37,13 +37,13 @@ struct SimulatorOptions: ParsableArguments {
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number.") }
     }
 
-    /// The job source for `workers` workers.
-    func source(workers: Int) throws -> SimulatorSource {
+    /// The job source for `workers` workers; `countOption` names the option that set the count in errors.
+    func source(workers: Int, countOption: String = "--workers") throws -> SimulatorSource {
         if let launch { return .launch(command: launch) }
         if endpoints.count == workers { return .attach(endpoints: endpoints) }
         throw ValidationError(
-            "--workers \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a time);"
-                + " got \(endpoints.count).")
+            "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
+                + "time); got \(endpoints.count).")
     }
 
     var timeoutDuration: Duration { .milliseconds(Int64((timeout * 1000).rounded())) }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -339,6 +340,12 @@ int serve(const std::string& endpoint, const std::string& modelName, const Forwa
     sigemptyset(&action.sa_mask);
     sigaction(SIGTERM, &action, &oldTerm);
     sigaction(SIGINT, &action, &oldInt);
+    // A parent may have started us with these blocked (an inherited signal mask); they must reach the handler.
+    sigset_t stopSignals, oldMask;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, &oldMask);
     int status = 0;
     {
         Session session(modelName);
@@ -353,6 +360,7 @@ int serve(const std::string& endpoint, const std::string& modelName, const Forwa
             status = 1;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &oldMask, nullptr);
     sigaction(SIGTERM, &oldTerm, nullptr);
     sigaction(SIGINT, &oldInt, nullptr);
     return status;
