@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
+        // Starting a simulator that dies with us needs prctl between fork and exec, which posix_spawn cannot do.
+        .target(name: "CProcessSpawn"),
+
         .target(name: "LumisTensor", swiftSettings: strict),
         .target(
             name: "LumisDistributions",
@@ -32,19 +35,24 @@ let package = Package(
         .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "LumisDistributed", dependencies: ["CMPI"], swiftSettings: strict),
+        // The storage foundation: the one atomic file write every output goes through.
+        .target(name: "LumisStorage", swiftSettings: strict),
         .target(name: "LumisCore", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
             name: "LumisSimulation",
-            dependencies: ["LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport"],
+            dependencies: [
+                "LumisCore", "LumisTensor", "LumisDistributions", "LumisWire", "LumisTransport", "LumisDistributed",
+                "CProcessSpawn",
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisInference",
-            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .target(
             name: "LumisOutput",
-            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions"],
+            dependencies: ["CNetCDF", "LumisInference", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .target(
             name: "LumisCommandLine",
@@ -56,12 +64,14 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisDatasets",
-            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions"],
+            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage"],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
             name: "LumisNeural",
-            dependencies: ["COpenBLAS", "LumisDistributions", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: [
+                "COpenBLAS", "LumisDistributions", "LumisStorage", .product(name: "RealModule", package: "swift-numerics"),
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisProposals",
@@ -77,7 +87,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
-                "LumisTensor", "LumisDistributed",
+                "LumisTensor", "LumisDistributed", "LumisTransport",
             ],
             swiftSettings: strict),
 

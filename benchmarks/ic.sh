@@ -43,8 +43,8 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ */
     "load average $(cut -d' ' -f1-3 /proc/loadavg); OpenBLAS $(ls /usr/lib/x86_64-linux-gnu/openblas-pthread/ \
     | grep -o 'r[0-9.]*so' | head -1 | sed 's/so$//')"
 echo
-echo "| model | threads | training traces/s | step ms | step GFLOP/s (float64) | IC inference traces/s (whole run) |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| model | products | threads | training traces/s | step ms | step GFLOP/s | IC inference traces/s (whole run) |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
 shapes=""
 for model in gum hmm; do
     if [ "$model" = gum ]; then
@@ -56,13 +56,14 @@ for model in gum hmm; do
     fi
     columns=$((256 * observed))
     shapes="$shapes $model:$columns:$steps"
-    for threads in 1 "$cores"; do
+    for run in float64:1 float32:1 "float32:$cores"; do
+        precision=${run%%:*}; threads=${run#*:}
         net="$work/$model.lumisnet"
         # shellcheck disable=SC2086
         line=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/time -f 'peak RSS %M KB' -o "$work/rss" $lumis train --launch "$bin/$model {endpoint}" --workers 1 \
             --traces "$training" --batch-size $batch --lstm-hidden $hidden --lstm-layers 1 --components 10 \
             --embedding-dim 256 --address-embedding $address --sample-embedding $sample --validation-traces 64 \
-            --validate-every "$training" --threads "$threads" --seed 1 --no-progress --out "$net" 2>&1 \
+            --validate-every "$training" --threads "$threads" --precision "$precision" --seed 1 --no-progress --out "$net" 2>&1 \
             | grep 'trained on')
         rate=$(echo "$line" | sed -n 's/.*(\([0-9]*\) traces\/s).*/\1/p')
         step=$(echo "$line" | sed -n 's/.*step \([0-9.]*\) ms compute.*/\1/p')
@@ -83,9 +84,9 @@ for model in gum hmm; do
         done
         set -- $times
         ic=$(echo "($inference - $inference / 5) / ($2 - $1)" | bc -l)
-        printf '| %s | %s | %s | %.0f | %.1f | %.0f (%.1f s for %d) |\n' "$model" "$threads" "$rate" "$step" \
+        printf '| %s | %s | %s | %s | %.0f | %.1f | %.0f (%.1f s for %d) |\n' "$model" "$precision" "$threads" "$rate" "$step" \
             "$gflops" "$ic" "$2" "$inference"
-        echo "$model training with $threads threads: $(cat "$work/rss")" >> "$work/sizes"
+        echo "$model training, $precision, $threads threads: $(cat "$work/rss")" >> "$work/sizes"
     done
     echo "$model network file: $(stat -c %s "$net") bytes" >> "$work/sizes"
 done

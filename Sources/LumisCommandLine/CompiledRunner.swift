@@ -18,7 +18,7 @@ struct CompiledRunner {
     let seed: UInt64?
     let observations: ObservationSet
     let outputOptions: OutputOptions
-    let showsProgress: Bool
+    let progressStyle: ProgressReporter.Style?
     let maxFailures: Int
     let batchesProposals: Bool
     var distributed = DistributedInference(world: .single)
@@ -32,7 +32,6 @@ struct CompiledRunner {
             throw ValidationError("--network: \(error.description)")
         }
         let runSeed = try distributed.agreedSeed(seed)
-        if seed == nil && distributed.world.isRoot { Console.note("seed \(runSeed)") }
         let share = distributed.share(of: traceCount)
         var job = CompiledInference(
             network: SharedNetwork(trainer.network), traceCount: max(share.count, 1), workers: workers,
@@ -49,13 +48,9 @@ struct CompiledRunner {
         Console.installInterruptHandlers()
         var local: CompiledInference.Output?
         if !share.isEmpty {
-            let line = showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: true) : nil
+            let line = distributed.world.isRoot ? progressStyle.map { ProgressReporter(style: $0) } : nil
             do {
-                local = try job.run(source: source, timeout: timeout) { progress in
-                    line?.update(
-                        completed: progress.completed, total: progress.total,
-                        effectiveSampleSize: progress.effectiveSampleSize)
-                }
+                local = try job.run(source: source, timeout: timeout) { line?.update($0) }
                 line?.finish()
             } catch {
                 line?.finish()
@@ -68,6 +63,7 @@ struct CompiledRunner {
             engine: "ic", seed: runSeed, model: output.job.report.modelName, observations: observations.values,
             failedTraces: output.job.report.discardedTraces, restarts: output.job.report.restarts)
         let summary = output.summary(metadata: metadata)
+        distributed.noteSeed(runSeed, given: seed)
         if output.job.report.discardedTraces > 0 || output.job.report.restarts > 0 {
             Console.note(
                 "\(output.job.report.discardedTraces) trace attempts discarded and run again;"

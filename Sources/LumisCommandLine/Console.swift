@@ -23,10 +23,10 @@ enum Console {
     }()
 
     /// Routes SIGINT and SIGTERM to ``Interrupt``: blocked receive loops notice within 100 ms and unwind, which
-    /// stops launched simulators and leaves no half-written output.
+    /// stops launched simulators and leaves no half-written output (`lumis train` writes a checkpoint first).
     static func installInterruptHandlers() {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in Interrupt.request() }
+        action.__sigaction_handler.sa_handler = { signal in Interrupt.request(signal: signal) }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)

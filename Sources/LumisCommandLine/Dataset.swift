@@ -6,7 +6,6 @@ import LumisDistributed
 import LumisDistributions
 import LumisInference
 import LumisSimulation
-import LumisTransport
 
 extension LumisCommand {
     struct Dataset: ParsableCommand {
@@ -34,13 +33,20 @@ extension LumisCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
-        @Option(help: "Number of simulators run in parallel.")
+        @Option(
+            parsing: .unconditional,
+            help: "Number of simulators run in parallel (default: one per --simulator, else 1).",
+            transform: Count.positive)
         var workers: Int?
 
-        @Option(name: .customLong("traces"), help: "Number of traces (default with --resume: the dataset's).")
+        @Option(
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Number of traces (default with --resume: the dataset's).", transform: Count.positive)
         var traceCount: Int?
 
-        @Option(help: "Traces per shard file (default with --resume: the dataset's; else 100000).")
+        @Option(
+            parsing: .unconditional, help: "Traces per shard file (default with --resume: the dataset's; else 100000).",
+            transform: Count.positive)
         var shardTraces: Int?
 
         @Option(help: ArgumentHelp("The dataset directory (new, or empty, unless --resume).", valueName: "dir"))
@@ -74,21 +80,17 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            if let traceCount, traceCount <= 0 { throw ValidationError("--traces must be positive.") }
             if traceCount == nil && !resume {
                 throw ValidationError("Give --traces (or --resume an existing dataset).")
             }
-            if let shardTraces, shardTraces <= 0 { throw ValidationError("--shard-traces must be positive.") }
-            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             guard rankCount > 0, rank >= 0, rank < rankCount else {
                 throw ValidationError("--rank must be at least 0 and below --rank-count.")
             }
-            if connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.simulators.source(workers: workerCount)
+            // Under MPI the ranks are known only in run().
+            if !connection.endpoints.isEmpty && !Communicator.isLaunchedByMPI() {
+                _ = try connection.simulators.source(workers: workers)
             }
         }
-
-        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
 
         func run() throws {
             let observationSet = try observed.observationSet()
@@ -115,20 +117,21 @@ extension LumisCommand {
             let writer = DatasetWriter(
                 directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
                 resume: resume)
-            let source = try connection.simulators.source(workers: workerCount)
-            let context = try ZMQContext()
+            // The one rule of every command: under MPI each rank gets its share of the --simulator endpoints.
+            let (source, workerCount) = try connection.simulators.source(
+                workers: workers, rank: world.rank, of: world.size)
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.
-            let line = runOptions.showsProgress && writerRank == 0 ? ProgressLine(isWeighted: false) : nil
+            let line = runOptions.progressReporter(isRoot: writerRank == 0)
             let clock = ContinuousClock()
             let start = clock.now
-            var progress: (@Sendable (DatasetWriter.Progress) -> Void)? = nil
-            if let line { progress = { line.update(completed: $0.completed, total: $0.total) } }
+            var progress: (@Sendable (RunProgress) -> Void)? = nil
+            if let line { progress = { line.update($0) } }
             var report: DatasetWriter.Report
             do {
                 report = try writer.write(
                     workers: workerCount,
-                    makeSimulator: try source.simulatorFactory(context: context, timeout: connection.timeoutDuration),
+                    makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration),
                     progress: progress, synchronize: { try world.barrier() })
                 line?.finish()
             } catch {
@@ -188,7 +191,8 @@ extension LumisCommand {
                 "likelihoods " + (manifest.keepsLikelihoods ? "kept" : "left out (observes store no distribution)"),
                 "traces      \(reader.traceCount) of \(manifest.traceCount)"
                     + (reader.isComplete ? "" : " (incomplete: --resume to finish)"),
-                "shards      \(reader.shards.count) of \(manifest.shardCount), \(manifest.shardTraces) traces each",
+                "shards      \(reader.shards.count) of \(manifest.shardCount), " + Self.shardSizes(reader.shards)
+                    + " (at most \(manifest.shardTraces) per shard)",
                 "bytes       \(reader.byteCount)"
                     + (reader.traceCount > 0
                         ? String(format: " (%.1f bytes/trace)", Double(reader.byteCount) / Double(reader.traceCount))
@@ -211,6 +215,21 @@ extension LumisCommand {
                     String(format: "  %8d %5.1f%%  ", type.count, 100 * fraction) + addresses.joined(separator: " "))
             }
             print(lines.joined(separator: "\n"))
+        }
+
+        /// The shards' real trace counts: "2000 traces", "3 × 1000 traces" or "2 × 1000 + 1 × 500 traces".
+        static func shardSizes(_ shards: [DatasetShard]) -> String {
+            var runs: [(count: Int, traces: Int)] = []
+            for shard in shards {
+                if let last = runs.last, last.traces == shard.traceCount {
+                    runs[runs.count - 1].count += 1
+                } else {
+                    runs.append((1, shard.traceCount))
+                }
+            }
+            if runs.isEmpty { return "no traces" }
+            if runs.count == 1 && runs[0].count == 1 { return "\(runs[0].traces) traces" }
+            return runs.map { "\($0.count) × \($0.traces)" }.joined(separator: " + ") + " traces"
         }
     }
 }

@@ -6,6 +6,8 @@ extension LumisCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a posterior file for convergence problems and explain them in plain words.",
             discussion: """
+                The first line is the verdict: CONVERGED or NOT CONVERGED with the worst R-hat and the lowest ESS \
+                and where they occur (an interrupted run is flagged INCOMPLETE before it); the details follow. \
                 Flags R-hat above 1.01, bulk or tail ESS below 400 (or 100 per chain), sites accepting fewer than \
                 5% of proposals, and simulator restarts. Exits 0 whether or not it warns (warnings are advice); \
                 exits 1 only when the file cannot be read.
@@ -16,8 +18,12 @@ extension LumisCommand {
 
         func run() throws {
             let summary = try PosteriorSummary(contentsOfFile: path)
+            if let warning = summary.incompleteWarning { print(warning) }
             let warnings = summary.convergenceWarnings()
-            if summary.chains == nil {
+            if let headline = summary.convergenceHeadline() {
+                print(headline.line())
+                if !warnings.isEmpty { print("") }
+            } else {
                 print("\(path): not an MCMC run; no chain diagnostics to check.")
                 if let ess = summary.effectiveSampleSize, summary.weighting == .importance,
                     ess < 0.01 * Double(summary.traceCount)
@@ -28,9 +34,6 @@ extension LumisCommand {
                 }
             }
             for warning in warnings { print("warning: \(warning)") }
-            if warnings.isEmpty && summary.chains != nil {
-                print("\(path): no convergence problems found (R-hat ≤ 1.01, ESS large enough, acceptance ≥ 5%).")
-            }
         }
     }
 }

@@ -20,6 +20,14 @@ struct DistributedInference {
         try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
     }
 
+    /// The one seed rule of every engine: a seed drawn at random (none was given) is printed on stderr by rank 0
+    /// with the results, as `--seed` help says; not up front, so a run that fails at once says one line only.
+    func noteSeed(_ seed: UInt64, given: UInt64?) {
+        if given == nil && world.isRoot {
+            Console.note("seed \(seed) (drawn at random; --seed \(seed) repeats the run)")
+        }
+    }
+
     /// Checks on rank 0 that the outputs can be written, before any simulator starts; if not, rank 0 throws (and
     /// so ends the launch with one error line) while the other ranks wait for that end.
     func checkOutputs(_ outputs: OutputOptions) throws {
@@ -39,21 +47,11 @@ struct DistributedInference {
         throw OutputError(description: String(decoding: verdict, as: UTF8.self))
     }
 
-    /// This rank's simulators: with `--launch` the command (each rank starts its own processes on endpoints that
-    /// hold its process id and a random nonce, so ranks on one node never collide); with `--simulator`, under MPI,
-    /// this rank's contiguous share of the endpoints (at least one per rank).
-    func source(connection: ConnectionOptions, workers: Int) throws -> (source: InferenceJob.Source, workers: Int) {
-        guard world.usesMPI, connection.launch == nil else {
-            return (try connection.simulators.source(workers: workers), workers)
-        }
-        let endpoints = connection.endpoints
-        guard endpoints.count >= world.size else {
-            throw ValidationError(
-                "under MPI the --simulator endpoints are split over the ranks: \(world.size) ranks need at least "
-                    + "\(world.size) endpoints, got \(endpoints.count)")
-        }
-        let share = Array(endpoints[world.share(of: endpoints.count)])
-        return (.attach(endpoints: share), share.count)
+    /// This rank's simulators, by the one rule of every command (``SimulatorOptions/source(workers:rank:of:countOption:)``):
+    /// with `--launch` each rank starts its own processes on endpoints that hold its process id and a random
+    /// nonce, so ranks on one node never collide; with `--simulator` this rank's contiguous share of the endpoints.
+    func source(connection: ConnectionOptions, workers: Int?) throws -> (source: SimulatorSource, workers: Int) {
+        try connection.simulators.source(workers: workers, rank: world.rank, of: world.size)
     }
 
     /// This rank's part of `count` traces or chains.
@@ -127,17 +125,15 @@ struct DistributedInference {
     /// (lowest rank) holding the draws of all chains, as a single process does.
     func gather(_ part: ChainsPart?, localFailure: MCMCFailure?) throws -> (output: MCMCOutput, failure: MCMCFailure?)?
     {
-        var writer = ByteWriter()
-        if !world.isRoot, let part { Self.encode(part, into: &writer) }
-        guard let parts = try world.gather(writer.bytes) else { return nil }
+        let bytes = !world.isRoot ? part.map { $0.output.serialized(failure: $0.failure) } ?? [] : []
+        guard let parts = try world.gather(bytes) else { return nil }
         var output =
             part?.output ?? MCMCOutput(chainSet: ChainSet(chains: [], statistics: []), finalStates: [], modelName: "")
         var failure = localFailure
         for rank in 1..<parts.count where !parts[rank].isEmpty {
             try Self.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
-                var reader = ByteReader(parts[rank])
-                let remote = try Self.decodeChains(from: &reader)
-                try reader.expectEnd("rank \(rank)'s chains")
+                let (remoteOutput, remoteFailure) = try MCMCOutput.deserialize(parts[rank])
+                let remote = ChainsPart(output: remoteOutput, failure: remoteFailure)
                 output.chainSet.chains += remote.output.chainSet.chains
                 output.chainSet.statistics += remote.output.chainSet.statistics
                 output.chainSet.logJoints += remote.output.chainSet.logJoints
@@ -154,137 +150,6 @@ struct DistributedInference {
         return (output, failure)
     }
 
-    private static func encode(_ part: ChainsPart, into writer: inout ByteWriter) {
-        let output = part.output
-        writer.write(output.modelName)
-        writer.write(output.notes.count)
-        for note in output.notes { writer.write(note) }
-        writer.write(part.failure != nil)
-        if let failure = part.failure {
-            writer.write(failure.chain)
-            writer.write(failure.message)
-        }
-        writer.write(output.chainSet.chains.count)
-        for (index, store) in output.chainSet.chains.enumerated() {
-            let bytes = store.serialized()
-            writer.write(bytes.count)
-            writer.write(bytes: bytes)
-            writer.write(doubles: output.chainSet.logJoints[index])
-            encode(output.chainSet.statistics[index], into: &writer)
-            writer.write(output.finalStates[index] != nil)
-            if let state = output.finalStates[index] { encode(state, into: &writer) }
-        }
-    }
-
-    private static func encode(_ statistics: ChainStatistics, into writer: inout ByteWriter) {
-        for count in [
-            statistics.proposals, statistics.accepted, statistics.reusedSamples, statistics.controlledSamples,
-            statistics.restarts, statistics.discardedProposals,
-        ] {
-            writer.write(count)
-        }
-        for table in [statistics.proposalsByAddress, statistics.acceptedByAddress] {
-            writer.write(table.count)
-            for (address, count) in table.sorted(by: { $0.key < $1.key }) {
-                writer.write(address)
-                writer.write(count)
-            }
-        }
-    }
-
-    private static func encode(_ state: ChainState, into writer: inout ByteWriter) {
-        writer.write(state.steps)
-        writer.write(state.entries.count)
-        for entry in state.entries {
-            writer.write(entry.address)
-            writer.write(entry.instance)
-            writer.write(entry.name)
-            writer.write(entry.value.shape.count)
-            for dimension in entry.value.shape { writer.write(dimension) }
-            writer.write(doubles: entry.value.scalars)
-        }
-    }
-
-    private static func decodeChains(from reader: inout ByteReader) throws(ByteReader.Malformed) -> ChainsPart {
-        let modelName = try reader.readString("model name")
-        var notes: [String] = []
-        for _ in 0..<(try reader.readCount("note count", itemSize: 8)) { notes.append(try reader.readString("note")) }
-        var failure: (chain: Int, message: String)?
-        if try reader.readBool("failure flag") {
-            failure = (try reader.readInt("failed chain", in: 0...Int.max), try reader.readString("failure"))
-        }
-        var stores: [TraceStore] = []
-        var statistics: [ChainStatistics] = []
-        var states: [ChainState?] = []
-        var logJoints: [[Double]] = []
-        for _ in 0..<(try reader.readCount("chain count", itemSize: 8)) {
-            let bytes = try reader.readBytes(count: try reader.readCount("store length", itemSize: 1))
-            do {
-                stores.append(try TraceStore(serialized: bytes))
-            } catch {
-                throw ByteReader.Malformed("\(error)")
-            }
-            let draws = stores[stores.count - 1].count
-            guard draws <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("a chain's log joints need more bytes than are left")
-            }
-            logJoints.append(try reader.readDoubles(count: draws))
-            statistics.append(try decodeStatistics(from: &reader))
-            states.append(try reader.readBool("state flag") ? try decodeState(from: &reader) : nil)
-        }
-        return ChainsPart(
-            output: MCMCOutput(
-                chainSet: ChainSet(chains: stores, statistics: statistics, logJoints: logJoints), finalStates: states,
-                modelName: modelName,
-                notes: notes),
-            failure: failure)
-    }
-
-    private static func decodeStatistics(from reader: inout ByteReader) throws(ByteReader.Malformed)
-        -> ChainStatistics
-    {
-        var statistics = ChainStatistics()
-        statistics.proposals = try reader.readInt("proposals", in: 0...Int.max)
-        statistics.accepted = try reader.readInt("accepted", in: 0...Int.max)
-        statistics.reusedSamples = try reader.readInt("reused samples", in: 0...Int.max)
-        statistics.controlledSamples = try reader.readInt("controlled samples", in: 0...Int.max)
-        statistics.restarts = try reader.readInt("restarts", in: 0...Int.max)
-        statistics.discardedProposals = try reader.readInt("discarded proposals", in: 0...Int.max)
-        for index in 0..<2 {
-            var table: [String: Int] = [:]
-            for _ in 0..<(try reader.readCount("address count", itemSize: 16)) {
-                let address = try reader.readString("address")
-                table[address] = try reader.readInt("count of \(address)", in: 0...Int.max)
-            }
-            if index == 0 { statistics.proposalsByAddress = table } else { statistics.acceptedByAddress = table }
-        }
-        return statistics
-    }
-
-    private static func decodeState(from reader: inout ByteReader) throws(ByteReader.Malformed) -> ChainState {
-        let steps = try reader.readInt("steps", in: 0...Int.max)
-        var entries: [ChainState.Entry] = []
-        for _ in 0..<(try reader.readCount("entry count", itemSize: 32)) {
-            let address = try reader.readString("address")
-            let instance = try reader.readInt("instance", in: 1...Int.max)
-            let name = try reader.readString("name")
-            var shape: [Int] = []
-            for _ in 0..<(try reader.readCount("rank", itemSize: 8)) {
-                shape.append(try reader.readInt("dimension", in: 0...Int.max))
-            }
-            guard let count = Tensor.elementCount(of: shape), count <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("the value of \(address) has more elements than the bytes left")
-            }
-            let scalars = try reader.readDoubles(count: count)
-            entries.append(
-                .init(
-                    address: address, instance: instance, name: name,
-                    value: Tensor(
-                        shape: shape,
-                        scalars: ContiguousArray(scalars))))
-        }
-        return ChainState(steps: steps, entries: entries)
-    }
 }
 
 /// A failure met on some rank of an MPI launch, reported by rank 0.

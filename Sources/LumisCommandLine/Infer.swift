@@ -34,7 +34,10 @@ extension LumisCommand {
         enum Engine: String, ExpressibleByArgument, CaseIterable {
             case prior, `is`, lmh, rmh, ic
             var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
-            var mcmcEngine: MCMCJob.Engine? { self == .lmh ? .lmh : self == .rmh ? .rmh : nil }
+            /// The MCMC site proposal (its RMH step size set later from --step-size), `nil` for other engines.
+            var mcmcKernel: MetropolisHastings.Kernel? {
+                self == .lmh ? .lightweight : self == .rmh ? .randomWalk(stepSize: 1) : nil
+            }
         }
 
         @Option(
@@ -46,25 +49,33 @@ extension LumisCommand {
         var engine: Engine = .is
 
         @Option(
-            name: .customLong("traces"), help: "Number of traces (lmh/rmh: proposals per chain after burn-in).")
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Number of traces (lmh/rmh: proposals per chain after burn-in; default: 1000).",
+            transform: Count.positive)
         var traceCount = 1_000
 
-        @Option(help: "Number of simulators run in parallel (prior, is).")
+        @Option(
+            parsing: .unconditional,
+            help: "Number of simulators run in parallel (prior, is; default: one per --simulator, else 1).",
+            transform: Count.positive)
         var workers: Int?
 
         @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
 
         @OptionGroup var observed: ObservationOptions
 
-        @Option(help: "Random seed (default: random, printed to stderr).")
+        @Option(help: "Random seed (default: drawn at random and printed to stderr with the results).")
         var seed: UInt64?
 
-        @Option(help: ArgumentHelp("Write the posterior to this JSON file.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Write the posterior to this JSON file (default: print a table to stdout).", valueName: "file"))
         var out: String?
 
         @Option(
             help: ArgumentHelp(
-                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element).",
+                "Write every draw to this CSV file (chain, draw, weight, log_weight, a column per variable element; "
+                    + "default: none).",
                 valueName: "file"))
         var drawsCSV: String?
 
@@ -72,11 +83,13 @@ extension LumisCommand {
             name: .customLong("netcdf"),
             help: ArgumentHelp(
                 "Write an ArviZ InferenceData NetCDF file (is, ic: posterior is an equally weighted resample; "
-                    + "the weighted draws are in weighted_posterior). See docs/outputs.md.",
+                    + "the weighted draws are in weighted_posterior; default: none). See docs/outputs.md.",
                 valueName: "file"))
         var netCDF: String?
 
-        @Option(help: ArgumentHelp("Inference network file for --engine ic (from lumis train).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp(
+                "Inference network file for --engine ic (from lumis train; default: none).", valueName: "file"))
         var network: String?
 
         @Flag(
@@ -87,9 +100,7 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            guard traceCount > 0 else { throw ValidationError("--traces must be positive.") }
-            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
-            if engine.mcmcEngine == nil {
+            if engine.mcmcKernel == nil {
                 guard !mcmc.isUsed else {
                     throw ValidationError(
                         "--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
@@ -102,34 +113,49 @@ extension LumisCommand {
                 throw ValidationError(
                     engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
             }
+            try checkMemory()
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
-            if engine.mcmcEngine == nil && connection.launch == nil && !connection.endpoints.isEmpty {
-                _ = try connection.simulators.source(workers: workerCount)
+            // Under MPI the ranks are known only in run().
+            if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty
+                && !Communicator.isLaunchedByMPI()
+            {
+                _ = try connection.simulators.source(workers: workers)
             }
         }
 
-        private var workerCount: Int { workers ?? max(connection.endpoints.count, 1) }
+        /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (one line, exit 64).
+        private func checkMemory() throws {
+            let chains = mcmc.chains ?? (connection.endpoints.isEmpty ? 4 : connection.endpoints.count)
+            let (kept, overflow) = chains.multipliedReportingOverflow(by: traceCount / mcmc.thin)
+            let stored = engine.mcmcKernel == nil ? traceCount : overflow ? Int.max : kept
+            do {
+                try MemoryBudget.check(
+                    count: stored, bytesEach: TraceStore.minimumBytesPerTrace, what: "--traces \(traceCount)")
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
 
         private var outputOptions: OutputOptions { OutputOptions(posterior: out, drawsCSV: drawsCSV, netCDF: netCDF) }
 
         func run() throws {
             let distributed = DistributedInference(world: try Communicator.world())
             let observationSet = try observed.observationSet()
-            if let mcmcEngine = engine.mcmcEngine {
+            if let mcmcKernel = engine.mcmcKernel {
                 try MCMCRunner(
-                    engine: mcmcEngine, options: mcmc, connection: connection, steps: traceCount, seed: seed,
+                    kernel: mcmcKernel, options: mcmc, connection: connection, steps: traceCount, seed: seed,
                     observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
-                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
                     distributed: distributed
                 ).run()
                 return
             }
-            let (source, workers) = try distributed.source(connection: connection, workers: workerCount)
+            let (source, workers) = try distributed.source(connection: connection, workers: workers)
             if engine == .ic, let network {
                 try CompiledRunner(
                     networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
                     workers: workers, seed: seed, observations: observationSet, outputOptions: outputOptions,
-                    showsProgress: runOptions.showsProgress, maxFailures: runOptions.maxFailures,
+                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
                     batchesProposals: batchProposals, distributed: distributed
                 ).run()
                 return
@@ -139,11 +165,9 @@ extension LumisCommand {
                 seed: try distributed.agreedSeed(seed),
                 observations: observationSet, timeout: connection.timeoutDuration,
                 maxConsecutiveFailures: runOptions.maxFailures)
-            // A random seed is recorded in the posterior (file or table), so nothing is printed for it up front:
-            // a run that fails at once then says exactly one line.
             try InferRunner(
-                job: job, outputOptions: outputOptions,
-                showsProgress: runOptions.showsProgress, distributed: distributed
+                job: job, outputOptions: outputOptions, progressStyle: runOptions.progressStyle, givenSeed: seed,
+                distributed: distributed
             ).run()
         }
     }

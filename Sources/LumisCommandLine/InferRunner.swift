@@ -12,7 +12,9 @@ import LumisSimulation
 struct InferRunner {
     let job: InferenceJob
     var outputOptions = OutputOptions()
-    let showsProgress: Bool
+    let progressStyle: ProgressReporter.Style?
+    /// The `--seed` given, `nil` when `job.seed` was drawn at random.
+    var givenSeed: UInt64?
     var distributed = DistributedInference(world: .single)
 
     func run() throws {
@@ -25,9 +27,9 @@ struct InferRunner {
             part.traceCount = share.count
             part.firstTraceIndex = share.lowerBound
             // Rank 0 draws its own share's progress; the other ranks stay quiet so lines never interleave.
-            let line = showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: job.engine != .prior) : nil
+            let line = distributed.world.isRoot ? progressStyle.map { ProgressReporter(style: $0) } : nil
             do {
-                var report: (@Sendable (InferenceJob.Progress) -> Void)? = nil
+                var report: (@Sendable (RunProgress) -> Void)? = nil
                 if let line { report = { progress in line.update(progress) } }
                 local = try part.run(progress: report)
                 line?.finish()
@@ -44,6 +46,7 @@ struct InferRunner {
             observations: job.observations.values, failedTraces: output.report.discardedTraces,
             restarts: output.report.restarts)
         let summary = posterior.summary(metadata: metadata)
+        distributed.noteSeed(job.seed, given: givenSeed)
         if output.report.discardedTraces > 0 || output.report.restarts > 0 {
             Console.note(
                 "\(output.report.discardedTraces) trace attempts discarded and run again;"

@@ -19,7 +19,7 @@ public struct LumisCommand: ParsableCommand {
     public init() {}
 
     /// Parses the process arguments and runs the command; every error ends in exactly one line on stderr and a
-    /// non-zero exit (64 for usage errors, 130 after Ctrl-C, 1 otherwise).
+    /// non-zero exit (64 for usage errors, 130 after Ctrl-C (SIGINT), 143 after SIGTERM, 1 otherwise).
     ///
     /// Under MPI a failing rank ends the whole launch (`MPI_Abort`): the other ranks would otherwise wait forever
     /// in their next collective.
@@ -29,9 +29,12 @@ public struct LumisCommand: ParsableCommand {
             try command.run()
             Communicator.finalize()
             Foundation.exit(0)
-        } catch ZMQSocket.WaitError.interrupted {
-            Console.note("lumis: interrupted")
-            Communicator.abortAll(code: 130)
+        } catch  where Interrupt.isRequested {
+            // Whatever unwound the run (a receive loop, an MCMC failure wrapping it), a signal asked for it:
+            // exit as the shell expects for that signal, 128 + its number.
+            let signal = Interrupt.signal ?? SIGINT
+            Console.note(signal == SIGTERM ? "lumis: terminated (SIGTERM)" : "lumis: interrupted")
+            Communicator.abortAll(code: 128 + signal)
         } catch {
             let code = exitCode(for: error)
             // --help and --version arrive as errors with a success code; argument-parser prints those in full.

@@ -8,24 +8,35 @@ import LumisTensor
 
 /// The options of `lumis infer --engine lmh|rmh`.
 struct MCMCOptions: ParsableArguments {
-    @Option(help: "Number of chains, each with its own simulator (default: one per --simulator, or 4 with --launch).")
+    @Option(
+        parsing: .unconditional,
+        help: "Number of chains, each with its own simulator (default: one per --simulator, or 4 with --launch).",
+        transform: Count.positive)
     var chains: Int?
 
-    @Option(help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).")
+    @Option(
+        parsing: .unconditional,
+        help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).",
+        transform: Count.nonNegative)
     var burnIn: Int?
 
-    @Option(help: "Keep every T-th state after burn-in.")
+    @Option(
+        parsing: .unconditional, help: "Keep every T-th state after burn-in (default: 1).", transform: Count.positive)
     var thin: Int = 1
 
     @Option(help: "RMH step scale: multiplies each kernel's width (docs/mcmc.md).")
     var stepSize: Double = 1
 
-    @Option(help: ArgumentHelp("Start chain k from state k of this posterior file's chain_states.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Start chain k from state k of this posterior file's chain_states (default: a draw from the prior).",
+            valueName: "file"))
     var initialTrace: String?
 
     @Option(
         help: ArgumentHelp(
-            "Continue the chains saved in this posterior file (same seed, chains and random streams).",
+            "Continue the chains saved in this posterior file (same seed, chains and random streams; default: "
+                + "new chains).",
             valueName: "file"))
     var resume: String?
 
@@ -35,9 +46,6 @@ struct MCMCOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let chains, chains <= 0 { throw ValidationError("--chains must be positive.") }
-        if let burnIn, burnIn < 0 { throw ValidationError("--burn-in must not be negative.") }
-        guard thin > 0 else { throw ValidationError("--thin must be positive.") }
         guard stepSize > 0, stepSize.isFinite else { throw ValidationError("--step-size must be a positive number.") }
         if initialTrace != nil && resume != nil {
             throw ValidationError("Give either --initial-trace or --resume, not both.")
@@ -47,7 +55,8 @@ struct MCMCOptions: ParsableArguments {
 
 /// Runs `lumis infer --engine lmh|rmh`: the chains, progress on stderr, then the posterior file (or a table).
 struct MCMCRunner {
-    let engine: MCMCJob.Engine
+    /// The site proposal (`lmh` or `rmh`); an RMH step size is taken from `options`.
+    let kernel: MetropolisHastings.Kernel
     let options: MCMCOptions
     let connection: ConnectionOptions
     let steps: Int
@@ -55,7 +64,7 @@ struct MCMCRunner {
     let observations: ObservationSet
     let hasObservations: Bool
     let outputOptions: OutputOptions
-    let showsProgress: Bool
+    let progressStyle: ProgressReporter.Style?
     let maxFailures: Int
     var distributed = DistributedInference(world: .single)
 
@@ -99,13 +108,13 @@ struct MCMCRunner {
         // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
         let runSeed = try distributed.agreedSeed(seed)
         let kernel: MetropolisHastings.Kernel =
-            engine == .lmh ? .lightweight : .randomWalk(stepSize: options.stepSize)
+            self.kernel == .lightweight ? .lightweight : .randomWalk(stepSize: options.stepSize)
         let burnIn = options.burnIn ?? (options.resume == nil ? 1_000 : 0)
         let configuration = MetropolisHastings.Configuration(
             kernel: kernel, steps: steps, burnIn: burnIn, thin: options.thin, seed: runSeed,
             observations: observations, initialStates: initialStates, maxConsecutiveFailures: maxFailures)
         let job = MCMCJob(
-            source: try connection.simulators.source(workers: chains, countOption: "--chains"), engine: engine,
+            source: try connection.simulators.source(workers: chains, countOption: "--chains").source,
             configuration: configuration,
             chains: chains, timeout: connection.timeoutDuration)
         Console.installInterruptHandlers()
@@ -116,11 +125,9 @@ struct MCMCRunner {
         var localFailure: MCMCFailure?
         if !share.isEmpty {
             let line =
-                showsProgress && distributed.world.isRoot ? ProgressLine(isWeighted: false, unit: "steps") : nil
+                distributed.world.isRoot ? progressStyle.map { ProgressReporter(style: $0) } : nil
             do {
-                let output = try job.run(chainRange: share) { progress in
-                    line?.update(completed: progress.completed, total: progress.total)
-                }
+                let output = try job.run(chainRange: share) { line?.update($0) }
                 part = .init(output: output)
             } catch let error as MCMCFailure {
                 localFailure = error
@@ -133,6 +140,7 @@ struct MCMCRunner {
             return
         }
         for note in output.notes { Console.note(note) }
+        distributed.noteSeed(job.configuration.seed, given: seed)
         let summary = Self.summary(of: output, job: job, failure: failure)
         let totals = output.chainSet.statistics
         let restarts = totals.reduce(0) { $0 + $1.restarts }
@@ -155,7 +163,7 @@ struct MCMCRunner {
     static func summary(of output: MCMCOutput, job: MCMCJob, failure: MCMCFailure?) -> PosteriorSummary {
         let statistics = output.chainSet.statistics
         let metadata = PosteriorMetadata(
-            engine: job.engine.rawValue, seed: job.configuration.seed, model: output.modelName,
+            engine: job.configuration.kernel.engineName, seed: job.configuration.seed, model: output.modelName,
             observations: job.configuration.observations.values,
             failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
             restarts: statistics.reduce(0) { $0 + $1.restarts })

@@ -5,10 +5,12 @@ import LumisCore
 struct ObservationOptions: ParsableArguments {
     @Option(
         name: .customLong("observe"),
-        help: ArgumentHelp("An observation, name=value; value is a number or a JSON array.", valueName: "name=value"))
+        help: ArgumentHelp(
+            "An observation, name=value; value is a number or a JSON array. Repeatable (default: none).",
+            valueName: "name=value"))
     var assignments: [String] = []
 
-    @Option(help: ArgumentHelp("JSON file of observations {\"name\": value}.", valueName: "file"))
+    @Option(help: ArgumentHelp("JSON file of observations {\"name\": value} (default: none).", valueName: "file"))
     var observeFile: String?
 
     /// Whether any observation was given.

@@ -14,13 +14,17 @@ extension LumisCommand {
             Console.installInterruptHandlers()
             let context = try ZMQContext()
             let clock = ContinuousClock()
+            let settings = connection.launchSettings
             let process = try connection.launch.map { command in
-                try SimulatorProcess(
-                    command: command, endpoint: "ipc://@lumis-ping-\(UInt32.random(in: 0...UInt32.max))")
+                let directory = try PrivateDirectory()
+                return try SimulatorProcess(
+                    command: command, endpoint: directory.endpoint(worker: 0), output: settings.output,
+                    logName: "simulator-0.log", directory: directory)
             }
             let endpoint = process?.endpoint ?? connection.endpoints[0]
             let simulator = try PPXSimulator(
-                endpoint: endpoint, context: context, timeout: connection.timeoutDuration, process: process)
+                endpoint: endpoint, context: context, timeout: connection.timeoutDuration, process: process,
+                startup: settings)
             let start = clock.now
             try simulator.connect()
             let elapsed = clock.now - start

@@ -24,15 +24,23 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Directory for the SVG files (created if missing).", valueName: "directory"))
         var out: String
 
-        @Option(help: ArgumentHelp("The draws CSV file.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("The draws CSV file (default: <posterior without .json>.draws.csv).", valueName: "file"))
         var draws: String?
 
         @Option(
             name: .customLong("overlay"),
             help: ArgumentHelp(
-                "A density drawn over a histogram: label=normal(mean,stddev), uniform(low,high) or exponential(rate).",
+                "A density drawn over a histogram: label=normal(mean,stddev), uniform(low,high) or exponential(rate). "
+                    + "Repeatable (default: none).",
                 valueName: "label=density"))
         var overlays: [String] = []
+
+        @Option(
+            name: .customLong("var"),
+            help: ArgumentHelp(
+                "Plot only this variable (its elements too); repeat for several (default: all).", valueName: "name"))
+        var selection: [String] = []
 
         func run() throws {
             let summary = try PosteriorSummary(contentsOfFile: path)
@@ -48,7 +56,22 @@ extension LumisCommand {
                 densities[label] = density
             }
             let contents = try DrawsCSV.read(contentsOfFile: drawsPath)
-            let series = contents.labels.indices.map { column in
+            // A tensor variable's columns are labelled name[i,...]; --var name selects all of them.
+            let baseName = { (label: String) in
+                label.split(separator: "[", maxSplits: 1).first.map(String.init) ?? label
+            }
+            for name in selection where !contents.labels.contains(where: { $0 == name || baseName($0) == name }) {
+                let known = contents.labels.map(baseName).reduce(into: [String]()) {
+                    if !$0.contains($1) { $0.append($1) }
+                }
+                throw ValidationError(
+                    "--var \(name): no such variable in \(drawsPath) (it has \(known.joined(separator: ", "))).")
+            }
+            let columns = contents.labels.indices.filter { column in
+                selection.isEmpty || selection.contains(contents.labels[column])
+                    || selection.contains(baseName(contents.labels[column]))
+            }
+            let series = columns.map { column in
                 let (values, weights) = contents.series(ofColumn: column)
                 return PlotSeries(label: contents.labels[column], chains: values, weights: weights)
             }

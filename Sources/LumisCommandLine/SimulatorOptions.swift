@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LumisSimulation
 
 /// The options that say how to reach simulators: attach to running ones or launch them.
@@ -8,19 +9,35 @@ struct SimulatorOptions: ParsableArguments {
     @Option(
         name: .customLong("simulator"),
         help: ArgumentHelp(
-            "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker "
-                + "(under MPI, dealt out to the ranks in order).",
+            "Endpoint of a running simulator (e.g. tcp://127.0.0.1:5555, ipc:///tmp/sim). Repeat it, one per worker; "
+                + "under MPI the endpoints are dealt out to the ranks in order, and --workers counts per rank. "
+                + "No default: give --simulator or --launch.",
             valueName: "endpoint"))
     var endpoints: [String] = []
 
     @Option(
         help: ArgumentHelp(
-            "Command that starts a simulator; '{endpoint}' is replaced by a private ipc endpoint. One per worker.",
+            "Command that starts a simulator; '{endpoint}' is replaced by a private ipc endpoint. One per worker. "
+                + "No default: give --simulator or --launch.",
             valueName: "command"))
     var launch: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for any one simulator reply.", valueName: "seconds"))
     var timeout: Double = 60
+
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a launched simulator may take to start and answer (a note after 5 s); one that exits or "
+                + "never answers before its first handshake ends the run.",
+            valueName: "seconds"))
+    var startupTimeout: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Where launched simulators' output goes: inherit (our stderr), null, or a directory for "
+                + "simulator-<worker>.log files.",
+            valueName: "inherit|null|dir"))
+    var simulatorOutput = "null"
 
     /// Whether no simulator was named.
     var isEmpty: Bool { endpoints.isEmpty && launch == nil }
@@ -35,15 +52,70 @@ struct SimulatorOptions: ParsableArguments {
         default: break
         }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number.") }
+        guard startupTimeout > 0, startupTimeout.isFinite else {
+            throw ValidationError("--startup-timeout must be a positive number.")
+        }
+        if case .directory(let path) = output {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                access(path, W_OK) == 0
+            else {
+                throw ValidationError("--simulator-output \(path): not a writable directory (or use inherit or null).")
+            }
+        }
+        for endpoint in endpoints {
+            let parsed = try Endpoint(checking: endpoint)
+            if parsed.isRemote {
+                Console.note(
+                    "note: \(endpoint) is not a loopback address, and PPX has no authentication: anyone who can reach "
+                        + "it can talk to the simulator; prefer ipc:// or a tunnel")
+            }
+        }
     }
 
-    /// The job source for `workers` workers; `countOption` names the option that set the count in errors.
-    func source(workers: Int, countOption: String = "--workers") throws -> SimulatorSource {
-        if let launch { return .launch(command: launch) }
-        if endpoints.count == workers { return .attach(endpoints: endpoints) }
-        throw ValidationError(
-            "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
-                + "time); got \(endpoints.count).")
+    /// Where launched simulators' output goes.
+    var output: LaunchSettings.Output {
+        switch simulatorOutput {
+        case "inherit": .inherit
+        case "null": .discard
+        default: .directory(simulatorOutput)
+        }
+    }
+
+    /// How launched simulators are run; a slow start-up is noted on stderr.
+    var launchSettings: LaunchSettings {
+        LaunchSettings(
+            output: output, startupTimeout: .milliseconds(Int64((startupTimeout * 1000).rounded())),
+            onSlowStartup: { endpoint, seconds in
+                Console.note("still waiting for the simulator at \(endpoint) to answer (\(seconds) s so far)")
+            })
+    }
+
+    /// Rank `rank` of `rankCount`'s simulators and workers, by the one rule of every command
+    /// (``SimulatorSource/share(rank:of:workers:)``).
+    ///
+    /// - Parameters:
+    ///   - workers: `--workers`, per rank; `nil` for one per endpoint of the rank's share, or one launched process.
+    ///   - countOption: the option that set `workers`, for messages (`--chains` for MCMC).
+    func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1, countOption: String = "--workers") throws -> (
+        source: SimulatorSource, workers: Int
+    ) {
+        let all: SimulatorSource =
+            launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
+        do {
+            return try all.share(rank: rank, of: rankCount, workers: workers)
+        } catch {
+            if rankCount == 1, let workers {
+                throw ValidationError(
+                    "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
+                        + "time); got \(endpoints.count).")
+            }
+            throw ValidationError(
+                "the --simulator endpoints are dealt out to the \(rankCount) ranks in order: "
+                    + (workers.map { "\(countOption) \($0) per rank needs \(error.needed) endpoints" }
+                        ?? "\(rankCount) ranks need at least \(rankCount) endpoints")
+                    + ", got \(endpoints.count). Or use --launch.")
+        }
     }
 
     var timeoutDuration: Duration { .milliseconds(Int64((timeout * 1000).rounded())) }

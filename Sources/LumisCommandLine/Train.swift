@@ -9,7 +9,6 @@ import LumisInference
 import LumisNeural
 import LumisOutput
 import LumisSimulation
-import LumisTransport
 
 extension LumisCommand {
     struct Train: ParsableCommand {
@@ -33,6 +32,7 @@ extension LumisCommand {
                 """)
 
         enum Schedule: String, ExpressibleByArgument, CaseIterable { case none, poly1, poly2 }
+        enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable { case float32, float64 }
 
         enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
             case adam, sgd
@@ -42,20 +42,27 @@ extension LumisCommand {
 
         @OptionGroup var connection: TrainingSourceOptions
 
-        @Option(help: "Number of simulators run in parallel.")
+        @Option(
+            parsing: .unconditional,
+            help: "Number of simulators run in parallel (default: one per --simulator per rank, else 1).",
+            transform: Count.positive)
         var workers: Int?
 
-        @Option(name: .customLong("traces"), help: "Number of training traces (in this run).")
+        @Option(
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Number of training traces in this run (no default: give --traces or --until-traces).",
+            transform: Count.positive)
         var traceCount: Int?
 
         @Option(
+            parsing: .unconditional,
             help: ArgumentHelp(
                 "Instead of --traces: train until the network has seen this many traces in all (with --resume, a "
-                    + "resubmitted batch job continues where its checkpoint stopped).",
-                valueName: "traces"))
+                    + "resubmitted batch job continues where its checkpoint stopped; no default).",
+                valueName: "traces"), transform: Count.positive)
         var untilTraces: Int?
 
-        @Option(help: "Traces per minibatch.")
+        @Option(parsing: .unconditional, help: "Traces per minibatch (default: 64).", transform: Count.positive)
         var batchSize = 64
 
         @Option(help: ArgumentHelp("Write the network (and checkpoints) to this file.", valueName: "file"))
@@ -63,7 +70,7 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Continue training the network in this file, optimizer state included.",
+                "Continue training the network in this file, optimizer state included (default: a new network).",
                 valueName: "file"))
         var resume: String?
 
@@ -128,6 +135,13 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
+                "Format of the LSTM's matrix products: float32 (sgemm, about twice as fast) or float64; parameters, "
+                    + "optimizer and accumulations stay float64. Recorded in the network file.",
+                valueName: "float32|float64"))
+        var precision: PrecisionChoice = .float32
+
+        @Option(
+            help: ArgumentHelp(
                 "Threads for the network step (default: OPENBLAS_NUM_THREADS if set, else the cores this process "
                     + "may use, shared among the MPI ranks on its node)."))
         var threads: Int?
@@ -138,12 +152,8 @@ extension LumisCommand {
             switch (traceCount, untilTraces) {
             case (nil, nil): throw ValidationError("Give --traces (traces in this run) or --until-traces (in all).")
             case (.some, .some): throw ValidationError("Give --traces or --until-traces, not both.")
-            case (let count?, nil) where count <= 0: throw ValidationError("--traces must be positive.")
-            case (nil, let total?) where total <= 0: throw ValidationError("--until-traces must be positive.")
             default: break
             }
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive.") }
-            if let workers, workers <= 0 { throw ValidationError("--workers must be positive.") }
             for (name, value) in [
                 ("--lstm-hidden", lstmHidden), ("--lstm-layers", lstmLayers),
                 ("--components", components), ("--address-embedding", addressEmbedding),
@@ -207,9 +217,9 @@ extension LumisCommand {
                     throw ValidationError("--resume: \(error.description)")
                 }
             }
-            let workerCount = workers ?? max(connection.endpoints.count / world.size, 1)
             let traces = try traceSource(
-                workers: workerCount, world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
+                world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
+            let workerCount = traces.workers
             Console.installInterruptHandlers()
             let trainer: Trainer
             var validation: [TrainingExample]
@@ -241,7 +251,7 @@ extension LumisCommand {
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
-                    seed: runSeed)
+                    seed: runSeed, precision: precision == .float32 ? .float32 : .float64)
                 trainer = Trainer(
                     network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
                     state: state, communicator: world)
@@ -268,7 +278,7 @@ extension LumisCommand {
                 traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
                 maxConsecutiveFailures: runOptions.maxFailures,
                 checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.showsProgress && world.isRoot ? TrainingProgressLine() : nil
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
             let outPath = out
             let report: TrainingReport
             do {
@@ -279,6 +289,11 @@ extension LumisCommand {
                 line?.finish()
             } catch {
                 line?.finish()
+                if Interrupt.isRequested && !world.usesMPI {
+                    Console.note(
+                        "checkpoint after \(trainer.state.traces) traces written to \(outPath); continue with "
+                            + "--resume \(outPath)")
+                }
                 throw error
             }
             for bad in report.badLosses.prefix(20) { Console.note(bad.description) }
@@ -321,30 +336,19 @@ extension LumisCommand {
             var validation: (Range<Int>, TrainingState) throws -> [Trace]
             /// Heads known before training (a dataset's trace types), in creation order.
             var heads: [(key: AddressKey, prior: Distribution)] = []
-            /// Keeps the simulators' ZeroMQ context alive for the run.
-            var context: ZMQContext?
+            /// How many simulators (or dataset readers) run at once on this rank.
+            var workers: Int
         }
 
-        /// The simulators of this rank (`--launch` starts `--workers` per rank; `--simulator` endpoints are dealt
-        /// out in rank order, `--workers` to each), or the dataset.
-        private func traceSource(workers: Int, world: Communicator, validationCount: Int) throws -> TraceSource {
+        /// The simulators of this rank (the one rule of every command: `--launch` starts `--workers` per rank;
+        /// `--simulator` endpoints are dealt out to the ranks in order), or the dataset.
+        private func traceSource(world: Communicator, validationCount: Int) throws -> TraceSource {
             if let directory = connection.dataset {
-                return try datasetSource(directory, validationCount: validationCount)
+                return try datasetSource(directory, validationCount: validationCount, workers: workers ?? 1)
             }
-            let source: SimulatorSource
-            if world.size > 1, connection.launch == nil {
-                guard connection.endpoints.count == workers * world.size else {
-                    throw ValidationError(
-                        "\(world.size) ranks with --workers \(workers) need \(workers * world.size) --simulator "
-                            + "endpoints, \(workers) per rank; got \(connection.endpoints.count). Or use --launch.")
-                }
-                source = .attach(
-                    endpoints: Array(connection.endpoints[(world.rank * workers)..<((world.rank + 1) * workers)]))
-            } else {
-                source = try connection.simulators.source(workers: workers)
-            }
-            let context = try ZMQContext()
-            let makeSimulator = try source.simulatorFactory(context: context, timeout: connection.timeoutDuration)
+            let (source, workers) = try connection.simulators.source(
+                workers: workers, rank: world.rank, of: world.size)
+            let makeSimulator = try source.simulatorFactory(timeout: connection.timeoutDuration)
             return TraceSource(
                 data: .simulators(makeSimulator),
                 validation: { range, state in
@@ -354,11 +358,11 @@ extension LumisCommand {
                         workers: workers, makeSimulator: makeSimulator
                     ).traces
                 },
-                context: context)
+                workers: workers)
         }
 
         /// A dataset: validation on its last `validationCount` traces, training cycling over the others.
-        private func datasetSource(_ directory: String, validationCount: Int) throws -> TraceSource {
+        private func datasetSource(_ directory: String, validationCount: Int, workers: Int) throws -> TraceSource {
             let reader: DatasetReader
             do {
                 reader = try DatasetReader(directory: directory)
@@ -384,7 +388,7 @@ extension LumisCommand {
                 validation: { range, _ in
                     try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
                 },
-                heads: heads)
+                heads: heads, workers: workers)
         }
 
         /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.

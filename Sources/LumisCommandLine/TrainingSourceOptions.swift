@@ -9,7 +9,7 @@ struct TrainingSourceOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Train on the traces of this dataset (lumis dataset) instead of simulators: validation on its last "
-                + "--validation-traces traces, training cycling over the others in order.",
+                + "--validation-traces traces, training cycling over the others in order (default: none).",
             valueName: "dir"))
     var dataset: String?
 

@@ -46,16 +46,6 @@ public struct CompiledInference: Sendable {
         self.batchesProposals = batchesProposals
     }
 
-    /// Progress so far, for a progress display.
-    public struct Progress: Sendable {
-        /// Traces finished.
-        public var completed: Int
-        /// All traces asked for.
-        public var total: Int
-        /// The effective sample size of the traces finished so far.
-        public var effectiveSampleSize: Double
-    }
-
     /// What a run produced.
     public struct Output: Sendable {
         /// The weighted traces and the sampler's counters.
@@ -90,7 +80,7 @@ public struct CompiledInference: Sendable {
     ///   ``TraceSampler/run(workers:makeSimulator:policy:consume:)``.
     public func run(
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> Output {
         // Fail before starting simulators when an observation is missing.
         _ = try CompiledProposal(network: network, observations: observations)
@@ -116,8 +106,9 @@ public struct CompiledInference: Sendable {
             consume: { _, traces in
                 let snapshot = collected.state.withLock { state in
                     for trace in traces { state.add(trace, network: network.network) }
-                    return Progress(
-                        completed: state.store.count, total: total, effectiveSampleSize: state.effectiveSampleSize)
+                    return RunProgress(
+                        phase: .sampling, completed: state.store.count, total: total,
+                        effectiveSampleSize: state.effectiveSampleSize)
                 }
                 progress?(snapshot)
             })
@@ -132,7 +123,7 @@ public struct CompiledInference: Sendable {
     /// Runs the traces over simulators from `source` (attached or launched).
     public func run(
         source: SimulatorSource, timeout: Duration = .seconds(60),
-        progress: (@Sendable (Progress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> Output {
         return try run(makeSimulator: source.simulatorFactory(timeout: timeout), progress: progress)
     }
@@ -166,11 +157,4 @@ private struct Collected {
             logSumOfSquares = logAddExp(logSumOfSquares, 2 * trace.logWeight)
         }
     }
-}
-
-/// `log(exp(a) + exp(b))`, exact at −∞.
-private func logAddExp(_ a: Double, _ b: Double) -> Double {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    return max(a, b) + log1p(exp(-abs(a - b)))
 }

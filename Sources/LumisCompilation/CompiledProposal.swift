@@ -80,7 +80,7 @@ public struct CompiledProposal: ProposalPolicy {
 
     /// Proposes a value for a controlled draw and returns it with `log p(x) − log q(x)`.
     public mutating func choose(
-        at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+        at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
     ) throws -> (value: Tensor, logWeight: Double) {
         let network = shared.network
         let key = AddressKey(address: site.address, instance: site.instance, kind: prior.kind)

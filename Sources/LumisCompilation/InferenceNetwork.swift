@@ -61,7 +61,7 @@ public final class InferenceNetwork {
             specs: configuration.observations, store: store, seed: configuration.seed)
         lstm = LSTM(
             inputSize: configuration.lstmInput, hiddenSize: configuration.lstmHidden, layers: configuration.lstmLayers,
-            store: store, seed: fnv1a64("lstm") ^ configuration.seed)
+            store: store, seed: fnv1a64("lstm") ^ configuration.seed, precision: configuration.precision)
         kindEmbeddings = DistributionKind.allCases.map { kind in
             store.allocate(
                 configuration.kindEmbedding, initialization: .uniform(bound: 3.0.squareRoot()),

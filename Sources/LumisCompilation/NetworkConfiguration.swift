@@ -1,3 +1,5 @@
+public import LumisNeural
+
 /// How one observed variable is embedded (pyprob, docs/reference/pyprob-engine.md §4.2).
 public struct ObservationEmbeddingSpec: Sendable, Hashable, Codable {
     /// The architecture, chosen by the observation's shape unless given.
@@ -77,13 +79,17 @@ public struct NetworkConfiguration: Sendable, Hashable, Codable {
     public var components: Int
     /// The seed of every initialisation that is not per address.
     public var seed: UInt64
+    /// The format of the LSTM's products (LumisNeural's `Precision`); files from before it was recorded are
+    /// float64.
+    public var precision: Precision
 
     /// Creates a configuration; `observations` are sorted by name.
     ///
     /// - Precondition: every size positive, names distinct.
     public init(
         observations: [ObservationEmbeddingSpec], lstmHidden: Int = 64, lstmLayers: Int = 1, sampleEmbedding: Int = 4,
-        addressEmbedding: Int = 16, kindEmbedding: Int = 4, components: Int = 3, seed: UInt64 = 0
+        addressEmbedding: Int = 16, kindEmbedding: Int = 4, components: Int = 3, seed: UInt64 = 0,
+        precision: Precision = .float64
     ) {
         precondition(
             lstmHidden > 0 && lstmLayers > 0 && sampleEmbedding > 0 && addressEmbedding > 0 && kindEmbedding > 0
@@ -98,6 +104,26 @@ public struct NetworkConfiguration: Sendable, Hashable, Codable {
         self.kindEmbedding = kindEmbedding
         self.components = components
         self.seed = seed
+        self.precision = precision
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case observations, lstmHidden, lstmLayers, sampleEmbedding, addressEmbedding, kindEmbedding, components, seed
+        case precision
+    }
+
+    /// Decodes a configuration; one written before the precision was recorded is float64.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        observations = try container.decode([ObservationEmbeddingSpec].self, forKey: .observations)
+        lstmHidden = try container.decode(Int.self, forKey: .lstmHidden)
+        lstmLayers = try container.decode(Int.self, forKey: .lstmLayers)
+        sampleEmbedding = try container.decode(Int.self, forKey: .sampleEmbedding)
+        addressEmbedding = try container.decode(Int.self, forKey: .addressEmbedding)
+        kindEmbedding = try container.decode(Int.self, forKey: .kindEmbedding)
+        components = try container.decode(Int.self, forKey: .components)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        precision = try container.decodeIfPresent(Precision.self, forKey: .precision) ?? .float64
     }
 
     /// The size of the concatenated observation embedding.

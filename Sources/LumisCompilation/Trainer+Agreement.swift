@@ -91,6 +91,17 @@ extension Trainer {
         return StepAgreement(sumLogProposal: finite ? message[0] : nil, checkpoint: message[2] > 0)
     }
 
+    /// After SIGINT or SIGTERM (a batch system's preemption), saves the state after the last whole step, so a
+    /// resumed run loses at most the minibatch that was being gathered.
+    ///
+    /// In a single process only: under MPI the ranks see the signal at different steps, and the collective a
+    /// checkpoint needs could wait forever; the last periodic checkpoint (`--checkpoint-every`) is the one to
+    /// resume from there.
+    func checkpointBeforeStopping(_ checkpoint: ((Trainer) throws -> Void)?) throws {
+        guard !communicator.usesMPI else { return }
+        try checkpoint?(self)
+    }
+
     /// Checks that every rank holds the same network and state, then lets rank 0 write `checkpoint`.
     ///
     /// - Returns: the number of ranks checked.

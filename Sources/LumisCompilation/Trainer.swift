@@ -4,6 +4,7 @@ public import LumisDistributed
 import LumisDistributions
 public import LumisNeural
 public import LumisSimulation
+import LumisTransport
 
 /// What a training run is asked to do.
 public struct TrainingConfiguration: Sendable {
@@ -36,26 +37,6 @@ public struct TrainingConfiguration: Sendable {
         self.maxConsecutiveFailures = maxConsecutiveFailures
         self.checkpointInterval = checkpointInterval
     }
-}
-
-/// Training progress, for a progress line.
-public struct TrainingProgress: Sendable {
-    /// Traces trained on in this run.
-    public var traces: Int
-    /// Traces asked for in this run.
-    public var total: Int
-    /// Traces per second in this run.
-    public var tracesPerSecond: Double
-    /// The last batch's loss (mean over traces of `−Σ log q`).
-    public var loss: Double?
-    /// The last validation loss.
-    public var validationLoss: Double?
-    /// The current learning rate.
-    public var learningRate: Double
-    /// Batches skipped for a non-finite loss so far.
-    public var skippedBatches: Int
-    /// Addresses with heads.
-    public var addresses: Int
 }
 
 /// A skipped batch: the draw whose proposal density was not finite.
@@ -239,7 +220,7 @@ public final class Trainer {
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample],
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
+        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((RunProgress) -> Void)? = nil
     ) throws -> TrainingReport {
         try train(
             configuration, validation: validation, data: .simulators(makeSimulator), checkpoint: checkpoint,
@@ -263,7 +244,7 @@ public final class Trainer {
     ///   first); ``RankDivergence`` if ranks disagree at a checkpoint.
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample], data: TrainingData,
-        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil
+        checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((RunProgress) -> Void)? = nil
     ) throws -> TrainingReport {
         let clock = ContinuousClock()
         let start = clock.now
@@ -289,7 +270,15 @@ public final class Trainer {
         for j in 0..<split.batchCount {
             let isLast = j + 1 == split.batchCount
             let dataStart = clock.now
-            let traces = try source.batch(j)
+            let traces: [Trace]
+            do {
+                // A dataset source never waits on a socket, so the stop request is looked at here as well.
+                if Interrupt.isRequested { throw ZMQSocket.WaitError.interrupted }
+                traces = try source.batch(j)
+            } catch  where Interrupt.isRequested {
+                try checkpointBeforeStopping(checkpoint)
+                throw error
+            }
             let computeStart = clock.now
             report.dataSeconds += (computeStart - dataStart) / .seconds(1)
             let communicationBefore = report.communicationSeconds
@@ -356,14 +345,16 @@ public final class Trainer {
                 try saveCheckpoint(checkpoint)
                 lastCheckpoint = clock.now
             }
-            let now = clock.now
             progress?(
-                TrainingProgress(
-                    traces: report.traces, total: configuration.traceCount,
-                    tracesPerSecond: Double(report.traces) / max((now - start) / .seconds(1), 1e-9),
-                    loss: report.loss, validationLoss: report.validationLoss,
-                    learningRate: state.schedule.learningRate(afterTraces: state.traces),
-                    skippedBatches: state.skippedBatches, addresses: network.entries.count))
+                RunProgress(
+                    phase: .training, completed: min(report.traces, configuration.traceCount),
+                    total: configuration.traceCount,
+                    measures: [
+                        .init("loss", report.loss), .init("valid", report.validationLoss),
+                        .init("lr", state.schedule.learningRate(afterTraces: state.traces)),
+                        .init("addresses", Double(network.entries.count)),
+                        .init("skipped", Double(state.skippedBatches)),
+                    ]))
         }
         report.sampler = source.stop()
         report.seconds = (clock.now - start) / .seconds(1)

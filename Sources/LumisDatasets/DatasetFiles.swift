@@ -1,4 +1,5 @@
 import Foundation
+import LumisStorage
 
 /// The file system calls of datasets, in one place: each maps a failing call to a ``DatasetError`` naming the
 /// path, and retries on `EINTR`.
@@ -79,32 +80,34 @@ enum DatasetFiles {
         if close(descriptor) != 0 { throw error(path, "closing") }
     }
 
-    /// Renames `temporary` over `path` and makes the rename durable.
-    ///
-    /// Wraps `rename` and `fsync` of the directory.
-    static func publish(_ temporary: String, as path: String) throws(DatasetError) {
-        if rename(temporary, path) != 0 { throw error(path, "renaming \(temporary) into place") }
-        let directory = (path as NSString).deletingLastPathComponent
-        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if descriptor >= 0 {
-            _ = fsync(descriptor)
-            close(descriptor)
+    /// Stages `path` behind its dataset temporary `path.tmp` (created exclusively: a writer removes its stale
+    /// temporaries first), for LumisStorage's one atomic write.
+    static func stage(_ path: String) throws(DatasetError) -> StagedFile {
+        do {
+            return try StagedFile(path: path, temporaryPath: path + DatasetLayout.temporarySuffix)
+        } catch {
+            throw DatasetError(path: error.path, reason: error.reason)
+        }
+    }
+
+    /// Renames a staged file's temporary over its path and makes the rename durable.
+    static func commit(_ file: StagedFile) throws(DatasetError) {
+        do {
+            try file.commit()
+        } catch {
+            throw DatasetError(path: error.path, reason: error.reason)
         }
     }
 
     /// Writes `bytes` to `path` through `path.tmp`, `fsync` and `rename`, so readers see the old file or the new.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DatasetError) {
-        let temporary = path + ".tmp"
-        let descriptor = try create(temporary)
-        do throws(DatasetError) {
-            try bytes.withBytes { (buffer) throws(DatasetError) in try write(descriptor, buffer, path: temporary) }
+        let file = try stage(path)
+        do {
+            try file.write(bytes)
         } catch {
-            close(descriptor)
-            unlink(temporary)
-            throw error
+            throw DatasetError(path: error.path, reason: error.reason)
         }
-        try syncAndClose(descriptor, path: temporary)
-        try publish(temporary, as: path)
+        try commit(file)
     }
 
     /// The whole (small) file at `path`.

@@ -7,16 +7,8 @@ public struct DatasetTraceType: Sendable, Equatable {
     /// One entry of the type: everything about a trace entry except its value, plus a representative
     /// distribution.
     public struct Entry: Sendable, Equatable {
-        /// The statement kind.
-        public var kind: Trace.Kind
-        /// The address text, without instance.
-        public var address: String
-        /// The 1-based instance of `address` within the trace.
-        public var instance: Int
-        /// The user's label, `""` when none.
-        public var name: String
-        /// Whether inference may steer the sample.
-        public var isControlled: Bool
+        /// Where the entry was recorded.
+        public var site: Site
         /// The distribution of this entry in the type's first trace in the dataset (a representative prior of a
         /// sample, a likelihood of an observe); `nil` for tags.
         public var distribution: Distribution?
@@ -26,20 +18,23 @@ public struct DatasetTraceType: Sendable, Equatable {
             kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool,
             distribution: Distribution?
         ) {
-            self.kind = kind
-            self.address = address
-            self.instance = instance
-            self.name = name
-            self.isControlled = isControlled
+            self.site = Site(kind: kind, address: address, instance: instance, name: name, isControlled: isControlled)
             self.distribution = distribution
         }
 
+        /// The statement kind.
+        public var kind: Trace.Kind { site.kind }
+        /// The address text, without instance.
+        public var address: String { site.address }
+        /// The 1-based instance of `address` within the trace.
+        public var instance: Int { site.instance }
+        /// The user's label, `""` when none.
+        public var name: String { site.name }
+        /// Whether inference may steer the sample.
+        public var isControlled: Bool { site.isControlled }
+
         /// What identifies the entry's site (its distribution's kind, not its parameters).
-        var key: SiteKey {
-            SiteKey(
-                kind: kind, address: address, instance: instance, name: name, isControlled: isControlled,
-                distributionKind: distribution?.kind)
-        }
+        var key: SiteKey { SiteKey(site: site, distributionKind: distribution?.kind) }
     }
 
     /// The entries in execution order.
@@ -73,12 +68,8 @@ public struct DatasetTraceType: Sendable, Equatable {
     }
 }
 
-/// What identifies a recording site in a shard's site table.
+/// What identifies a recording site in a shard's site table: the site and its distribution's kind.
 struct SiteKey: Hashable {
-    var kind: Trace.Kind
-    var address: String
-    var instance: Int
-    var name: String
-    var isControlled: Bool
+    var site: Site
     var distributionKind: DistributionKind?
 }

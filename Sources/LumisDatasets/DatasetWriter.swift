@@ -1,5 +1,5 @@
 public import LumisCore
-import LumisSimulation
+public import LumisSimulation
 import Synchronization
 
 /// Writes prior traces (simulate-observations mode, as `lumis train` uses online) into a dataset directory of
@@ -46,14 +46,6 @@ public struct DatasetWriter: Sendable {
             self.observations = observations
             self.maxConsecutiveFailures = maxConsecutiveFailures
         }
-    }
-
-    /// How far this rank's run is.
-    public struct Progress: Sendable {
-        /// Traces written in this run.
-        public var completed: Int
-        /// Traces this run writes.
-        public var total: Int
     }
 
     /// What a run did.
@@ -124,7 +116,7 @@ public struct DatasetWriter: Sendable {
     ///   of the shard in progress is removed.
     public func write(
         workers: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)? = nil, synchronize: () throws -> Void = {}
+        progress: (@Sendable (RunProgress) -> Void)? = nil, synchronize: () throws -> Void = {}
     ) throws -> Report {
         precondition(workers > 0, "workers must be positive")
         if rank != 0 { try synchronize() }
@@ -136,7 +128,7 @@ public struct DatasetWriter: Sendable {
 
     private func prepareAndWrite(
         workers: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)?, prepared: () throws -> Void
+        progress: (@Sendable (RunProgress) -> Void)?, prepared: () throws -> Void
     ) throws -> Report {
         let names = try DatasetFiles.names(in: directory) ?? []
         try DatasetFiles.makeDirectory(directory)
@@ -240,7 +232,7 @@ public struct DatasetWriter: Sendable {
     private func run(
         shards: [Int], traces: Range<Int>, reference: DatasetManifest, workers: Int,
         opener: @escaping @Sendable (Int) throws -> any Simulator, state: RunStateBox, total: Int,
-        progress: (@Sendable (Progress) -> Void)?
+        progress: (@Sendable (RunProgress) -> Void)?
     ) throws -> TraceSampler.Report {
         var sampling = TraceSampler.Configuration(
             mode: .simulateObservations, traceCount: traces.count, seed: configuration.seed,
@@ -278,7 +270,7 @@ public struct DatasetWriter: Sendable {
                     }
                     return state.completed
                 }
-                progress?(Progress(completed: done, total: total))
+                progress?(RunProgress(phase: .writing, completed: done, total: total))
             }
         } catch {
             state.mutex.withLock { state in

@@ -11,7 +11,7 @@ import LumisTensor
 /// Without likelihoods, observe entries are encoded as if they had no distribution: their sites, records and
 /// trace types carry none (see ``DatasetManifest/keepsLikelihoods``).
 struct ShardEncoder {
-    private struct Site {
+    private struct Row {
         var key: SiteKey
         var addressID: Int
         var nameID: Int
@@ -30,7 +30,7 @@ struct ShardEncoder {
 
     private var strings: [String] = []
     private var stringIDs: [String: Int] = [:]
-    private var sites: [Site] = []
+    private var sites: [Row] = []
     private var siteIDs: [SiteKey: Int] = [:]
     private var types: [[Int]] = []
     private var typeIDs: [[Int]: Int] = [:]
@@ -156,22 +156,18 @@ struct ShardEncoder {
         guard siteList.count == trace.entries.count else { return false }
         for (entry, id) in zip(trace.entries, siteList) {
             let key = sites[id].key
-            guard key.kind == entry.kind, key.instance == entry.instance, key.isControlled == entry.isControlled,
-                key.distributionKind == stored(entry)?.kind, key.address == entry.address, key.name == entry.name
-            else { return false }
+            guard key.site == entry.site, key.distributionKind == stored(entry)?.kind else { return false }
         }
         return true
     }
 
     private mutating func siteID(of entry: Trace.Entry) -> Int {
         let distribution = stored(entry)
-        let key = SiteKey(
-            kind: entry.kind, address: entry.address, instance: entry.instance, name: entry.name,
-            isControlled: entry.isControlled, distributionKind: distribution?.kind)
+        let key = SiteKey(site: entry.site, distributionKind: distribution?.kind)
         if let id = siteIDs[key] { return id }
         let id = sites.count
         sites.append(
-            Site(
+            Row(
                 key: key, addressID: stringID(entry.address), nameID: stringID(entry.name),
                 distribution: distribution, value: entry.value,
                 parameterTables: (distribution?.parameters ?? []).map { [$0] },
@@ -195,11 +191,11 @@ struct ShardEncoder {
         for text in strings { payload.string(text) }
         payload.varint(sites.count)
         for site in sites {
-            payload.byte(site.key.kind.rawValue)
+            payload.byte(site.key.site.kind.rawValue)
             payload.varint(site.addressID)
-            payload.varint(UInt64(bitPattern: Int64(site.key.instance << 1) ^ Int64(site.key.instance >> 63)))
+            payload.varint(UInt64(bitPattern: Int64(site.key.site.instance << 1) ^ Int64(site.key.site.instance >> 63)))
             payload.varint(site.nameID)
-            payload.byte(site.key.isControlled ? 1 : 0)
+            payload.byte(site.key.site.isControlled ? 1 : 0)
             payload.byte(ShardFormat.code(site.key.distributionKind))
             for table in site.parameterTables {
                 payload.varint(table.count)
@@ -227,8 +223,8 @@ struct ShardEncoder {
                 entries: zip(siteList, typeRepresentatives[type]).map { id, distribution in
                     let site = sites[id]
                     return DatasetTraceType.Entry(
-                        kind: site.key.kind, address: site.key.address, instance: site.key.instance,
-                        name: site.key.name, isControlled: site.key.isControlled, distribution: distribution)
+                        kind: site.key.site.kind, address: site.key.site.address, instance: site.key.site.instance,
+                        name: site.key.site.name, isControlled: site.key.site.isControlled, distribution: distribution)
                 },
                 count: typeCounts[type])
         }

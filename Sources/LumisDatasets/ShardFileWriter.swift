@@ -1,11 +1,13 @@
 import Foundation
 import LumisCore
+import LumisStorage
 
 /// Writes one shard: records stream through a buffer into `shard-k.lumisds.tmp`; ``finish()`` appends the
 /// tables and trailer, `fsync`s and renames the file into place.
 struct ShardFileWriter {
     private let path: String
     private let temporary: String
+    private let staged: StagedFile
     private let index: Int
     private let firstTrace: Int
     private let traceCount: Int
@@ -29,6 +31,7 @@ struct ShardFileWriter {
         self.traceCount = traces.count
         path = directory + "/" + DatasetLayout.shard(index)
         temporary = path + DatasetLayout.temporarySuffix
+        staged = try DatasetFiles.stage(path)
         descriptor = try DatasetFiles.create(temporary)
         var header = ByteWriter()
         for byte in ShardFormat.magic { header.byte(byte) }
@@ -89,7 +92,7 @@ struct ShardFileWriter {
         let open = descriptor
         descriptor = -1
         try DatasetFiles.syncAndClose(open, path: temporary)
-        try DatasetFiles.publish(temporary, as: path)
+        try DatasetFiles.commit(staged)
         return DatasetShard(
             index: index, file: DatasetLayout.shard(index), firstTrace: firstTrace, traceCount: traceCount,
             byteCount: byteCount, checksum: checksum.value, traceTypes: encoder.traceTypes(),

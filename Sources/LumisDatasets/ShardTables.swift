@@ -4,7 +4,7 @@ import LumisTensor
 
 /// The string, site and trace-type tables of one shard, read back, and the decoder of its records.
 struct ShardTables {
-    struct Site {
+    struct Row {
         var key: SiteKey
         var distribution: Distribution?
         var value: Tensor
@@ -12,7 +12,7 @@ struct ShardTables {
         var parameterTables: [[Tensor]]
     }
 
-    private(set) var sites: [Site] = []
+    private(set) var sites: [Row] = []
     private(set) var types: [[Int]] = []
     private(set) var typeCounts: [Int] = []
 
@@ -55,9 +55,10 @@ struct ShardTables {
             }
             let value = try reader.presentTensor("site value")
             sites.append(
-                Site(
+                Row(
                     key: SiteKey(
-                        kind: kind, address: address, instance: instance, name: name, isControlled: flags == 1,
+                        site: Site(
+                            kind: kind, address: address, instance: instance, name: name, isControlled: flags == 1),
                         distributionKind: distribution?.kind),
                     distribution: distribution, value: value, parameterTables: parameterTables))
         }
@@ -112,8 +113,10 @@ struct ShardTables {
             let logProb = flags & ShardFormat.zeroLogProb != 0 ? 0 : try reader.double("log probability")
             trace.entries.append(
                 Trace.Entry(
-                    kind: site.key.kind, address: site.key.address, instance: site.key.instance, name: site.key.name,
-                    distribution: distribution, value: value, logProb: logProb, isControlled: site.key.isControlled))
+                    kind: site.key.site.kind, address: site.key.site.address, instance: site.key.site.instance,
+                    name: site.key.site.name,
+                    distribution: distribution, value: value, logProb: logProb, isControlled: site.key.site.isControlled
+                ))
         }
         guard reader.isAtEnd else { throw reader.fault("\(reader.remaining) unexpected bytes at the end of a record") }
         return trace

@@ -23,11 +23,18 @@ public struct LSTM: Sendable, Hashable {
     public let weights: [ParameterRange]
     /// Per layer, the fused gate bias `b_l`, `4H` elements.
     public let biases: [ParameterRange]
+    /// The format of the gate products (``Precision``); the state, caches and pointwise gate arithmetic stay
+    /// float64.
+    public var precision: Precision = .float64
 
     /// Allocates the layers' parameters in `store`, initialised deterministically from `seed`.
     ///
     /// - Precondition: `inputSize > 0`, `hiddenSize > 0`, `layers > 0`.
-    public init(inputSize: Int, hiddenSize: Int, layers: Int, store: ParameterStore, seed: UInt64) {
+    public init(
+        inputSize: Int, hiddenSize: Int, layers: Int, store: ParameterStore, seed: UInt64,
+        precision: Precision = .float64
+    ) {
+        self.precision = precision
         precondition(inputSize > 0 && hiddenSize > 0 && layers > 0, "LSTM sizes must be positive")
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
@@ -125,15 +132,16 @@ public struct LSTM: Sendable, Hashable {
         let (batch, columns, gateWidth) = (constant.rows, constant.columns, 4 * hiddenSize)
         var gates = Matrix(zeros: batch, gateWidth)
         let weight = weights[0], bias = biases[0], width = inputSize + hiddenSize
-        store.values.withUnsafeBufferPointer { parameters in
+        withParameters(store) { parameters, parameters32 in
             gates.scalars.withUnsafeMutableBufferPointer { p in
                 for row in 0..<batch {
                     for k in 0..<gateWidth { p[row * gateWidth + k] = parameters[bias.start + k] }
                 }
                 constant.scalars.withUnsafeBufferPointer { c in
                     BLAS.gemm(
-                        transposeA: false, transposeB: true, m: batch, n: gateWidth, k: columns, alpha: 1,
-                        a: c, lda: max(columns, 1), b: parameters, bOffset: weight.start, ldb: width,
+                        precision: precision,
+                        transposeA: false, transposeB: true, m: batch, n: gateWidth, k: columns,
+                        a: c, lda: max(columns, 1), b: parameters, b32: parameters32, bOffset: weight.start, ldb: width,
                         beta: 1, c: p, ldc: gateWidth)
                 }
             }
@@ -176,7 +184,7 @@ public struct LSTM: Sendable, Hashable {
             state.gates[layer].resize(rows: batch, columns: 4 * hiddenSize)
         }
         let hoistedGates = hoisted?.gates.scalars ?? []
-        store.values.withUnsafeBufferPointer { parameters in
+        withParameters(store) { parameters, parameters32 in
             hoistedGates.withUnsafeBufferPointer { hoistedGates in
                 for layer in 0..<layers {
                     let inputWidth = stepInputSize(layer, hoisted: skip)
@@ -203,7 +211,7 @@ public struct LSTM: Sendable, Hashable {
                         state.concatenated[layer].scalars.withUnsafeBufferPointer { u in
                             LSTM.gatePreactivations(
                                 u: u, uOffset: 0, width: width, batch: batch, hiddenSize: hiddenSize,
-                                parameters: parameters,
+                                parameters: parameters, parameters32: parameters32, precision: precision,
                                 weightOffset: weights[layer].start + layerInputSize(layer)
                                     - inputWidth, weightStride: layerInputSize(layer) + hiddenSize,
                                 initial: initial, gates: gates, gatesOffset: 0)
@@ -276,7 +284,7 @@ public struct LSTM: Sendable, Hashable {
             hiddens: Array(repeating: [Double](repeating: 0, count: steps * batch * hiddenSize), count: layers))
         let hoistedGates = skip > 0 ? hoist(constant, store: store).gates.scalars : []
         let block = batch * hiddenSize
-        store.values.withUnsafeBufferPointer { parameters in
+        withParameters(store) { parameters, parameters32 in
             hoistedGates.withUnsafeBufferPointer { hoistedGates in
                 for layer in 0..<layers {
                     let inputWidth = stepInputSize(layer, hoisted: skip)
@@ -317,7 +325,8 @@ public struct LSTM: Sendable, Hashable {
                                         }
                                         LSTM.gatePreactivations(
                                             u: UnsafeBufferPointer(u), uOffset: uBase, width: width, batch: batch,
-                                            hiddenSize: hiddenSize, parameters: parameters,
+                                            hiddenSize: hiddenSize, parameters: parameters, parameters32: parameters32,
+                                            precision: precision,
                                             weightOffset: weightOffset, weightStride: weightStride,
                                             initial: initial, gates: gates, gatesOffset: t * 4 * block)
                                         LSTM.pointwise(
@@ -387,7 +396,7 @@ public struct LSTM: Sendable, Hashable {
                 hiddenGradient[k] = 0
                 cellGradient[k] = 0
             }
-            store.values.withUnsafeBufferPointer { parameters in
+            withParameters(store) { parameters, parameters32 in
                 cache.gates[layer].withUnsafeBufferPointer { gates in
                     cache.cells[layer].withUnsafeBufferPointer { cells in
                         gateGradients.withUnsafeMutableBufferPointer { dGates in
@@ -416,9 +425,10 @@ public struct LSTM: Sendable, Hashable {
                                     }
                                     // ∂L/∂[input | h_{t−1}] = dGates_t · W_l (without the hoisted columns).
                                     BLAS.gemm(
+                                        precision: precision,
                                         transposeA: false, transposeB: false, m: batch, n: width, k: 4 * hiddenSize,
-                                        alpha: 1, a: UnsafeBufferPointer(dGates), aOffset: gBase, lda: 4 * hiddenSize,
-                                        b: parameters, bOffset: weightOffset, ldb: fullWidth,
+                                        a: UnsafeBufferPointer(dGates), aOffset: gBase, lda: 4 * hiddenSize,
+                                        b: parameters, b32: parameters32, bOffset: weightOffset, ldb: fullWidth,
                                         beta: 0, c: dU, ldc: width)
                                     for row in 0..<batch {
                                         for k in 0..<inputWidth {
@@ -441,8 +451,9 @@ public struct LSTM: Sendable, Hashable {
                 gateGradients.withUnsafeBufferPointer { dGates in
                     cache.concatenated[layer].withUnsafeBufferPointer { u in
                         BLAS.gemm(
+                            precision: precision,
                             transposeA: true, transposeB: false, m: 4 * hiddenSize, n: width, k: steps * batch,
-                            alpha: 1, a: dGates, lda: 4 * hiddenSize, b: u, ldb: width,
+                            a: dGates, lda: 4 * hiddenSize, b: u, ldb: width,
                             beta: 1, c: gradients, cOffset: weightOffset, ldc: fullWidth)
                     }
                     for row in 0..<(steps * batch) {
@@ -457,15 +468,18 @@ public struct LSTM: Sendable, Hashable {
                         summed.withUnsafeBufferPointer { s in
                             cache.constant.scalars.withUnsafeBufferPointer { c in
                                 BLAS.gemm(
+                                    precision: precision,
                                     transposeA: true, transposeB: false, m: 4 * hiddenSize, n: skip, k: batch,
-                                    alpha: 1, a: s, lda: 4 * hiddenSize, b: c, ldb: skip,
+                                    a: s, lda: 4 * hiddenSize, b: c, ldb: skip,
                                     beta: 1, c: gradients, cOffset: weight.start, ldc: fullWidth)
                             }
-                            store.values.withUnsafeBufferPointer { parameters in
+                            withParameters(store) { parameters, parameters32 in
                                 constantGradient.scalars.withUnsafeMutableBufferPointer { dc in
                                     BLAS.gemm(
+                                        precision: precision,
                                         transposeA: false, transposeB: false, m: batch, n: skip, k: 4 * hiddenSize,
-                                        alpha: 1, a: s, lda: 4 * hiddenSize, b: parameters, bOffset: weight.start,
+                                        a: s, lda: 4 * hiddenSize, b: parameters, b32: parameters32,
+                                        bOffset: weight.start,
                                         ldb: fullWidth, beta: 0, c: dc, ldc: skip)
                                 }
                             }
@@ -486,6 +500,16 @@ public struct LSTM: Sendable, Hashable {
             constant: constantGradient)
     }
 
+    /// Calls `body` with the store's values and, in float32, their float32 copy (`nil` in float64).
+    private func withParameters<R>(
+        _ store: ParameterStore, _ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Float>?) -> R
+    ) -> R {
+        let copy = precision == .float32 ? store.float32Values() : []
+        return store.values.withUnsafeBufferPointer { values in
+            copy.withUnsafeBufferPointer { body(values, precision == .float32 ? $0 : nil) }
+        }
+    }
+
     /// Where a gate pre-activation starts before the GEMM adds `u · Wᵀ`: the bias (`stride` 0, the same row for
     /// every batch row) or a hoisted `P` (`stride` 4H, one row per batch row).
     private struct Initial {
@@ -498,8 +522,9 @@ public struct LSTM: Sendable, Hashable {
     /// `4H × width` block of the weights at `weightOffset` with row stride `weightStride`.
     private static func gatePreactivations(
         u: UnsafeBufferPointer<Double>, uOffset: Int, width: Int, batch: Int, hiddenSize: Int,
-        parameters: UnsafeBufferPointer<Double>, weightOffset: Int, weightStride: Int, initial: Initial,
-        gates: UnsafeMutableBufferPointer<Double>, gatesOffset: Int
+        parameters: UnsafeBufferPointer<Double>, parameters32: UnsafeBufferPointer<Float>?, precision: Precision,
+        weightOffset: Int, weightStride: Int, initial: Initial, gates: UnsafeMutableBufferPointer<Double>,
+        gatesOffset: Int
     ) {
         let gateWidth = 4 * hiddenSize
         for row in 0..<batch {
@@ -507,8 +532,10 @@ public struct LSTM: Sendable, Hashable {
             for k in 0..<gateWidth { gates[gatesOffset + row * gateWidth + k] = initial.buffer[from + k] }
         }
         BLAS.gemm(
-            transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width, alpha: 1,
-            a: u, aOffset: uOffset, lda: width, b: parameters, bOffset: weightOffset, ldb: weightStride,
+            precision: precision,
+            transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
+            a: u, aOffset: uOffset, lda: width, b: parameters, b32: parameters32, bOffset: weightOffset,
+            ldb: weightStride,
             beta: 1, c: gates, cOffset: gatesOffset, ldc: gateWidth)
     }
 

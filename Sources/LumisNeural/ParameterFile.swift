@@ -1,4 +1,5 @@
 import Glibc
+import LumisStorage
 
 /// A parameter store, optionally its optimizer's state, and opaque metadata, as one versioned binary file.
 ///
@@ -177,48 +178,17 @@ public struct ParameterFile: Sendable, Equatable {
 
     // MARK: Files
 
-    /// Writes the file atomically: a temporary sibling file, `fsync`, then `rename` over `path`, so readers see
-    /// the old file or the complete new one, never a torn write.
+    /// Writes the file atomically (LumisStorage's one atomic write: an exclusive temporary sibling, `fsync`,
+    /// `rename`, `fsync` of the directory), so readers see the old file or the complete new one, never a torn
+    /// write.
     ///
     /// - Throws: ``ParameterFileError/system(operation:path:message:)`` naming the failed step; no temporary file
     ///   is left behind.
     public func write(toFile path: String) throws(ParameterFileError) {
-        let bytes = encoded()
-        let temporary = path + ".tmp-\(getpid())"
-        func failure(_ operation: String, _ code: Int32, _ target: String) -> ParameterFileError {
-            .system(operation: operation, path: target, message: String(cString: strerror(code)))
-        }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw failure("creating", errno, temporary) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)  // count > written ≥ 0
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                let error = failure("writing", errno, temporary)
-                close(descriptor)
-                unlink(temporary)
-                throw error
-            }
-            written += result
-        }
-        if fsync(descriptor) != 0 {
-            let error = failure("syncing", errno, temporary)
-            close(descriptor)
-            unlink(temporary)
-            throw error
-        }
-        if close(descriptor) != 0 {
-            let error = failure("closing", errno, temporary)
-            unlink(temporary)
-            throw error
-        }
-        if rename(temporary, path) != 0 {
-            let error = failure("renaming onto", errno, path)
-            unlink(temporary)
-            throw error
+        do {
+            try writeAtomically(encoded(), toFile: path)
+        } catch {
+            throw .system(operation: "writing", path: error.path, message: error.reason)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 internal import LumisDistributions
 
 /// One flat buffer for every parameter of a network and one, of the same size, for their gradients.
@@ -9,7 +10,9 @@ internal import LumisDistributions
 /// A store is a reference type shared by the layers of one network; it is not `Sendable`: one thread trains it.
 public final class ParameterStore {
     /// Every parameter, range after range in allocation order.
-    public internal(set) var values: [Double]
+    public internal(set) var values: [Double] {
+        didSet { float32Copy.withLock { $0.isCurrent = false } }
+    }
     /// The gradient of the loss with respect to each parameter; layers' backward passes add into it.
     ///
     /// Keep its count equal to `values.count` (only element values may be changed from outside).
@@ -37,6 +40,42 @@ public final class ParameterStore {
         self.values = values
         self.gradients = Array(repeating: 0, count: values.count)
         self.ranges = ranges
+    }
+
+    /// `values` rounded to float32, for products computed in float32 (``Precision/float32``); guarded, since
+    /// inference workers read it concurrently.
+    private let float32Copy = Float32Copy()
+
+    private final class Float32Copy: @unchecked Sendable {
+        // Invariant: `values` and `isCurrent` are accessed only under `lock`.
+        let lock = NSLock()
+        var values: [Float] = []
+        var isCurrent = false
+
+        func withLock<R>(_ body: (Float32Copy) -> R) -> R {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(self)
+        }
+    }
+
+    /// `values` rounded to float32, rebuilt on the first call after the values changed (one pass over the store,
+    /// so once per optimizer step in training and once per run in inference).
+    ///
+    /// Safe to call from several threads while nobody changes `values`.
+    public func float32Values() -> [Float] {
+        float32Copy.withLock { copy in
+            if !copy.isCurrent {
+                if copy.values.count != values.count { copy.values = [Float](repeating: 0, count: values.count) }
+                values.withUnsafeBufferPointer { source in
+                    copy.values.withUnsafeMutableBufferPointer { target in
+                        for i in source.indices { target[i] = Float(source[i]) }
+                    }
+                }
+                copy.isCurrent = true
+            }
+            return copy.values
+        }
     }
 
     /// The number of parameters.

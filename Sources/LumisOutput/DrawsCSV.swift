@@ -1,5 +1,6 @@
 import Glibc
 public import LumisInference
+public import LumisStorage
 
 /// The CSV file of draws: one row per draw, columns `chain`, `draw`, `weight`, `log_weight`, then one per variable
 /// element.
@@ -45,8 +46,8 @@ public enum DrawsCSV {
 
     /// Writes the file atomically.
     ///
-    /// - Throws: ``PosteriorFileError`` naming `path` and the failing step.
-    public static func write(_ table: DrawTable, toFile path: String) throws(PosteriorFileError) {
+    /// - Throws: `StorageError` naming `path` and the failing step.
+    public static func write(_ table: DrawTable, toFile path: String) throws(StorageError) {
         try writeAtomically(Array(text(of: table).utf8), toFile: path)
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 public import LumisInference
+import LumisStorage
 public import LumisTensor
 
 /// Writes ArviZ InferenceData files: NetCDF-4 with groups `posterior`, `sample_stats` and `observed_data`
@@ -61,7 +62,7 @@ public enum InferenceDataFile {
 
     /// Writes `contents` atomically (a temporary sibling file, flushed, renamed over `path`).
     ///
-    /// - Throws: ``NetCDFError`` with the failing libnetcdf operation, or `PosteriorFileError` when the
+    /// - Throws: ``NetCDFError`` with the failing libnetcdf operation, or `StorageError` when the
     ///   directory does not take the file; no temporary file is left behind.
     public static func write(_ contents: Contents, toFile path: String) throws {
         let file = try StagedFile(path: path)

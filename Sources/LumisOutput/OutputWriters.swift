@@ -1,6 +1,7 @@
 import Glibc
 import LumisDistributions
 public import LumisInference
+import LumisStorage
 
 /// The files a run writes: the posterior summary (JSON), the draws (CSV) and the ArviZ NetCDF file.
 public struct OutputOptions: Sendable, Equatable {

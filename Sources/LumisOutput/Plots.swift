@@ -1,5 +1,6 @@
 import Glibc
 public import LumisInference
+public import LumisStorage
 
 /// One scalar series to plot: every chain's draws with their weights (one chain for importance sampling).
 public struct PlotSeries: Sendable {
@@ -267,11 +268,11 @@ public enum Plots {
     ///   - overlays: densities to draw over histograms, by series label.
     ///   - directory: an existing directory.
     /// - Returns: the paths written, `index.html` last.
-    /// - Throws: ``PosteriorFileError`` for a file that cannot be written.
+    /// - Throws: `StorageError` for a file that cannot be written.
     public static func writeAll(
         _ series: [PlotSeries], isWeighted: Bool = false, overlays: [String: @Sendable (Double) -> Double] = [:],
         to directory: String
-    ) throws(PosteriorFileError) -> [String] {
+    ) throws(StorageError) -> [String] {
         var paths: [String] = []
         var used = Set<String>()
         var index = """

@@ -31,9 +31,12 @@ public final class PPXSimulator: Simulator {
     private var socket: ZMQSocket
     private var encoder = MessageEncoder()
     private let process: SimulatorProcess?
+    private let startup: LaunchSettings
     private var isConnected = false
-    // Whether a handshake ever succeeded: afterwards a refused connection means the simulator went away.
-    private var hasHandshaken = false
+    // Whether any handshake ever succeeded: a launched command that dies or never binds before its first one is
+    // broken (a typo, a missing library), and starting it again would fail the same way; for an attached
+    // simulator, a refused connection afterwards means it went away.
+    private var hasConnectedOnce = false
     // The kind of the last message sent, for messages about the reply.
     private var lastSent = "Handshake"
 
@@ -45,13 +48,17 @@ public final class PPXSimulator: Simulator {
     ///   - timeout: the longest wait for one reply; a slower simulator is declared hung.
     ///   - process: the launched process behind the endpoint, if Lumis started it (it is then restarted on
     ///     failure).
+    ///   - startup: for a launched process, how long it may take to answer its first handshake after a start,
+    ///     and whom to tell while it is slow.
     public init(
-        endpoint: String, context: ZMQContext, timeout: Duration = .seconds(60), process: SimulatorProcess? = nil
+        endpoint: String, context: ZMQContext, timeout: Duration = .seconds(60), process: SimulatorProcess? = nil,
+        startup: LaunchSettings = LaunchSettings()
     ) throws {
         self.endpoint = endpoint
         self.context = context
         self.timeout = timeout
         self.process = process
+        self.startup = startup
         self.socket = try ZMQSocket(context: context, kind: .request, monitorsPeer: true)
     }
 
@@ -67,12 +74,14 @@ public final class PPXSimulator: Simulator {
         // The socket monitor reports a peer that disconnects or refuses connections at once (see receiveReply).
         socket = try ZMQSocket(context: context, kind: .request, monitorsPeer: true)
         try socket.connect(to: endpoint)
-        switch try exchange(.handshake(systemName: Self.systemName), waitingFor: "HandshakeResult") {
+        let reply = try exchange(
+            .handshake(systemName: Self.systemName), waitingFor: "HandshakeResult", isHandshake: true)
+        switch reply {
         case .handshakeResult(let systemName, let modelName):
             self.simulatorSystemName = systemName
             self.modelName = modelName
             isConnected = true
-            hasHandshaken = true
+            hasConnectedOnce = true
             _ = socket.peerEvents()  // Retries before the simulator was up are history now.
         case let other:
             throw outOfSync("sent \(other.kindName) in reply to Handshake; expected HandshakeResult")
@@ -124,11 +133,13 @@ public final class PPXSimulator: Simulator {
     }
 
     /// Sends `message` and waits for the reply, turning every fault into a ``SimulatorFailure``.
-    private func exchange(_ message: Message, waitingFor expectation: String) throws -> Message {
+    private func exchange(_ message: Message, waitingFor expectation: String, isHandshake: Bool = false) throws
+        -> Message
+    {
         do {
             lastSent = message.kindName
             try encoder.withEncoded(message) { bytes in try socket.send(bytes, timeout: timeout) }
-            return try receiveReply(expectation)
+            return try receiveReply(expectation, isStartup: isHandshake && process != nil)
         } catch let failure as SimulatorFailure {
             isConnected = false
             throw failure
@@ -140,9 +151,15 @@ public final class PPXSimulator: Simulator {
         }
     }
 
-    private func receiveReply(_ expectation: String) throws -> Message {
+    /// Waits for one reply.
+    ///
+    /// `isStartup`: the handshake of a just-started process, which gets the start-up timeout, a note when slow,
+    /// and (before the first handshake ever) a non-recoverable failure.
+    private func receiveReply(_ expectation: String, isStartup: Bool = false) throws -> Message {
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
+        let start = clock.now
+        let deadline = start.advanced(by: isStartup ? startup.startupTimeout : timeout)
+        var hasNoted = false
         while true {
             do {
                 return try socket.receive(timeout: .milliseconds(200)) { bytes in
@@ -159,6 +176,28 @@ public final class PPXSimulator: Simulator {
                     "sent a message of \(multipart.partCount) frames while Lumis waited for \(expectation)"
                         + " (PPX messages are single frames)")
             } catch ZMQSocket.WaitError.timedOut {
+                // Exiting with a status before the first answer is a broken command; a signal (a crash, or a
+                // kill from outside) may be bad luck and is retried like any failure.
+                if isStartup && !hasConnectedOnce, let process, process.hasExitedWithStatus {
+                    throw SimulatorFailure(
+                        kind: .processExited, endpoint: endpoint,
+                        detail: "command '\(process.resolvedCommand)' "
+                            + "\(process.exitDescription ?? "exited") before answering there"
+                            + (process.output == .discard ? " (see its output with --simulator-output inherit)" : ""),
+                        isRecoverable: false)
+                }
+                if isStartup && !hasNoted && clock.now - start >= LaunchSettings.slowStartupNotice {
+                    hasNoted = true
+                    startup.onSlowStartup?(endpoint, Int((clock.now - start) / .seconds(1)))
+                }
+                if isStartup && !hasConnectedOnce && clock.now >= deadline, let process {
+                    process.terminate()
+                    throw SimulatorFailure(
+                        kind: .timedOut, endpoint: endpoint,
+                        detail: "command '\(process.resolvedCommand)' did not answer within "
+                            + "\(startup.startupTimeout) of starting (--startup-timeout); process stopped",
+                        isRecoverable: false)
+                }
                 if let process, !process.isRunning { throw exited(process, expectation) }
                 try checkPeer(expectation)
                 if clock.now >= deadline {
@@ -201,7 +240,7 @@ public final class PPXSimulator: Simulator {
                     detail: "the simulator disconnected (its process died or closed its socket) while Lumis waited "
                         + "for \(expectation)",
                     isRecoverable: true)
-            case .connectRetried where hasHandshaken && process == nil:
+            case .connectRetried where hasConnectedOnce && process == nil:
                 throw SimulatorFailure(
                     kind: .disconnected, endpoint: endpoint,
                     detail: "connection refused while Lumis waited for \(expectation): the simulator that answered "

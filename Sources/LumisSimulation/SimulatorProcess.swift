@@ -1,29 +1,53 @@
+import CProcessSpawn
 import Glibc
 
 /// A simulator process that Lumis starts, watches, restarts and stops.
 ///
-/// The command is run by `/bin/sh -c` with `{endpoint}` replaced by the endpoint; the simulator's standard output
-/// goes to our standard error so that it never mixes with results. The process is stopped (SIGTERM, then
-/// SIGKILL after a grace period) when this object goes away, also on errors and interrupts.
+/// The command is run by `/bin/sh -c` with `{endpoint}` replaced by the endpoint. Its output goes where
+/// ``LaunchSettings/Output`` says (by default nowhere, so it never floods the terminal or mixes with results).
+/// The process is stopped (SIGTERM to its process group, then SIGKILL after a grace period) when this object
+/// goes away, also on errors and interrupts; and the kernel kills it if Lumis itself dies, even by SIGKILL
+/// (`PR_SET_PDEATHSIG`, set in the child before exec).
+///
+/// The death signal is tied to the thread that started the process: start and use a process on one thread (as
+/// every engine's worker does), or a thread that ends would take its simulator with it.
 public final class SimulatorProcess {
     /// The command template, containing `{endpoint}`.
     public let command: String
     /// The endpoint the simulator is told to bind.
     public let endpoint: String
+    /// Where the process's standard output and error go.
+    public let output: LaunchSettings.Output
+    /// The log file's name within an output directory, such as `simulator-3.log`.
+    public let logName: String
     /// How many times the process was started, counting the first.
     public private(set) var launchCount = 0
     private var pid: pid_t = 0
     private var exitStatus: Int32? = nil
+    // Kept alive while the process may use it: the private directory holding the endpoint.
+    private let directory: PrivateDirectory?
 
     /// The placeholder replaced by the endpoint in a command template.
     public static let endpointPlaceholder = "{endpoint}"
 
     /// Starts `command` with `{endpoint}` replaced by `endpoint`.
     ///
-    /// - Throws: ``LaunchError`` if the process cannot be spawned.
-    public init(command: String, endpoint: String) throws(LaunchError) {
+    /// - Parameters:
+    ///   - command: the command template.
+    ///   - endpoint: the endpoint to bind.
+    ///   - output: where its output goes: our standard error, nowhere, or `logName` in a directory.
+    ///   - logName: the log file's name under `.directory`.
+    ///   - directory: a private directory this process's endpoint lives in, kept until the process is gone.
+    /// - Throws: ``LaunchError`` if the process cannot be spawned or its log file opened.
+    public init(
+        command: String, endpoint: String, output: LaunchSettings.Output = .inherit,
+        logName: String = "simulator.log", directory: PrivateDirectory? = nil
+    ) throws(LaunchError) {
         self.command = command
         self.endpoint = endpoint
+        self.output = output
+        self.logName = logName
+        self.directory = directory
         try start()
     }
 
@@ -35,32 +59,29 @@ public final class SimulatorProcess {
     }
 
     private func start() throws(LaunchError) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO)
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A process group of its own: stopping it reaches anything the shell started.
-        // Default dispositions and an empty mask: our threads may block or handle signals, and a child that
-        // inherited that could not be stopped with SIGTERM.
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Descriptors for the child's stdout and stderr, closed here after the spawn (-1: keep ours).
+        var descriptors: (out: Int32, error: Int32) = (-1, -1)
+        switch output {
+        case .inherit:
+            descriptors = (STDERR_FILENO, -1)
+        case .discard:
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            descriptors = (null, null)
+        case .directory(let path):
+            let file = path + "/" + logName
+            let log = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard log >= 0 else {
+                throw LaunchError(
+                    description: "cannot open simulator log \(file): \(String(cString: strerror(errno)))")
+            }
+            descriptors = (log, log)
+        }
+        defer { if descriptors.out > STDERR_FILENO { close(descriptors.out) } }
         let arguments = ["/bin/sh", "-c", "exec " + resolvedCommand]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, "/bin/sh", &actions, &attributes, &argv, environ)
+        let status = lumis_spawn_tied("/bin/sh", argv, environ, descriptors.out, descriptors.error, &child)
         guard status == 0 else {
             throw LaunchError(
                 description: "cannot start simulator '\(resolvedCommand)': \(String(cString: strerror(status)))")
@@ -84,13 +105,27 @@ public final class SimulatorProcess {
         return true
     }
 
+    /// Whether the process ended by exiting with a status, rather than by a signal (a crash, or kill -9 from
+    /// outside); `false` while it runs.
+    public var hasExitedWithStatus: Bool {
+        guard !isRunning, let status = exitStatus, status != -1 else { return false }
+        return status & 0x7f == 0
+    }
+
     /// How the process ended, for example "exited with status 3", or `nil` while it runs.
+    ///
+    /// The shell's own statuses are spelled out: 127 is "command not found", 126 "not executable".
     public var exitDescription: String? {
         guard !isRunning, let status = exitStatus else { return nil }
         if status == -1 { return "exited" }
         let signal = status & 0x7f
-        if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
-        return "was killed by signal \(signal)"
+        guard signal == 0 else { return "was killed by signal \(signal)" }
+        let code = (status >> 8) & 0xff
+        switch code {
+        case 127: return "exited with status 127 (command not found)"
+        case 126: return "exited with status 126 (command not executable)"
+        default: return "exited with status \(code)"
+        }
     }
 
     /// Stops the process (if running) and starts it again.

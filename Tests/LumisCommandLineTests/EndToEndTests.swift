@@ -169,6 +169,24 @@ struct EndToEndTests {
         return pid
     }
 
+    /// A text in the command line of every simulator the `lumis` process `pid` launched: its endpoint's prefix.
+    static func simulatorMarker(of pid: pid_t) -> String { "/lumis-\(pid)-" }
+
+    /// The processes `lumis` (process `pid`) launched that are still running.
+    static func simulators(of pid: pid_t) -> [Int32] { processes(containing: simulatorMarker(of: pid)) }
+
+    /// Waits up to 20 s until `lumis` (process `pid`) has launched a simulator; whether it did.
+    static func waitForSimulator(of pid: pid_t) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        // Seen once is enough: asking again could land while the launching shell execs the simulator.
+        while clock.now < deadline {
+            if !simulators(of: pid).isEmpty { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// Waits up to `limit` for `pid` to exit and returns its wait status, or `nil` if it is still running.
     static func wait(for pid: pid_t, limit: Duration) -> Int32? {
         let clock = ContinuousClock()
@@ -195,18 +213,9 @@ struct EndToEndTests {
                 "--traces", "50000000", "--seed", "1", "--out", out,
             ],
             errorPath: errorPath)
-        // The simulator's endpoint is ipc://@lumis-<lumis pid>-...; wait until it runs (the handler is installed
+        // The simulator's endpoint is ipc://$TMPDIR/lumis-<lumis pid>-XXXXXX/0.sock; wait until it runs (the handler is installed
         // before it is launched), then let the run go on for a moment.
-        let marker = "ipc://@lumis-\(pid)-"
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        // Seen once is enough: asking again could land while the launching shell execs the simulator.
-        var started = false
-        while !started && clock.now < deadline {
-            started = !Self.processes(containing: marker).isEmpty
-            if !started { usleep(20_000) }
-        }
-        #expect(started, "the simulator never started")
+        #expect(Self.waitForSimulator(of: pid), "the simulator never started")
         usleep(1_000_000)
         kill(pid, SIGINT)
         var status = Self.wait(for: pid, limit: .seconds(20))
@@ -215,7 +224,7 @@ struct EndToEndTests {
             kill(pid, SIGKILL)
             status = Self.wait(for: pid, limit: .seconds(20))
         }
-        let leftovers = Self.processes(containing: marker)
+        let leftovers = Self.simulators(of: pid)
         for leftover in leftovers { kill(leftover, SIGKILL) }
         #expect(leftovers.isEmpty, "the launched hmm is still running")
         // Exited normally (low 7 bits 0) with status 130.

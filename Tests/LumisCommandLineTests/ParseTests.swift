@@ -30,9 +30,9 @@ struct ParseTests {
     @Test(
         "Invalid combinations are usage errors naming the problem",
         arguments: [
-            (["infer", "--launch", gum, "--traces", "0"], "--traces must be positive"),
+            (["infer", "--launch", gum, "--traces", "0"], "must be a positive integer"),
             (["infer", "--launch", gum, "--traces", "-3"], "--traces"),
-            (["infer", "--launch", gum, "--workers", "0"], "--workers must be positive"),
+            (["infer", "--launch", gum, "--workers", "0"], "must be a positive integer"),
             (["infer", "--simulator", "ipc://@a", "--launch", gum], "either --simulator or --launch, not both"),
             (["infer"], "Give --simulator ENDPOINT or --launch"),
             (["infer", "--traces", "10"], "Give --simulator ENDPOINT or --launch"),
@@ -41,7 +41,7 @@ struct ParseTests {
             (["infer", "--launch", gum, "--timeout=-1"], "--timeout must be a positive number"),
             (["infer", "--launch", gum, "--timeout", "0"], "--timeout must be a positive number"),
             (["infer", "--launch", gum, "--timeout", "nan"], "--timeout must be a positive number"),
-            (["infer", "--launch", gum, "--max-failures=-1"], "--max-failures must not be negative"),
+            (["infer", "--launch", gum, "--max-failures=-1"], "must be a non-negative integer"),
             (["infer", "--simulator", "ipc://@a", "--workers", "2"], "--workers 2 needs 2 --simulator endpoints"),
             (["infer", "--launch", gum, "--seed", "-1"], "--seed"),
             (["infer", "--launch", gum, "--bogus"], "--bogus"),

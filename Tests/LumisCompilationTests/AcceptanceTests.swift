@@ -3,6 +3,7 @@ import LumisCompilation
 import LumisCore
 import LumisDistributions
 import LumisInference
+import LumisNeural
 import LumisTensor
 import LumisTestSupport
 import Testing
@@ -19,7 +20,7 @@ struct AcceptanceTests {
     func gaussian() throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let (trainer, report) = try Training.train(GaussianUnknownMean(), traces: 20_000, seed: 21)
+        let (trainer, report) = try Training.train(GaussianUnknownMean(), traces: 20_000, seed: 21, precision: .float32)
         defer { print("GUM: trained in \(report.seconds) s; \(clock.now - start) in all") }
         #expect(report.badLosses.isEmpty)
         for (index, observed) in [(8.0, 9.0), (0.0, 2.0)].enumerated() {
@@ -46,7 +47,7 @@ struct AcceptanceTests {
         let clock = ContinuousClock()
         let start = clock.now
         let (trainer, report) = try Training.train(
-            HiddenMarkovModel(), traces: 20_000, seed: 22, lstmHidden: 32, embedding: 4)
+            HiddenMarkovModel(), traces: 20_000, seed: 22, lstmHidden: 32, embedding: 4, precision: .float32)
         #expect(report.badLosses.isEmpty)
         let traces = 2_000
         let observations = HiddenMarkovModel.observationSet
@@ -76,7 +77,7 @@ struct AcceptanceTests {
 
     @Test("Branching: IC's marginals of r within the ESS bounds, ESS not below prior IS's")
     func branching() throws {
-        let (trainer, _) = try Training.train(Branching(), traces: 20_000, seed: 22)
+        let (trainer, _) = try Training.train(Branching(), traces: 20_000, seed: 22, precision: .float32)
         let observations = ObservationSet(["obs": Tensor(6)])
         let traces = 2_000
         let output = try Training.infer(trainer, Branching(), traces: traces, seed: 41, observations: observations)
@@ -103,7 +104,7 @@ struct AcceptanceTests {
 
     @Test("(13) Gamma, Beta and Poisson latents: IC matches the exact posteriors")
     func conjugate() throws {
-        let (trainer, report) = try Training.train(ConjugateLatents(), traces: 20_000, seed: 23)
+        let (trainer, report) = try Training.train(ConjugateLatents(), traces: 20_000, seed: 23, precision: .float32)
         #expect(report.badLosses.isEmpty)
         let observations = ObservationSet([
             "count0": Tensor(4), "count1": Tensor(6), "successes": Tensor(8), "reading": Tensor(4.2),

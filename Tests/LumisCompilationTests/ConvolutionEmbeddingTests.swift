@@ -54,7 +54,7 @@ struct ConvolutionEmbeddingTests {
     /// A trainer whose network embeds `model`'s image with `architecture`, and a few training examples.
     static func network(
         _ model: PatternModel, architecture: ObservationEmbeddingSpec.Architecture, seed: UInt64,
-        lstmHidden: Int = 6, learningRate: Double = 3e-3, validationCount: Int = 16
+        lstmHidden: Int = 6, learningRate: Double = 3e-3, validationCount: Int = 16, precision: Precision = .float64
     ) throws -> (Trainer, [TrainingExample]) {
         let state = TrainingState(
             seed: seed, schedule: LearningRateSchedule(kind: .none, initial: learningRate),
@@ -67,7 +67,7 @@ struct ConvolutionEmbeddingTests {
             normalizingOver: traces)
         let network = InferenceNetwork(
             configuration: NetworkConfiguration(
-                observations: specs, lstmHidden: lstmHidden, components: 2, seed: seed))
+                observations: specs, lstmHidden: lstmHidden, components: 2, seed: seed, precision: precision))
         let examples = try traces.map { try TrainingExample(trace: $0, observations: specs) }
         return (Trainer(network: network, optimizer: .adam(Adam(learningRate: learningRate)), state: state), examples)
     }
@@ -135,7 +135,8 @@ struct ConvolutionEmbeddingTests {
     func patterns() throws {
         let model = PatternModel(shape: [8, 8], shifted: false, noise: 1)
         let (trainer, validation) = try Self.network(
-            model, architecture: .cnn2D, seed: 12, lstmHidden: 16, learningRate: 3e-3, validationCount: 64)
+            model, architecture: .cnn2D, seed: 12, lstmHidden: 16, learningRate: 3e-3, validationCount: 64,
+            precision: .float32)
         let report = try trainer.train(
             TrainingConfiguration(traceCount: 4_000, batchSize: 32, workers: 2), validation: validation,
             makeSimulator: { _ in model })

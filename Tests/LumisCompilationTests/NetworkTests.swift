@@ -216,5 +216,16 @@ struct NetworkFileFixtureTests {
         #expect(trainer.network.parameterCount == 1258)
         #expect(trainer.network.store.values.allSatisfy { $0.isFinite })
         #expect(trainer.state.traces == 128 && trainer.state.seed == 7)
+        // Written before the precision was recorded: the products are float64.
+        #expect(configuration.precision == .float64)
+    }
+
+    @Test("A file records the network's precision")
+    func recordsPrecision() throws {
+        let (trainer, _) = try Training.trainer(
+            Branching(), seed: 4, lstmHidden: 4, embedding: 4, validationCount: 8, precision: .float32)
+        let read = try NetworkFile.decode(NetworkFile.encode(trainer))
+        #expect(read.network.configuration.precision == .float32)
+        #expect(read.network.configuration == trainer.network.configuration)
     }
 }

@@ -12,7 +12,7 @@ enum Training {
     /// A trainer for a new network on `model`, with its validation examples.
     static func trainer(
         _ model: some Simulator & Sendable, seed: UInt64, learningRate: Double = 3e-3, lstmHidden: Int = 32,
-        components: Int = 3, embedding: Int = 16, validationCount: Int = 128
+        components: Int = 3, embedding: Int = 16, validationCount: Int = 128, precision: Precision = .float64
     ) throws -> (Trainer, [TrainingExample]) {
         let factory: @Sendable (Int) throws -> any Simulator = { _ in model }
         let state = TrainingState(
@@ -25,7 +25,8 @@ enum Training {
             for: [], example: traces[0], normalizingOver: traces, defaultDimension: embedding)
         let network = InferenceNetwork(
             configuration: NetworkConfiguration(
-                observations: specs, lstmHidden: lstmHidden, components: components, seed: seed))
+                observations: specs, lstmHidden: lstmHidden, components: components, seed: seed,
+                precision: precision))
         let validation = try traces.map { try TrainingExample(trace: $0, observations: specs) }
         return (Trainer(network: network, optimizer: .adam(Adam(learningRate: learningRate)), state: state), validation)
     }
@@ -33,11 +34,12 @@ enum Training {
     /// Trains a new network on `traces` traces of `model`.
     static func train(
         _ model: some Simulator & Sendable, traces: Int, batchSize: Int = 64, seed: UInt64,
-        learningRate: Double = 3e-3, lstmHidden: Int = 32, components: Int = 3, embedding: Int = 16
+        learningRate: Double = 3e-3, lstmHidden: Int = 32, components: Int = 3, embedding: Int = 16,
+        precision: Precision = .float64
     ) throws -> (Trainer, TrainingReport) {
         let (trainer, validation) = try trainer(
             model, seed: seed, learningRate: learningRate, lstmHidden: lstmHidden, components: components,
-            embedding: embedding)
+            embedding: embedding, precision: precision)
         let report = try trainer.train(
             TrainingConfiguration(traceCount: traces, batchSize: batchSize, workers: 2), validation: validation,
             makeSimulator: { _ in model })

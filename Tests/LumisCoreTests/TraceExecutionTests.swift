@@ -106,7 +106,7 @@ struct TraceExecutionTests {
     func uncontrolled() throws {
         struct Fixed: ProposalPolicy {
             mutating func choose(
-                at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+                at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
             ) throws -> (value: Tensor, logWeight: Double) { (Tensor(0.25), -1.5) }
         }
         var execution = TraceExecution(
@@ -172,7 +172,7 @@ struct TraceExecutionTests {
         final class Counting: ProposalPolicy {
             var starts = 0
             func choose(
-                at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+                at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
             ) throws -> (value: Tensor, logWeight: Double) { (Tensor(Double(starts)), 0) }
             func startTrace() { starts += 1 }
         }

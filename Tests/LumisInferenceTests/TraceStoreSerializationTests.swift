@@ -97,3 +97,38 @@ import Testing
         #expect(rejected > 0)
     }
 }
+
+/// `MCMCOutput.serialized(failure:)` / `deserialize`: what an MPI rank sends of its chains comes back whole, and
+/// damaged bytes throw instead of trapping.
+@Suite struct MCMCOutputSerializationTests {
+    @Test("A round trip keeps stores, log joints, counters, states, notes and the failure")
+    func roundTrip() throws {
+        let store = TraceStoreSerializationTests.store(TraceStoreTests.variedTraces().prefix(5))
+        var statistics = ChainStatistics()
+        statistics.proposals = 9
+        statistics.accepted = 3
+        statistics.proposalsByAddress = ["a": 6, "b": 3]
+        statistics.acceptedByAddress = ["a": 3]
+        statistics.restarts = 1
+        let state = ChainState(
+            steps: 9,
+            entries: [.init(address: "a", instance: 2, name: "mu", value: Tensor(shape: [2], scalars: [1, 2]))])
+        let output = MCMCOutput(
+            chainSet: ChainSet(chains: [store], statistics: [statistics], logJoints: [[-1, -2, -3, -4, -5]]),
+            finalStates: [state], modelName: "model", notes: ["a note"])
+        let bytes = output.serialized(failure: (chain: 3, message: "boom"))
+        let (copy, failure) = try MCMCOutput.deserialize(bytes)
+        #expect(copy.chainSet.chains.map { $0.serialized() } == [store.serialized()])
+        #expect(copy.chainSet.statistics == [statistics])
+        #expect(copy.chainSet.logJoints == [[-1, -2, -3, -4, -5]])
+        #expect(copy.finalStates.first??.steps == 9)
+        #expect(copy.finalStates.first??.entries.first?.value.scalars == [1, 2])
+        #expect(copy.modelName == "model" && copy.notes == ["a note"])
+        #expect(failure?.chain == 3 && failure?.message == "boom")
+        #expect(copy.serialized(failure: failure) == bytes)
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+            #expect(throws: ByteReader.Malformed.self) { try MCMCOutput.deserialize(Array(bytes[..<cut])) }
+        }
+        #expect(throws: ByteReader.Malformed.self) { try MCMCOutput.deserialize(bytes + [0]) }
+    }
+}

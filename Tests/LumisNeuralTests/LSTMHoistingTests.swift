@@ -109,3 +109,70 @@ struct LSTMHoistingTests {
         GradientCheck.expectMatch(gradients.constant.scalars, numeric.gradient, scale: numeric.scale, "dc")
     }
 }
+
+/// The LSTM with float32 products (``Precision/float32``) against float64 on the same parameters and inputs.
+///
+/// Bound: each product's operands are rounded to float32 (relative `u = ε₃₂/2` each) and summed in float32, so an
+/// element of a product differs from its float64 value by at most `γ_{k+2}(ε₃₂) Σ|terms|`; carried through the
+/// 1-Lipschitz gates and the steps as in `HoistingBound`, we allow `2 γ_n(ε₃₂) · n · max|block|` with `n` the
+/// multiply-adds feeding any quantity. The test also requires the two to differ, so the float32 path really ran.
+@Suite("LSTM float32 products")
+struct LSTMPrecisionTests {
+    static func gamma32(_ n: Int) -> Double {
+        let e = Double(Float.ulpOfOne)
+        return Double(n) * e / (1 - Double(n) * e)
+    }
+
+    static func expectClose(
+        _ float32: [Double], _ float64: [Double], terms n: Int, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let scale = float64.reduce(0) { max($0, abs($1)) }
+        let worst = zip(float32, float64).reduce(0) { max($0, abs($1.0 - $1.1)) }
+        let bound = 2 * gamma32(n) * Double(n) * scale
+        #expect(scale > 0, "\(what): all zero", sourceLocation: sourceLocation)
+        #expect(worst <= bound, "\(what): difference \(worst) > bound \(bound)", sourceLocation: sourceLocation)
+        #expect(worst > 0, "\(what): float32 equals float64 exactly", sourceLocation: sourceLocation)
+    }
+
+    @Test("Outputs, parameter gradients and input gradients agree with float64 within the float32 bound")
+    func agreesWithFloat64() {
+        let (lstm64, store, constant, sequence, weights) = LSTMHoistingTests.setUp(seed: 53)
+        var lstm32 = lstm64
+        lstm32.precision = .float32
+        let n = LSTMHoistingTests.steps * LSTMHoistingTests.batch * (lstm64.inputSize + LSTMHoistingTests.hidden)
+        var results: [(outputs: [Double], inputs: [Double], constant: [Double], parameters: [Double])] = []
+        for lstm in [lstm64, lstm32] {
+            store.zeroGradients()
+            let (outputs, cache) = lstm.forward(sequence: sequence, constant: constant, store: store)
+            let inputs = lstm.backward(cache: cache, outputGradients: weights, store: store)
+            results.append(
+                (
+                    outputs.flatMap(\.scalars), inputs.steps.flatMap(\.scalars), inputs.constant.scalars,
+                    store.gradients
+                ))
+        }
+        Self.expectClose(results[1].outputs, results[0].outputs, terms: n, "h")
+        Self.expectClose(results[1].inputs, results[0].inputs, terms: n, "dx")
+        Self.expectClose(results[1].constant, results[0].constant, terms: n, "dc")
+        Self.expectClose(results[1].parameters, results[0].parameters, terms: n, "parameter gradients")
+
+        // Stepping in float32 (inference) agrees with the float64 forward pass too.
+        var state = lstm32.zeroState(batch: LSTMHoistingTests.batch)
+        let term = lstm32.hoist(constant, store: store)
+        var stepped: [Double] = []
+        for x in sequence { stepped += lstm32.step(x, hoisted: term, state: &state, store: store).scalars }
+        Self.expectClose(stepped, results[0].outputs, terms: n, "stepped h")
+    }
+
+    @Test("The float32 copy of the parameters follows every change of the values")
+    func copyFollowsValues() {
+        let store = ParameterStore()
+        _ = store.allocate(5, initialization: .uniform(bound: 1), seed: 3)
+        #expect(store.float32Values() == store.values.map { Float($0) })
+        store.setValue(0.25, at: 2)
+        #expect(store.float32Values()[2] == 0.25)
+        store.setValues([1, 2, 3, 4, 5], in: store.ranges[0])
+        #expect(store.float32Values() == [1, 2, 3, 4, 5])
+    }
+}

@@ -92,7 +92,7 @@ public struct TraceExecution {
         let value: Tensor
         var logWeight = 0.0
         if isControlled {
-            let site = SampleSite(address: address, instance: instance, name: name, isControlled: true)
+            let site = Site(kind: .sample, address: address, instance: instance, name: name, isControlled: true)
             (value, logWeight) = try policy.choose(at: site, prior: distribution, using: &generator)
         } else {
             value = distribution.sample(using: &generator)

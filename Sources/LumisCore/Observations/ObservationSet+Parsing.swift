@@ -40,6 +40,10 @@ extension ObservationSet {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ObservationParseError("observation file \(path) is not a JSON object of name: value")
         }
+        // JSONSerialization keeps the last of repeated keys without a word; a repeated name is a mistake.
+        if let repeated = Self.firstRepeatedTopLevelKey(in: data) {
+            throw ObservationParseError("observation '\(repeated)' is given twice in \(path)")
+        }
         for name in object.keys.sorted() {
             guard values[name] == nil else {
                 throw ObservationParseError("observation '\(name)' in \(path) is given twice")
@@ -50,6 +54,46 @@ extension ObservationSet {
                 throw ObservationParseError("\(path): \(error.description)")
             }
         }
+    }
+
+    /// The first key that occurs twice among the members of the top-level JSON object in `data`, if any.
+    ///
+    /// - Precondition: `data` is valid JSON (checked by the caller), so strings and nesting are well formed.
+    static func firstRepeatedTopLevelKey(in data: Data) -> String? {
+        let bytes = [UInt8](data)
+        var seen = Set<String>()
+        var depth = 0
+        var index = 0
+        var expectsKey = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let start = index
+                index += 1
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if depth == 1 && expectsKey {
+                    // The token with its quotes is a JSON string: decoding it resolves escapes.
+                    let token = Data(bytes[start...min(index, bytes.count - 1)])
+                    if let key = (try? JSONSerialization.jsonObject(with: token, options: .fragmentsAllowed))
+                        as? String
+                    {
+                        if !seen.insert(key).inserted { return key }
+                    }
+                    expectsKey = false
+                }
+            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                depth += 1
+                expectsKey = depth == 1 && byte == UInt8(ascii: "{")
+            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
+                depth -= 1
+            } else if byte == UInt8(ascii: ",") && depth == 1 {
+                expectsKey = true
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Converts a JSON number or rectangular nested array into a tensor.

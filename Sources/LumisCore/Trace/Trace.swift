@@ -13,37 +13,36 @@ public struct Trace: Sendable {
 
     /// One recorded statement.
     public struct Entry: Sendable {
-        /// The statement kind.
-        public var kind: Kind
-        /// The simulator's address text for the call site (without instance number).
-        public var address: String
-        /// How many times `address` has occurred in this trace so far, counting this entry (1-based).
-        public var instance: Int
-        /// The user's label, `""` when none.
-        public var name: String
+        /// Where the statement was recorded.
+        public var site: Site
         /// The prior (samples) or likelihood (observes); `nil` for tags.
         public var distribution: Distribution?
         /// The sampled, observed or tagged value.
         public var value: Tensor
         /// Summed log density of `value` under `distribution`; 0 for tags.
         public var logProb: Double
-        /// Whether inference may steer this sample (`Sample.control`); `false` for observes and tags.
-        public var isControlled: Bool
 
         /// Creates an entry.
         public init(
             kind: Kind, address: String, instance: Int, name: String, distribution: Distribution?, value: Tensor,
             logProb: Double, isControlled: Bool
         ) {
-            self.kind = kind
-            self.address = address
-            self.instance = instance
-            self.name = name
+            self.site = Site(kind: kind, address: address, instance: instance, name: name, isControlled: isControlled)
             self.distribution = distribution
             self.value = value
             self.logProb = logProb
-            self.isControlled = isControlled
         }
+
+        /// The statement kind.
+        public var kind: Kind { site.kind }
+        /// The simulator's address text for the call site (without instance number).
+        public var address: String { site.address }
+        /// How many times `address` has occurred in this trace so far, counting this entry (1-based).
+        public var instance: Int { site.instance }
+        /// The user's label, `""` when none.
+        public var name: String { site.name }
+        /// Whether inference may steer this sample (`Sample.control`); `false` for observes and tags.
+        public var isControlled: Bool { site.isControlled }
     }
 
     /// The recorded statements in execution order.

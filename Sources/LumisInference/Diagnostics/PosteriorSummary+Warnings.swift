@@ -50,10 +50,8 @@ extension PosteriorSummary {
                 }
             }
         }
+        for name in variableNames { check(name, statistics(named: name)) }
         let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for name in variables.keys.sorted(by: byBytes) { check(name, variables[name]!) }  // key from the dict
-        for key in addresses.keys.sorted(by: byBytes) { check(key, addresses[key]!) }  // key from the dict
-        if let result { check("(result)", result) }
         for (index, chain) in (chains ?? []).enumerated() {
             let statistics = chain.statistics
             if let rate = statistics.acceptanceRate, rate < thresholds.minimumAcceptanceRate {
@@ -72,6 +70,78 @@ extension PosteriorSummary {
             }
         }
         return warnings
+    }
+}
+
+extension PosteriorSummary {
+    /// The worst convergence figures of an MCMC run and where they occur: the headline of `lumis diagnose`.
+    public struct ConvergenceHeadline: Sendable {
+        /// The largest R-hat over every variable element, and that element's label.
+        public var worstRHat: (value: Double, at: String)?
+        /// The smallest bulk or tail ESS over every element, which kind it is, and that element's label.
+        public var lowestESS: (value: Double, kind: String, at: String)?
+        /// Whether every figure is within the thresholds (and every variable has diagnostics).
+        public var isConverged: Bool
+    }
+
+    /// The worst R-hat and lowest ESS over all variables, for runs with chains; `nil` without chains.
+    public func convergenceHeadline(thresholds: WarningThresholds = WarningThresholds()) -> ConvergenceHeadline? {
+        guard chains != nil else { return nil }
+        var headline = ConvergenceHeadline(worstRHat: nil, lowestESS: nil, isConverged: true)
+        for name in variableNames {
+            let statistics = statistics(named: name)
+            guard let diagnostics = statistics.diagnostics else {
+                headline.isConverged = false
+                continue
+            }
+            let essLimit = max(thresholds.minimumESS, thresholds.minimumESSPerChain * Double(diagnostics.chainCount))
+            for element in diagnostics.rHat.indices {
+                let label = statistics.shape.isEmpty ? name : "\(name) element \(element)"
+                let rHat = diagnostics.rHat[element]
+                if rHat.isNaN && diagnostics.chainCount > 1 { headline.isConverged = false }
+                if !rHat.isNaN && rHat > (headline.worstRHat?.value ?? -.infinity) {
+                    headline.worstRHat = (rHat, label)
+                }
+                if rHat > thresholds.maximumRHat { headline.isConverged = false }
+                for (kind, ess) in [("bulk", diagnostics.essBulk[element]), ("tail", diagnostics.essTail[element])] {
+                    if ess < essLimit || ess.isNaN { headline.isConverged = false }
+                    if !ess.isNaN && ess < (headline.lowestESS?.value ?? .infinity) {
+                        headline.lowestESS = (ess, kind, label)
+                    }
+                }
+            }
+        }
+        return headline
+    }
+
+    /// The statistics of one of ``variableNames``.
+    ///
+    /// - Precondition: `name` is one of ``variableNames``.
+    func statistics(named name: String) -> VariableStatistics {
+        guard let statistics = variables[name] ?? addresses[name] ?? (name == "(result)" ? result : nil) else {
+            preconditionFailure("no variable \(name)")
+        }
+        return statistics
+    }
+}
+
+extension PosteriorSummary.ConvergenceHeadline {
+    /// One line: the verdict, then the worst R-hat and lowest ESS with where they occur.
+    public func line(thresholds: PosteriorSummary.WarningThresholds = .init()) -> String {
+        var parts: [String] = []
+        if let worstRHat {
+            parts.append("worst R-hat \(rounded(worstRHat.value, 3)) at \(worstRHat.at)")
+        } else {
+            parts.append("R-hat undefined")
+        }
+        if let lowestESS {
+            parts.append("lowest ESS \(rounded(lowestESS.value, 0)) (\(lowestESS.kind)) at \(lowestESS.at)")
+        } else {
+            parts.append("ESS undefined")
+        }
+        let verdict = isConverged ? "CONVERGED" : "NOT CONVERGED"
+        return "\(verdict): " + parts.joined(separator: ", ")
+            + " (limits: R-hat ≤ \(thresholds.maximumRHat), ESS ≥ \(Int(thresholds.minimumESS)))"
     }
 }
 

@@ -60,23 +60,13 @@ public struct InferenceJob: Sendable {
         self.maxConsecutiveFailures = maxConsecutiveFailures
     }
 
-    /// Progress so far, for a progress display.
-    public struct Progress: Sendable {
-        /// Traces finished.
-        public var completed: Int
-        /// All traces asked for.
-        public var total: Int
-        /// The effective sample size of the traces finished so far.
-        public var effectiveSampleSize: Double
-    }
-
     /// Runs the job.
     ///
     /// - Parameter progress: called after each chunk of traces, never concurrently with itself.
     /// - Returns: the finished traces in index order, with the run's counters.
     /// - Throws: ``LaunchError``, ``SimulatorFailure``, ``RepeatedFailure``, ``ModelError``, `ZMQError`, or
     ///   `ZMQSocket.WaitError.interrupted` after Ctrl-C. Launched simulators are stopped in every case.
-    public func run(progress: (@Sendable (Progress) -> Void)? = nil) throws -> JobOutput {
+    public func run(progress: (@Sendable (RunProgress) -> Void)? = nil) throws -> JobOutput {
         var configuration = TraceSampler.Configuration(
             mode: engine == .prior ? .prior : .posterior, traceCount: traceCount, seed: seed,
             observations: observations, maxConsecutiveFailures: maxConsecutiveFailures)

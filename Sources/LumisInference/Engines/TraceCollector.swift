@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+import LumisDistributions
 public import LumisSimulation
 import Synchronization
 
@@ -35,9 +36,9 @@ final class TraceCollector: Sendable {
     private let state: Mutex<State>
     private let total: Int
     private let isWeighted: Bool
-    private let progress: (@Sendable (InferenceJob.Progress) -> Void)?
+    private let progress: (@Sendable (RunProgress) -> Void)?
 
-    init(total: Int, isWeighted: Bool, progress: (@Sendable (InferenceJob.Progress) -> Void)?) {
+    init(total: Int, isWeighted: Bool, progress: (@Sendable (RunProgress) -> Void)?) {
         var initial = State()
         initial.store.reserveCapacity(traceCount: total)
         self.state = Mutex(initial)
@@ -57,7 +58,9 @@ final class TraceCollector: Sendable {
                 }
             }
             let ess = state.logSum.isFinite ? exp(2 * state.logSum - state.logSumOfSquares) : 0
-            return InferenceJob.Progress(completed: state.store.count, total: total, effectiveSampleSize: ess)
+            return RunProgress(
+                phase: .sampling, completed: state.store.count, total: total,
+                effectiveSampleSize: isWeighted ? ess : nil)
         }
         progress?(snapshot)
     }
@@ -67,12 +70,4 @@ final class TraceCollector: Sendable {
             JobOutput(store: state.store, weighting: isWeighted ? .importance : .uniform, report: report)
         }
     }
-}
-
-/// `log(exp(a) + exp(b))`, exact at −∞.
-private func logAddExp(_ a: Double, _ b: Double) -> Double {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    let high = max(a, b)
-    return high + log1p(exp(-abs(a - b)))
 }

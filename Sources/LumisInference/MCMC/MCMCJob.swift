@@ -11,18 +11,8 @@ public import LumisSimulation
 /// one endpoint per chain, and a simulator that stops answering ends the run with an ``MCMCFailure`` holding the
 /// draws so far.
 public struct MCMCJob: Sendable {
-    /// The MCMC engines.
-    public enum Engine: String, Sendable, CaseIterable {
-        /// Lightweight Metropolis–Hastings.
-        case lmh
-        /// Random-walk Metropolis–Hastings.
-        case rmh
-    }
-
     /// Where the simulators come from.
     public var source: SimulatorSource
-    /// The engine name, as on the command line.
-    public var engine: Engine
     /// The sampler's configuration.
     public var configuration: MetropolisHastings.Configuration
     /// How many chains (and simulators).
@@ -32,19 +22,16 @@ public struct MCMCJob: Sendable {
 
     /// Creates a job.
     ///
-    /// - Precondition: `chains > 0`; with `.attach`, one endpoint per chain; `configuration.kernel` matches
-    ///   `engine`.
+    /// - Precondition: `chains > 0`; with `.attach`, one endpoint per chain.
     public init(
-        source: SimulatorSource, engine: Engine, configuration: MetropolisHastings.Configuration, chains: Int,
+        source: SimulatorSource, configuration: MetropolisHastings.Configuration, chains: Int,
         timeout: Duration = .seconds(60)
     ) {
         precondition(chains > 0, "chains must be positive")
         if case .attach(let endpoints) = source {
             precondition(endpoints.count == chains, "one endpoint per chain")
         }
-        precondition((engine == .lmh) == (configuration.kernel == .lightweight), "engine and kernel disagree")
         self.source = source
-        self.engine = engine
         self.configuration = configuration
         self.chains = chains
         self.timeout = timeout
@@ -56,7 +43,7 @@ public struct MCMCJob: Sendable {
     /// - Returns: the chains' draws, statistics and final states.
     /// - Throws: ``MCMCFailure`` (with the partial output) for any error met while the chains ran; a ZeroMQ
     ///   error if no context can be made. Launched simulators are stopped in every case.
-    public func run(progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil) throws -> MCMCOutput {
+    public func run(progress: (@Sendable (RunProgress) -> Void)? = nil) throws -> MCMCOutput {
         let sampler = MetropolisHastings(configuration: configuration)
         return try sampler.run(
             chains: chains, makeSimulator: try source.simulatorFactory(timeout: timeout),
@@ -71,7 +58,7 @@ public struct MCMCJob: Sendable {
     /// - Throws: as ``run(progress:)``.
     /// - Precondition: `chainRange` is a non-empty part of `0..<chains`.
     public func run(
-        chainRange: Range<Int>, progress: (@Sendable (MetropolisHastings.Progress) -> Void)? = nil
+        chainRange: Range<Int>, progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0 && chainRange.upperBound <= chains)
         let sampler = MetropolisHastings(configuration: configuration)

@@ -1,7 +1,7 @@
 import Foundation
 public import LumisCore
 import LumisDistributions
-import LumisSimulation
+public import LumisSimulation
 import Synchronization
 
 /// Single-site Metropolis–Hastings over simulator traces with full re-execution: lightweight MH (LMH, the site
@@ -21,6 +21,9 @@ public struct MetropolisHastings: Sendable {
         case lightweight
         /// RMH: with probability ½ a local random-walk kernel with step scale `stepSize`, else the prior.
         case randomWalk(stepSize: Double)
+
+        /// The engine's name on the command line and in posterior files: `lmh` or `rmh`.
+        public var engineName: String { self == .lightweight ? "lmh" : "rmh" }
     }
 
     /// What to run.
@@ -77,14 +80,6 @@ public struct MetropolisHastings: Sendable {
         public var drawsPerChain: Int { (steps + thin - 1) / thin }
     }
 
-    /// Progress so far, summed over chains.
-    public struct Progress: Sendable {
-        /// Proposals made (burn-in included).
-        public var completed: Int
-        /// Proposals asked for.
-        public var total: Int
-    }
-
     /// The configuration.
     public let configuration: Configuration
 
@@ -114,7 +109,7 @@ public struct MetropolisHastings: Sendable {
     /// - Precondition: `chains > 0`; `initialStates`, if given, has one element per chain.
     public func run(
         chains: Int, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(chains > 0, "chains must be positive")
         if let states = configuration.initialStates {
@@ -137,7 +132,7 @@ public struct MetropolisHastings: Sendable {
     ///   element for every chain of the range.
     public func run(
         chainRange: Range<Int>, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (Progress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0, "invalid chain range")
         if let states = configuration.initialStates {
@@ -149,6 +144,7 @@ public struct MetropolisHastings: Sendable {
         let stopped = Atomic<Bool>(false)
         let completed = Atomic<Int>(0)
         let total = chains * (configuration.burnIn + configuration.steps)
+        let burnInTotal = chains * configuration.burnIn
         let work: @Sendable (Int) -> Void = { position in
             let chain = chainRange.lowerBound + position
             var runner = ChainRunner(chain: chain, configuration: self.configuration)
@@ -158,7 +154,11 @@ public struct MetropolisHastings: Sendable {
                 do {
                     try runner.run(simulator: &simulator, isStopped: { stopped.load(ordering: .relaxed) }) { done in
                         let sum = completed.add(done, ordering: .relaxed).newValue
-                        progress?(Progress(completed: sum, total: total))
+                        // Burn-in until the chains together have made their burn-in proposals.
+                        progress?(
+                            RunProgress(
+                                phase: sum < burnInTotal ? .burnIn : .sampling, unit: "proposals", completed: sum,
+                                total: total))
                     }
                 } catch {
                     runner.result.statistics.restarts = simulator.restartCount

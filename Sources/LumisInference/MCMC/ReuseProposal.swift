@@ -80,7 +80,7 @@ final class ReuseProposal: ProposalPolicy {
     }
 
     func choose(
-        at site: SampleSite, prior: Distribution, using generator: inout Xoshiro256StarStar
+        at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
     ) throws -> (value: Tensor, logWeight: Double) {
         let key = Key(address: site.address, instance: site.instance)
         guard let position = index[key] else { return (prior.sample(using: &generator), 0) }
@@ -126,11 +126,11 @@ final class ReuseProposal: ProposalPolicy {
         let half = Foundation.log(0.5)
         let logForward =
             forwardHasKernel
-            ? logSumExp(half + forward.logDensity(of: value, around: old.value), half + newLogProb) : newLogProb
+            ? logAddExp(half + forward.logDensity(of: value, around: old.value), half + newLogProb) : newLogProb
         let reverse = RandomWalkKernel(distribution: oldPrior, stepSize: stepSize)
         let logReverse =
             reverse.hasKernel(at: value)
-            ? logSumExp(half + reverse.logDensity(of: old.value, around: value), half + old.logProb) : old.logProb
+            ? logAddExp(half + reverse.logDensity(of: old.value, around: value), half + old.logProb) : old.logProb
         siteTerm = logReverse - logForward + newLogProb - old.logProb
         return value
     }
@@ -141,12 +141,4 @@ final class ReuseProposal: ProposalPolicy {
         let logProb = prior.logProb(of: value)
         return logProb.isNaN ? -.infinity : logProb
     }
-}
-
-/// `log(exp(a) + exp(b))`, exact at −∞.
-func logSumExp(_ a: Double, _ b: Double) -> Double {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    let high = max(a, b)
-    return high + log1p(exp(-abs(a - b)))
 }

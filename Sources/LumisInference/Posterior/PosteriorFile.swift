@@ -1,4 +1,5 @@
 import Glibc
+import LumisStorage
 
 /// A posterior file that cannot be written or read, naming the file and what is wrong.
 public struct PosteriorFileError: Error, Equatable, CustomStringConvertible {
@@ -26,7 +27,11 @@ extension PosteriorSummary {
     /// - Throws: ``PosteriorFileError`` naming `path` and the failing step (with the system's reason); no
     /// temporary file is left behind.
     public func write(toFile path: String) throws(PosteriorFileError) {
-        try writeAtomically(Array(jsonText().utf8), toFile: path)
+        do {
+            try writeAtomically(Array(jsonText().utf8), toFile: path)
+        } catch {
+            throw PosteriorFileError(path: error.path, reason: error.reason)
+        }
     }
 
     /// Reads a posterior file.
@@ -36,15 +41,6 @@ extension PosteriorSummary {
     public init(contentsOfFile path: String) throws(PosteriorFileError) {
         try self.init(jsonText: try readFile(path), path: path)
     }
-}
-
-/// Writes `bytes` to `path` through a temporary sibling file, `fsync` and `rename`.
-///
-/// - Throws: ``PosteriorFileError`` naming `path` and the failing step.
-package func writeAtomically(_ bytes: [UInt8], toFile path: String) throws(PosteriorFileError) {
-    let file = try StagedFile(path: path)
-    try file.write(bytes)
-    try file.commit()
 }
 
 /// The bytes of the file at `path`.

@@ -4,13 +4,19 @@ extension PosteriorSummary {
     /// The text `lumis summary` prints: header lines, then an aligned table of every variable with columns
     /// name, mean, stddev, 5%, 50% and 95% (a `-` where a level was not recorded).
     ///
-    /// Named variables come first (sorted), then unnamed samples by `address__instance`, then `(result)`.
+    /// Named variables come first, then unnamed samples by `address__instance`, then `(result)`, each group in
+    /// natural order (`x2` before `x10`, see ``naturallyPrecedes(_:_:)``).
     /// Tensor variables get one row per element, labelled with its index (`x[1,2]`), up to
     /// `maxElementsPerVariable` rows followed by a note. Numbers use 6 significant digits.
-    /// - Precondition: `maxElementsPerVariable > 0`.
-    public func renderTable(maxElementsPerVariable: Int = 10) -> String {
+    /// - Parameters:
+    ///   - maxElementsPerVariable: the most rows one tensor variable gets.
+    ///   - selection: the names (as in ``variableNames``) of the rows to print, in table order; `nil` for all.
+    /// - Precondition: `maxElementsPerVariable > 0`, and every selected name is one of ``variableNames``.
+    public func renderTable(maxElementsPerVariable: Int = 10, selecting selection: Set<String>? = nil) -> String {
         precondition(maxElementsPerVariable > 0, "Need at least one row per variable")
+        precondition(selection.map { $0.isSubset(of: variableNames) } ?? true, "Selected an unknown variable")
         var lines: [String] = []
+        if let warning = incompleteWarning { lines.append(warning) }
         lines.append("model: \(metadata.model)")
         lines.append(
             "engine: \(metadata.engine)  seed: \(metadata.seed.map(String.init) ?? "none")  "
@@ -72,10 +78,10 @@ extension PosteriorSummary {
                 notes.append(note)
             }
         }
-        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for name in variables.keys.sorted(by: byBytes) { addRows(name, variables[name]!) }  // key from the dict
-        for key in addresses.keys.sorted(by: byBytes) { addRows(key, addresses[key]!) }  // key from the dict
-        if let result { addRows("(result)", result) }
+        for name in variableNames where selection?.contains(name) ?? true {
+            // Every name comes from one of the three sources.
+            addRows(name, variables[name] ?? addresses[name] ?? result!)
+        }
 
         if rows.count == 1 {
             lines.append("no variables with defined statistics")
@@ -124,6 +130,49 @@ extension PosteriorSummary {
             lines.append(contentsOf: notes)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A line saying that the run stopped before its end (an interrupted or failed MCMC run), `nil` for a
+    /// complete run.
+    public var incompleteWarning: String? {
+        guard let mcmc, !mcmc.isComplete else { return nil }
+        return "INCOMPLETE: the chains stopped before their last step (\(mcmc.note ?? "no reason recorded"));"
+            + " resume with --resume"
+    }
+
+    /// Every variable's table name in table order: named variables, then `address__instance` keys, then
+    /// `(result)`, each group in natural order.
+    public var variableNames: [String] {
+        variables.keys.sorted(by: Self.naturallyPrecedes) + addresses.keys.sorted(by: Self.naturallyPrecedes)
+            + (result == nil ? [] : ["(result)"])
+    }
+
+    /// Natural order: runs of digits compare by value (`x2` < `x10`), everything else byte by byte; ties
+    /// (`x01` and `x1`) fall back to byte order, so the order is total.
+    public static func naturallyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if isDigit(a[i]) && isDigit(b[j]) {
+                var endA = i, endB = j
+                while endA < a.count && isDigit(a[endA]) { endA += 1 }
+                while endB < b.count && isDigit(b[endB]) { endB += 1 }
+                // Compare the runs as numbers without overflow: drop leading zeros, then longer is larger.
+                let digitsA = a[i..<endA].drop { $0 == UInt8(ascii: "0") }
+                let digitsB = b[j..<endB].drop { $0 == UInt8(ascii: "0") }
+                if digitsA.count != digitsB.count { return digitsA.count < digitsB.count }
+                if !digitsA.elementsEqual(digitsB) { return digitsA.lexicographicallyPrecedes(digitsB) }
+                i = endA
+                j = endB
+            } else {
+                if a[i] != b[j] { return a[i] < b[j] }
+                i += 1
+                j += 1
+            }
+        }
+        if (a.count - i) != (b.count - j) { return a.count - i < b.count - j }
+        return a.lexicographicallyPrecedes(b)
     }
 
     /// `[i,j,…]` for row-major `element` of `shape`.

@@ -111,7 +111,7 @@ extension TraceStore {
                 throw ByteReader.Malformed("site \(index) has unknown shape \(shapeID)")
             }
             let shape = shapes[Int(shapeID)]
-            let site = Site(
+            let site = ShapedSite(
                 kind: kind, address: address, instance: instance, name: name, isControlled: isControlled, shape: shape)
             let hasConstant = try reader.readBool("constant flag of site \(index)")
             guard hasConstant == (kind == .observe) else {

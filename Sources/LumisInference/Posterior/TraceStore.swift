@@ -17,30 +17,35 @@ public import LumisTensor
 /// For a model with one scalar sample, two scalar observes and a scalar result this is 36 bytes per trace plus
 /// array growth slack (see ``byteCount``).
 public struct TraceStore: Sendable {
-    /// A distinct recording site: everything about an entry except its value.
-    public struct Site: Sendable, Hashable {
-        /// The statement kind.
-        public var kind: Trace.Kind
-        /// The address text, without instance.
-        public var address: String
-        /// The 1-based instance number of `address` within its trace.
-        public var instance: Int
-        /// The user's label, `""` when none.
-        public var name: String
-        /// Whether inference could steer the sample.
-        public var isControlled: Bool
+    /// A distinct recording site of the store with the shape of its values.
+    public struct ShapedSite: Sendable, Hashable {
+        /// Where the values were recorded.
+        public var site: Site
         /// The shape of the value recorded at this site.
         public var shape: [Int]
 
-        /// Creates a site.
-        public init(kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool, shape: [Int]) {
-            self.kind = kind
-            self.address = address
-            self.instance = instance
-            self.name = name
-            self.isControlled = isControlled
+        /// Creates the site `site` with values of shape `shape`.
+        public init(site: Site, shape: [Int]) {
+            self.site = site
             self.shape = shape
         }
+
+        /// Creates a site.
+        public init(kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool, shape: [Int]) {
+            self.site = Site(kind: kind, address: address, instance: instance, name: name, isControlled: isControlled)
+            self.shape = shape
+        }
+
+        /// The statement kind.
+        public var kind: Trace.Kind { site.kind }
+        /// The address text, without instance.
+        public var address: String { site.address }
+        /// The 1-based instance number of `address` within its trace.
+        public var instance: Int { site.instance }
+        /// The user's label, `""` when none.
+        public var name: String { site.name }
+        /// Whether inference could steer the sample.
+        public var isControlled: Bool { site.isControlled }
     }
 
     /// One trace read back from the store.
@@ -48,7 +53,7 @@ public struct TraceStore: Sendable {
         /// One entry read back: its site and its value.
         public struct Entry: Sendable, Equatable {
             /// Where the value was recorded.
-            public var site: Site
+            public var site: ShapedSite
             /// The recorded value.
             public var value: Tensor
         }
@@ -64,8 +69,8 @@ public struct TraceStore: Sendable {
     // Site table. `siteConstantOffsets[s]` is the offset in `constants` of the first value seen at an observe
     // site, or -1 for other kinds.
     /// The distinct sites, in order of first appearance.
-    public private(set) var sites: [Site] = []
-    private(set) var siteIDs: [Site: UInt32] = [:]
+    public private(set) var sites: [ShapedSite] = []
+    private(set) var siteIDs: [ShapedSite: UInt32] = [:]
     private(set) var siteShapeIDs: [Int32] = []
     private(set) var siteElementCounts: [Int] = []
     private(set) var siteConstantOffsets: [Int] = []
@@ -116,7 +121,7 @@ public struct TraceStore: Sendable {
         total += bytes(typeCodeStarts) + bytes(typeResultShapeIDs) + bytes(typeResultOffsets)
         total += bytes(typeValueCounts) + bytes(logWeights) + bytes(traceTypes) + bytes(valueStarts)
         total += bytes(values) + bytes(scratchCodes)
-        total += siteIDs.capacity * (MemoryLayout<Site>.stride + MemoryLayout<UInt32>.stride)
+        total += siteIDs.capacity * (MemoryLayout<ShapedSite>.stride + MemoryLayout<UInt32>.stride)
         total += shapeIDs.capacity * (MemoryLayout<[Int]>.stride + MemoryLayout<Int32>.stride)
         total += typesByHash.capacity * (MemoryLayout<Int>.stride + MemoryLayout<[Int32]>.stride)
         for site in sites { total += site.address.utf8.count + site.name.utf8.count + bytes(site.shape) }
@@ -124,6 +129,14 @@ public struct TraceStore: Sendable {
         for bucket in typesByHash.values { total += bytes(bucket) }
         return total
     }
+
+    /// The bytes every stored trace costs at the least: its log weight, type id, value offset and one value.
+    ///
+    /// A lower bound (traces with more values, array growth and the summary cost more), used to refuse a run
+    /// that cannot fit before it starts.
+    public static let minimumBytesPerTrace =
+        MemoryLayout<Double>.stride + MemoryLayout<UInt32>.stride + MemoryLayout<Int>.stride
+        + MemoryLayout<Double>.stride
 
     /// Reserves room for `traceCount` more traces of `valuesPerTrace` stored doubles each.
     ///
@@ -465,20 +478,17 @@ public struct TraceStore: Sendable {
 
     private func site(_ id: Int, matches entry: Trace.Entry) -> Bool {
         let site = sites[id]
-        return site.kind == entry.kind && site.instance == entry.instance && site.isControlled == entry.isControlled
-            && site.address == entry.address && site.name == entry.name && site.shape == entry.value.shape
+        return site.site == entry.site && site.shape == entry.value.shape
     }
 
     private mutating func internSite(for entry: Trace.Entry) -> UInt32 {
-        let site = Site(
-            kind: entry.kind, address: entry.address, instance: entry.instance, name: entry.name,
-            isControlled: entry.isControlled, shape: entry.value.shape)
+        let site = ShapedSite(site: entry.site, shape: entry.value.shape)
         if let id = siteIDs[site] { return id }
         let constant = entry.kind == .observe ? entry.value.scalars[...] : nil
         return addSite(site, constant: constant)
     }
 
-    mutating func addSite<C: Collection<Double>>(_ site: Site, constant: C?) -> UInt32 {
+    mutating func addSite<C: Collection<Double>>(_ site: ShapedSite, constant: C?) -> UInt32 {
         precondition(sites.count < Int(UInt32.max >> 1), "TraceStore holds at most \(UInt32.max >> 1) sites")
         let id = UInt32(sites.count)
         sites.append(site)

@@ -1,0 +1,25 @@
+/// Where a statement was recorded: everything about a trace entry except its value and density.
+///
+/// The one definition of this record: traces, proposal policies, the posterior's column table and datasets'
+/// trace types all hold a `Site`.
+public struct Site: Sendable, Hashable {
+    /// The statement kind.
+    public var kind: Trace.Kind
+    /// The simulator's address text for the call site (without instance number).
+    public var address: String
+    /// How many times `address` has occurred in its trace so far, counting this one (1-based).
+    public var instance: Int
+    /// The user's label, `""` when none.
+    public var name: String
+    /// Whether inference may steer this sample (`Sample.control`); `false` for observes and tags.
+    public var isControlled: Bool
+
+    /// Creates a site.
+    public init(kind: Trace.Kind, address: String, instance: Int, name: String, isControlled: Bool) {
+        self.kind = kind
+        self.address = address
+        self.instance = instance
+        self.name = name
+        self.isControlled = isControlled
+    }
+}
