@@ -57,7 +57,7 @@ struct ValidationTests {
             .binomial(totalCount: Tensor(0), probs: Tensor(1)), .categorical(probs: Tensor([0, 1])),
             .categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0.25, 0.75])),
             .categorical(probs: Tensor(1)), .uniform(low: Tensor(-1e300), high: Tensor(1e300)),
-            .categorical(probs: Tensor([1, 1, 1])), .categorical(probs: Tensor([0, 5e-324])),
+            .categorical(probs: Tensor([1, 1, 1])), .categorical(probs: Tensor([0, .leastNonzeroMagnitude])),
             .normal(mean: Tensor(shape: [3, 1], scalars: [0, 1, 2]), stddev: Tensor([1, 2])),
             .binomial(totalCount: Tensor([10, 20]), probs: Tensor(shape: [2, 1], scalars: [0.1, 0.9])),
         ])
