@@ -68,33 +68,15 @@ struct DistributedInference {
     func gather(_ output: JobOutput?, weighting: Posterior.Weighting, extra: [UInt8] = []) throws
         -> (output: JobOutput, extras: [[UInt8]])?
     {
-        var writer = ByteWriter()
-        writer.write(output?.report.modelName ?? "")
-        writer.write(output?.report.discardedTraces ?? 0)
-        writer.write(output?.report.restarts ?? 0)
-        let storeBytes = world.isRoot ? [] : (output?.store ?? TraceStore()).serialized()
-        writer.write(storeBytes.count)
-        writer.write(bytes: storeBytes)
-        writer.write(extra.count)
-        writer.write(bytes: extra)
-        guard let parts = try world.gather(writer.bytes) else { return nil }
-        var merged = output ?? JobOutput(store: TraceStore(), weighting: weighting, report: TraceSampler.Report())
+        let empty = JobOutput(store: TraceStore(), weighting: weighting, report: TraceSampler.Report())
+        // Rank 0 keeps its own traces: it sends only its counters.
+        let bytes = (output ?? empty).serialized(extra: extra, includesStore: !world.isRoot)
+        guard let parts = try world.gather(bytes) else { return nil }
+        var merged = output ?? empty
         var extras: [[UInt8]] = [extra]
         for rank in 1..<parts.count {
             try Self.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
-                var reader = ByteReader(parts[rank])
-                let modelName = try reader.readString("model name")
-                merged.report.discardedTraces += try reader.readInt("discarded traces", in: 0...Int.max)
-                merged.report.restarts += try reader.readInt("restarts", in: 0...Int.max)
-                let storeBytes = try reader.readBytes(count: try reader.readCount("store length", itemSize: 1))
-                extras.append(try reader.readBytes(count: try reader.readCount("extra length", itemSize: 1)))
-                try reader.expectEnd("rank \(rank)'s result")
-                if merged.report.modelName.isEmpty { merged.report.modelName = modelName }
-                do {
-                    merged.store.append(contentsOf: try TraceStore(serialized: storeBytes))
-                } catch {
-                    throw ByteReader.Malformed("\(error)")
-                }
+                extras.append(try merged.append(serialized: parts[rank]))
             }
         }
         return (merged, extras)

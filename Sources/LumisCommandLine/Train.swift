@@ -9,6 +9,7 @@ import LumisInference
 import LumisNeural
 import LumisOutput
 import LumisSimulation
+import LumisTransport
 
 extension LumisCommand {
     struct Train: ParsableCommand {

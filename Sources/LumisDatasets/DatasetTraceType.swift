@@ -6,7 +6,7 @@ public import LumisDistributions
 public struct DatasetTraceType: Sendable, Equatable {
     /// One entry of the type: everything about a trace entry except its value, plus a representative
     /// distribution.
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable, SiteRecord {
         /// Where the entry was recorded.
         public var site: Site
         /// The distribution of this entry in the type's first trace in the dataset (a representative prior of a
@@ -21,17 +21,6 @@ public struct DatasetTraceType: Sendable, Equatable {
             self.site = Site(kind: kind, address: address, instance: instance, name: name, isControlled: isControlled)
             self.distribution = distribution
         }
-
-        /// The statement kind.
-        public var kind: Trace.Kind { site.kind }
-        /// The address text, without instance.
-        public var address: String { site.address }
-        /// The 1-based instance of `address` within the trace.
-        public var instance: Int { site.instance }
-        /// The user's label, `""` when none.
-        public var name: String { site.name }
-        /// Whether inference may steer the sample.
-        public var isControlled: Bool { site.isControlled }
 
         /// What identifies the entry's site (its distribution's kind, not its parameters).
         var key: SiteKey { SiteKey(site: site, distributionKind: distribution?.kind) }

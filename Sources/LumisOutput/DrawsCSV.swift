@@ -20,7 +20,7 @@ public enum DrawsCSV {
                 header.append(column.label)
             } else {
                 for element in 0..<column.elementCount {
-                    header.append(column.label + elementLabel(element, shape: column.shape))
+                    header.append(column.label + DrawTable.elementLabel(element, shape: column.shape))
                 }
             }
         }
@@ -166,17 +166,6 @@ public enum DrawsCSV {
     private static func quoted(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
-    }
-
-    /// `[i,j,…]` for row-major `element` of `shape`.
-    static func elementLabel(_ element: Int, shape: [Int]) -> String {
-        var indices = [Int](repeating: 0, count: shape.count)
-        var remainder = element
-        for dimension in shape.indices.reversed() where shape[dimension] > 0 {
-            indices[dimension] = remainder % shape[dimension]
-            remainder /= shape[dimension]
-        }
-        return "[" + indices.map(String.init).joined(separator: ",") + "]"
     }
 
     /// Splits CSV text into records of fields (RFC 4180 quoting; a final newline ends the last record).

@@ -49,7 +49,7 @@ public struct PlotSeries: Sendable {
             for element in 0..<column.elementCount {
                 let label =
                     column.shape.isEmpty
-                    ? column.label : column.label + DrawsCSV.elementLabel(element, shape: column.shape)
+                    ? column.label : column.label + DrawTable.elementLabel(element, shape: column.shape)
                 result.append(
                     PlotSeries(
                         label: label, chains: table.chains(ofColumn: index, element: element), weights: weights))

@@ -1,6 +1,7 @@
 import LumisCore
 import LumisDistributions
 import LumisInference
+import LumisSimulation
 import LumisTensor
 import Testing
 
@@ -130,5 +131,32 @@ import Testing
             #expect(throws: ByteReader.Malformed.self) { try MCMCOutput.deserialize(Array(bytes[..<cut])) }
         }
         #expect(throws: ByteReader.Malformed.self) { try MCMCOutput.deserialize(bytes + [0]) }
+    }
+}
+
+/// `JobOutput.serialized(extra:includesStore:)` / `append(serialized:)`: the parts of a split run, appended in
+/// order, equal the whole run, with counters summed and each part's extra bytes returned.
+@Suite struct JobOutputSerializationTests {
+    @Test("Parts appended in order equal one output; counters add up; truncated bytes throw")
+    func partsMerge() throws {
+        let traces = TraceStoreTests.variedTraces()
+        func output(_ range: Range<Int>, discarded: Int, restarts: Int, model: String) -> JobOutput {
+            var report = TraceSampler.Report()
+            report.discardedTraces = discarded
+            report.restarts = restarts
+            report.modelName = model
+            return JobOutput(
+                store: TraceStoreSerializationTests.store(traces[range]), weighting: .importance, report: report)
+        }
+        var merged = output(0..<4, discarded: 1, restarts: 0, model: "")
+        let part = output(4..<traces.count, discarded: 2, restarts: 3, model: "gum")
+        let bytes = part.serialized(extra: [7, 8])
+        #expect(try merged.append(serialized: bytes) == [7, 8])
+        #expect(merged.store.serialized() == TraceStoreSerializationTests.store(traces).serialized())
+        #expect(merged.report.discardedTraces == 3 && merged.report.restarts == 3 && merged.report.modelName == "gum")
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+            var copy = output(0..<4, discarded: 0, restarts: 0, model: "")
+            #expect(throws: ByteReader.Malformed.self) { _ = try copy.append(serialized: Array(bytes[..<cut])) }
+        }
     }
 }

@@ -23,3 +23,23 @@ public struct Site: Sendable, Hashable {
         self.isControlled = isControlled
     }
 }
+
+/// A record made at a ``Site`` (a trace entry, a posterior column, a dataset trace type's entry): its site's fields
+/// read as its own.
+public protocol SiteRecord {
+    /// Where the record was made.
+    var site: Site { get }
+}
+
+extension SiteRecord {
+    /// The statement kind.
+    @inlinable public var kind: Trace.Kind { site.kind }
+    /// The simulator's address text for the call site (without instance number).
+    @inlinable public var address: String { site.address }
+    /// How many times `address` has occurred in its trace so far, counting this one (1-based).
+    @inlinable public var instance: Int { site.instance }
+    /// The user's label, `""` when none.
+    @inlinable public var name: String { site.name }
+    /// Whether inference may steer this sample (`Sample.control`); `false` for observes and tags.
+    @inlinable public var isControlled: Bool { site.isControlled }
+}

@@ -12,7 +12,7 @@ public struct Trace: Sendable {
     }
 
     /// One recorded statement.
-    public struct Entry: Sendable {
+    public struct Entry: Sendable, SiteRecord {
         /// Where the statement was recorded.
         public var site: Site
         /// The prior (samples) or likelihood (observes); `nil` for tags.
@@ -32,17 +32,6 @@ public struct Trace: Sendable {
             self.value = value
             self.logProb = logProb
         }
-
-        /// The statement kind.
-        public var kind: Kind { site.kind }
-        /// The simulator's address text for the call site (without instance number).
-        public var address: String { site.address }
-        /// How many times `address` has occurred in this trace so far, counting this entry (1-based).
-        public var instance: Int { site.instance }
-        /// The user's label, `""` when none.
-        public var name: String { site.name }
-        /// Whether inference may steer this sample (`Sample.control`); `false` for observes and tags.
-        public var isControlled: Bool { site.isControlled }
     }
 
     /// The recorded statements in execution order.

@@ -94,4 +94,16 @@ public struct DrawTable: Sendable {
             return (row..<row + length).map { column.values[$0 * column.elementCount + element] }
         }
     }
+
+    /// `[i,j,…]`: the label suffix of row-major element `element` of `shape`, as the CSV, the plots and the table
+    /// label tensor elements.
+    package static func elementLabel(_ element: Int, shape: [Int]) -> String {
+        var indices = [Int](repeating: 0, count: shape.count)
+        var remainder = element
+        for dimension in shape.indices.reversed() where shape[dimension] > 0 {
+            indices[dimension] = remainder % shape[dimension]
+            remainder /= shape[dimension]
+        }
+        return "[" + indices.map(String.init).joined(separator: ",") + "]"
+    }
 }

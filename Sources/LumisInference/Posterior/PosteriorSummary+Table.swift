@@ -47,7 +47,8 @@ extension PosteriorSummary {
             let elementCount = statistics.mean.count
             let shown = min(elementCount, maxElementsPerVariable)
             for element in 0..<shown {
-                let label = statistics.shape.isEmpty ? name : name + Self.indexLabel(element, shape: statistics.shape)
+                let label =
+                    statistics.shape.isEmpty ? name : name + DrawTable.elementLabel(element, shape: statistics.shape)
                 var row = [label, format(statistics.mean[element]), format(statistics.stddev[element])]
                 for level in [0.05, 0.5, 0.95] {
                     row.append(statistics.quantiles[level].map { format($0[element]) } ?? "-")
@@ -173,17 +174,6 @@ extension PosteriorSummary {
         }
         if (a.count - i) != (b.count - j) { return a.count - i < b.count - j }
         return a.lexicographicallyPrecedes(b)
-    }
-
-    /// `[i,j,…]` for row-major `element` of `shape`.
-    private static func indexLabel(_ element: Int, shape: [Int]) -> String {
-        var indices = [Int](repeating: 0, count: shape.count)
-        var remainder = element
-        for dimension in shape.indices.reversed() where shape[dimension] > 0 {
-            indices[dimension] = remainder % shape[dimension]
-            remainder /= shape[dimension]
-        }
-        return "[" + indices.map(String.init).joined(separator: ",") + "]"
     }
 }
 

@@ -18,7 +18,7 @@ public import LumisTensor
 /// array growth slack (see ``byteCount``).
 public struct TraceStore: Sendable {
     /// A distinct recording site of the store with the shape of its values.
-    public struct ShapedSite: Sendable, Hashable {
+    public struct ShapedSite: Sendable, Hashable, SiteRecord {
         /// Where the values were recorded.
         public var site: Site
         /// The shape of the value recorded at this site.
@@ -35,17 +35,6 @@ public struct TraceStore: Sendable {
             self.site = Site(kind: kind, address: address, instance: instance, name: name, isControlled: isControlled)
             self.shape = shape
         }
-
-        /// The statement kind.
-        public var kind: Trace.Kind { site.kind }
-        /// The address text, without instance.
-        public var address: String { site.address }
-        /// The 1-based instance number of `address` within its trace.
-        public var instance: Int { site.instance }
-        /// The user's label, `""` when none.
-        public var name: String { site.name }
-        /// Whether inference could steer the sample.
-        public var isControlled: Bool { site.isControlled }
     }
 
     /// One trace read back from the store.
