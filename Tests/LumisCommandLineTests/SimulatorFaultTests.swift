@@ -5,7 +5,7 @@ import Testing
 /// Issue 13 parts 5 and 6 through the real `lumis` binary and the real `faulty` simulator: messages a simulator
 /// author can act on (escaped simulator data, what was sent and what was expected, the endpoint, the option that
 /// set the count, exact failure limits), and a dead attached simulator detected at once by the socket monitor.
-@Suite("Simulator faults seen by the author", .serialized, .timeLimit(.minutes(1)))
+@Suite("Simulator faults seen by the author", .serialized, .timeLimit(.minutes(2)))
 struct SimulatorFaultTests {
     /// Runs lumis, checks the one-line error contract and returns its stderr.
     static func failingRun(_ arguments: [String]) throws -> String {
@@ -104,7 +104,8 @@ struct SimulatorFaultTests {
             "infer", "--simulator", endpoint, "--observe", "obs0=1", "--observe", "obs1=2", "--traces", "50",
             "--timeout", "120", "--max-failures", "2",
         ])
-        // The time limit of the suite (1 minute) is the real check; this only documents "well below --timeout".
+        // Without detection the first attempt alone would wait out --timeout (120 s); a loaded machine needs far
+        // less than half of that.
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(message.contains(endpoint), "\(message)")
         #expect(message.contains("disconnected") || message.contains("refused"), "\(message)")
