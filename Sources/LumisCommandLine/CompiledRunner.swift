@@ -25,16 +25,17 @@ struct CompiledRunner {
 
     func run() throws {
         try distributed.checkOutputs(outputOptions)
-        let trainer: Trainer
+        // Inference needs the network only, not a trainer with its optimizer state.
+        let network: InferenceNetwork
         do {
-            trainer = try NetworkFile.read(from: networkPath)
+            network = try NetworkFile.readNetwork(from: networkPath)
         } catch {
             throw ValidationError("--network: \(error.description)")
         }
         let runSeed = try distributed.agreedSeed(seed)
         let share = distributed.share(of: traceCount)
         var job = CompiledInference(
-            network: SharedNetwork(trainer.network), traceCount: max(share.count, 1), workers: workers,
+            network: SharedNetwork(network), traceCount: max(share.count, 1), workers: workers,
             seed: runSeed, observations: observations, maxConsecutiveFailures: maxFailures,
             batchesProposals: batchesProposals)
         job.firstTraceIndex = share.lowerBound

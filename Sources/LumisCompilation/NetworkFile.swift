@@ -91,8 +91,34 @@ public enum NetworkFile {
         }
     }
 
-    /// Rebuilds the network a decoded parameter file describes.
+    /// Reads only the network of a network file: what inference needs, without a trainer or optimizer.
+    ///
+    /// - Throws: ``NetworkFileError``, wrapped in ``NetworkFileError/inFile(path:_:)``.
+    public static func readNetwork(from path: String) throws(NetworkFileError) -> InferenceNetwork {
+        do throws(NetworkFileError) {
+            let file: ParameterFile
+            do {
+                file = try ParameterFile(contentsOfFile: path)
+            } catch {
+                throw .parameters(error)
+            }
+            return try network(from: file).network
+        } catch {
+            throw .inFile(path: path, error)
+        }
+    }
+
+    /// Rebuilds the network and its training state, with the optimizer the file holds.
     static func trainer(from file: ParameterFile) throws(NetworkFileError) -> Trainer {
+        let (network, training) = try network(from: file)
+        let optimizer = file.optimizer ?? .adam(Adam(learningRate: training.schedule.initial))
+        return Trainer(network: network, optimizer: optimizer, state: training)
+    }
+
+    /// Rebuilds the network a decoded parameter file describes, and its training state.
+    private static func network(
+        from file: ParameterFile
+    ) throws(NetworkFileError) -> (network: InferenceNetwork, training: TrainingState) {
         guard file.metadata.first == UInt8(ascii: "{"),
             let probe = try? JSONDecoder().decode(Header.self, from: Data(file.metadata)), probe.format == format
         else { throw .notANetwork }
@@ -123,8 +149,7 @@ public enum NetworkFile {
             throw .layoutMismatch(expected: network.store.count, found: file.values.count)
         }
         network.store = file.makeStore()
-        let optimizer = file.optimizer ?? .adam(Adam(learningRate: training.schedule.initial))
-        return Trainer(network: network, optimizer: optimizer, state: training)
+        return (network, training)
     }
 
     /// Checks sizes a hostile or damaged description could get wrong, before anything is computed from them.

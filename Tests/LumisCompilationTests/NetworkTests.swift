@@ -220,6 +220,17 @@ struct NetworkFileFixtureTests {
         #expect(configuration.precision == .float64)
     }
 
+    @Test("Inference's network-only view of the file holds the trainer's network exactly")
+    func networkOnlyView() throws {
+        let trainer = try NetworkFile.read(from: Self.path)
+        let network = try NetworkFile.readNetwork(from: Self.path)
+        #expect(network.configuration == trainer.network.configuration)
+        #expect(network.addresses == trainer.network.addresses)
+        #expect(network.store.values == trainer.network.store.values)
+        let missing = #expect(throws: NetworkFileError.self) { try NetworkFile.readNetwork(from: Self.path + ".x") }
+        #expect(missing?.description.contains(Self.path + ".x") == true)
+    }
+
     @Test("A file records the network's precision")
     func recordsPrecision() throws {
         let (trainer, _) = try Training.trainer(
