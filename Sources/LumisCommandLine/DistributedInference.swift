@@ -47,7 +47,7 @@ struct DistributedInference {
         throw OutputError(description: String(decoding: verdict, as: UTF8.self))
     }
 
-    /// This rank's simulators, by the one rule of every command (``SimulatorOptions/source(workers:rank:of:)``):
+    /// This rank's simulators, by the one rule of every command (``SimulatorOptions/source(workers:rank:of:countOption:)``):
     /// with `--launch` each rank starts its own processes on endpoints that hold its process id and a random
     /// nonce, so ranks on one node never collide; with `--simulator` this rank's contiguous share of the endpoints.
     func source(connection: ConnectionOptions, workers: Int?) throws -> (source: SimulatorSource, workers: Int) {

@@ -114,7 +114,8 @@ struct MCMCRunner {
             kernel: kernel, steps: steps, burnIn: burnIn, thin: options.thin, seed: runSeed,
             observations: observations, initialStates: initialStates, maxConsecutiveFailures: maxFailures)
         let job = MCMCJob(
-            source: try connection.simulators.source(workers: chains).source, configuration: configuration,
+            source: try connection.simulators.source(workers: chains, countOption: "--chains").source,
+            configuration: configuration,
             chains: chains, timeout: connection.timeoutDuration)
         Console.installInterruptHandlers()
         // Chain c runs on the rank whose share holds c, with chain c's streams and state, so the merged chains

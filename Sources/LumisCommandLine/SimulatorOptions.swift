@@ -94,9 +94,12 @@ struct SimulatorOptions: ParsableArguments {
     /// Rank `rank` of `rankCount`'s simulators and workers, by the one rule of every command
     /// (``SimulatorSource/share(rank:of:workers:)``).
     ///
-    /// - Parameter workers: `--workers`, per rank; `nil` for one per endpoint of the rank's share, or one launched
-    ///   process.
-    func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1) throws -> (source: SimulatorSource, workers: Int) {
+    /// - Parameters:
+    ///   - workers: `--workers`, per rank; `nil` for one per endpoint of the rank's share, or one launched process.
+    ///   - countOption: the option that set `workers`, for messages (`--chains` for MCMC).
+    func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1, countOption: String = "--workers") throws -> (
+        source: SimulatorSource, workers: Int
+    ) {
         let all: SimulatorSource =
             launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
         do {
@@ -104,12 +107,12 @@ struct SimulatorOptions: ParsableArguments {
         } catch {
             if rankCount == 1, let workers {
                 throw ValidationError(
-                    "--workers \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
+                    "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
                         + "time); got \(endpoints.count).")
             }
             throw ValidationError(
                 "the --simulator endpoints are dealt out to the \(rankCount) ranks in order: "
-                    + (workers.map { "--workers \($0) per rank needs \(error.needed) endpoints" }
+                    + (workers.map { "\(countOption) \($0) per rank needs \(error.needed) endpoints" }
                         ?? "\(rankCount) ranks need at least \(rankCount) endpoints")
                     + ", got \(endpoints.count). Or use --launch.")
         }

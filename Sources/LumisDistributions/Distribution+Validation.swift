@@ -37,10 +37,12 @@ extension Distribution {
 
     /// Checks that the parameters define a distribution; call it on everything that arrives from outside.
     ///
-    /// Every parameter must be non-empty and finite, the shapes must broadcast, and each kind's domain must hold:
-    /// Normal `stddev > 0`; Uniform `low < high`; Categorical `probs ≥ 0` with each row (last axis, `K`
-    /// entries) summing to 1 within `1e-6 · K` (the remaining error is normalised away, never more); Poisson
-    /// `rate ≥ 0`; Bernoulli and Binomial `probs` in [0, 1]; Binomial `total_count` a non-negative integer;
+    /// The accepted set is pyprob 1.5.0's (torch's argument constraints), except that infinite parameters, which
+    /// torch lets through to NaN draws and densities, are rejected (docs/distribution-semantics.md has the table).
+    /// Every parameter must be non-empty and finite, the shapes must broadcast (numpy rules), and each kind's
+    /// domain must hold: Normal `stddev > 0`; Uniform `low < high`; Categorical `probs ≥ 0` with each row (last
+    /// axis) summing to a positive finite number (rows need not sum to 1: ``normalized()`` divides by the sum, as
+    /// torch's `Categorical(probs:)` does); Poisson `rate ≥ 0`; Bernoulli and Binomial `probs` in [0, 1]; Binomial `total_count` a non-negative integer;
     /// Beta and Gamma concentrations `> 0`; Gamma and Exponential `rate > 0`; LogNormal `scale > 0`; Weibull
     /// `scale > 0` and `concentration > 0`.
     /// - Throws: the first ``DistributionError`` found, naming the parameter, element and value.
@@ -78,7 +80,7 @@ extension Distribution {
             for row in 0..<(probs.scalarCount / width) {
                 var sum = 0.0
                 for k in 0..<width { sum += probs.scalars[row * width + k] }
-                guard abs(sum - 1) <= 1e-6 * Double(width) else { throw .probsNotNormalized(kind, row: row, sum: sum) }
+                guard sum > 0 && sum.isFinite else { throw .probsRowSum(kind, row: row, sum: sum) }
             }
         case .poisson(let rate):
             try Self.require(rate, kind, names[0], .nonNegative) { $0 >= 0 }
@@ -95,6 +97,27 @@ extension Distribution {
         case .exponential(let rate):
             try Self.require(rate, kind, names[0], .positive) { $0 > 0 }
         }
+    }
+
+    /// The distribution as pyprob reads it: each Categorical row divided by its sum (torch's `Categorical(probs:)`
+    /// normalisation, so `[1, 1, 1]` means `[1/3, 1/3, 1/3]`); every other kind is returned unchanged.
+    ///
+    /// Rows that already sum to exactly 1 are left bit for bit, so the common case does not allocate.
+    /// - Precondition: the distribution passed ``validate()``.
+    /// - Complexity: O(number of probs) for Categorical, O(1) otherwise.
+    public func normalized() -> Distribution {
+        guard case .categorical(let probs) = self else { return self }
+        let width = probs.shape.last ?? 1
+        var scalars = probs.scalars
+        var changed = false
+        for row in 0..<(probs.scalarCount / width) {
+            let range = (row * width)..<(row * width + width)
+            let sum = scalars[range].reduce(0, +)
+            guard sum != 1 else { continue }
+            changed = true
+            for k in range { scalars[k] /= sum }
+        }
+        return changed ? .categorical(probs: Tensor(shape: probs.shape, scalars: scalars)) : self
     }
 
     /// Checks an observed value from outside against this (valid) distribution.

@@ -28,8 +28,8 @@ public enum DistributionError: Error, Equatable, CustomStringConvertible {
     case invalidParameter(DistributionKind, parameter: String, index: Int, value: Double, requirement: Requirement)
     /// The parameter shapes, in wire order, do not broadcast together.
     case incompatibleShapes(DistributionKind, parameterShapes: [[Int]])
-    /// A row of Categorical probabilities does not sum to 1 within `1e-6 · K`.
-    case probsNotNormalized(DistributionKind, row: Int, sum: Double)
+    /// A row of Categorical probabilities sums to zero or overflows, so it cannot be normalised.
+    case probsRowSum(DistributionKind, row: Int, sum: Double)
     /// An observed value has no elements.
     case emptyValue(DistributionKind)
     /// An observed value's shape does not broadcast with the distribution's value shape.
@@ -48,8 +48,8 @@ public enum DistributionError: Error, Equatable, CustomStringConvertible {
             "\(kind.name) parameter shapes "
                 + zip(kind.parameterNames, shapes).map { "\($0) \($1)" }.joined(separator: ", ")
                 + " do not broadcast"
-        case .probsNotNormalized(let kind, let row, let sum):
-            "\(kind.name) probs row \(row) sums to \(sum), not 1"
+        case .probsRowSum(let kind, let row, let sum):
+            "\(kind.name) probs row \(row) sums to \(sum); a row needs a positive, finite sum to be normalised"
         case .emptyValue(let kind):
             "\(kind.name) value is empty"
         case .valueShapeMismatch(let kind, let valueShape, let expected):

@@ -1,3 +1,4 @@
+import Glibc
 public import LumisCore
 public import LumisTensor
 public import LumisTransport
@@ -7,7 +8,8 @@ import LumisWire
 /// endpoint.
 ///
 /// Each ``run(_:)`` is one PPX `Run` conversation. Any fault (a `Reset`, an unexpected or undecodable message,
-/// a timeout, a launched process that died) throws ``SimulatorFailure`` and marks the connection for renewal:
+/// a timeout, a launched process that died, a peer that disconnected) throws ``SimulatorFailure`` and marks the
+/// connection for renewal:
 /// the next run opens a fresh socket (restarting a launched process that is dead or hung) and handshakes again.
 /// The trace in flight is never returned in part.
 public final class PPXSimulator: Simulator {
@@ -32,8 +34,11 @@ public final class PPXSimulator: Simulator {
     private let startup: LaunchSettings
     private var isConnected = false
     // Whether any handshake ever succeeded: a launched command that dies or never binds before its first one is
-    // broken (a typo, a missing library), and starting it again would fail the same way.
+    // broken (a typo, a missing library), and starting it again would fail the same way; for an attached
+    // simulator, a refused connection afterwards means it went away.
     private var hasConnectedOnce = false
+    // The kind of the last message sent, for messages about the reply.
+    private var lastSent = "Handshake"
 
     /// Creates a client for the simulator at `endpoint`; it connects on first use.
     ///
@@ -54,7 +59,7 @@ public final class PPXSimulator: Simulator {
         self.timeout = timeout
         self.process = process
         self.startup = startup
-        self.socket = try ZMQSocket(context: context, kind: .request)
+        self.socket = try ZMQSocket(context: context, kind: .request, monitorsPeer: true)
     }
 
     /// Connects and handshakes now, instead of on the first run.
@@ -66,7 +71,8 @@ public final class PPXSimulator: Simulator {
             try process.restart()
             restartCount += 1
         }
-        socket = try ZMQSocket(context: context, kind: .request)
+        // The socket monitor reports a peer that disconnects or refuses connections at once (see receiveReply).
+        socket = try ZMQSocket(context: context, kind: .request, monitorsPeer: true)
         try socket.connect(to: endpoint)
         let reply = try exchange(
             .handshake(systemName: Self.systemName), waitingFor: "HandshakeResult", isHandshake: true)
@@ -76,13 +82,27 @@ public final class PPXSimulator: Simulator {
             self.modelName = modelName
             isConnected = true
             hasConnectedOnce = true
+            _ = socket.peerEvents()  // Retries before the simulator was up are history now.
         case let other:
-            throw outOfSync("expected HandshakeResult, got \(other.kindName)")
+            throw outOfSync("sent \(other.kindName) in reply to Handshake; expected HandshakeResult")
         }
     }
 
     /// Runs one trace over PPX.
+    ///
+    /// - Throws: ``SimulatorFailure``; ``SimulatorModelError`` (naming this endpoint) when what the simulator sent
+    ///   is invalid; a `ZMQError`.
     public func run(_ execution: inout TraceExecution) throws -> Tensor? {
+        do {
+            return try conversation(&execution)
+        } catch let error as ModelError {
+            // Our reply to the offending message is owed: start over on a fresh socket.
+            isConnected = false
+            throw SimulatorModelError(endpoint: endpoint, error: error)
+        }
+    }
+
+    private func conversation(_ execution: inout TraceExecution) throws -> Tensor? {
         try connect()
         var reply = try exchange(.run, waitingFor: "the first message of a run")
         while true {
@@ -102,9 +122,12 @@ public final class PPXSimulator: Simulator {
             case .runResult(let result):
                 return result
             case .reset:
-                throw outOfSync("replied Reset (it did not expect our last message)")
+                throw outOfSync(
+                    "replied Reset to Lumis's \(lastSent) and abandoned the trace (its own output should say why)")
             case let other:
-                throw outOfSync("sent \(other.kindName) during a run")
+                throw outOfSync(
+                    "sent \(other.kindName) in reply to Lumis's \(lastSent); expected Sample, Observe, Tag or RunResult"
+                )
             }
         }
     }
@@ -114,6 +137,7 @@ public final class PPXSimulator: Simulator {
         -> Message
     {
         do {
+            lastSent = message.kindName
             try encoder.withEncoded(message) { bytes in try socket.send(bytes, timeout: timeout) }
             return try receiveReply(expectation, isStartup: isHandshake && process != nil)
         } catch let failure as SimulatorFailure {
@@ -142,7 +166,9 @@ public final class PPXSimulator: Simulator {
                     do throws(WireError) {
                         return try MessageDecoder.decode(bytes)
                     } catch {
-                        throw outOfSync("sent \(bytes.count) bytes that are not a PPX message (\(error))")
+                        throw outOfSync(
+                            "sent \(Self.describe(bytes)) that are not a PPX message (\(error)) while Lumis waited for "
+                                + expectation)
                     }
                 }
             } catch let multipart as ZMQSocket.MultipartMessage {
@@ -172,13 +198,8 @@ public final class PPXSimulator: Simulator {
                             + "\(startup.startupTimeout) of starting (--startup-timeout); process stopped",
                         isRecoverable: false)
                 }
-                if let process, !process.isRunning {
-                    throw SimulatorFailure(
-                        kind: .processExited, endpoint: endpoint,
-                        detail: "process '\(process.resolvedCommand)' \(process.exitDescription ?? "exited")"
-                            + " while Lumis waited for \(expectation)",
-                        isRecoverable: true)
-                }
+                if let process, !process.isRunning { throw exited(process, expectation) }
+                try checkPeer(expectation)
                 if clock.now >= deadline {
                     if let process {
                         // A hung launched simulator is stopped; the next run restarts it.
@@ -197,6 +218,56 @@ public final class PPXSimulator: Simulator {
                 }
             }
         }
+    }
+
+    /// Throws when the socket monitor saw the peer go away.
+    ///
+    /// That is a dropped connection, or for an attached simulator that answered before (so the endpoint is known
+    /// to be right) a refused one: waiting out the timeout would not help.
+    private func checkPeer(_ expectation: String) throws {
+        for event in socket.peerEvents() {
+            switch event {
+            case .connected:
+                break
+            case .disconnected:
+                // A launched process that died drops its connection a moment before it can be reaped: say so.
+                if let process {
+                    for _ in 0..<20 where process.isRunning { usleep(50_000) }
+                    if !process.isRunning { throw exited(process, expectation) }
+                }
+                throw SimulatorFailure(
+                    kind: .disconnected, endpoint: endpoint,
+                    detail: "the simulator disconnected (its process died or closed its socket) while Lumis waited "
+                        + "for \(expectation)",
+                    isRecoverable: true)
+            case .connectRetried where hasConnectedOnce && process == nil:
+                throw SimulatorFailure(
+                    kind: .disconnected, endpoint: endpoint,
+                    detail: "connection refused while Lumis waited for \(expectation): the simulator that answered "
+                        + "here before is gone",
+                    isRecoverable: true)
+            case .connectRetried:
+                break  // Not up yet (or a launched process restarting): the timeout decides.
+            }
+        }
+    }
+
+    private func exited(_ process: SimulatorProcess, _ expectation: String) -> SimulatorFailure {
+        SimulatorFailure(
+            kind: .processExited, endpoint: endpoint,
+            detail: "process '\(process.resolvedCommand)' \(process.exitDescription ?? "exited")"
+                + " while Lumis waited for \(expectation)",
+            isRecoverable: true)
+    }
+
+    /// `n bytes (01 02 ...)`, at most the first 16 bytes shown.
+    private static func describe(_ bytes: UnsafeRawBufferPointer) -> String {
+        let shown = bytes.prefix(16).map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }
+        let more = bytes.count > 16 ? " ..." : ""
+        return "\(bytes.count) byte\(bytes.count == 1 ? "" : "s") (\(shown.joined(separator: " "))\(more))"
     }
 
     private func outOfSync(_ detail: String) -> SimulatorFailure {

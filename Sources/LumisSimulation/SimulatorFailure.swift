@@ -11,6 +11,8 @@ public struct SimulatorFailure: Error, Equatable, CustomStringConvertible {
         case processExited
         /// The simulator did not reply in time.
         case timedOut
+        /// The socket monitor saw the connection drop, or be refused after the simulator had answered before.
+        case disconnected
     }
 
     /// What went wrong.

@@ -8,8 +8,8 @@ import Synchronization
 /// Trace *i* always uses random stream *i* of the seed, so the traces, and everything computed from them, are
 /// the same for any number of workers. Workers claim chunks of trace indices; finished chunks are handed to
 /// `consume` strictly in index order. A trace that fails recoverably (see ``SimulatorFailure``) is discarded
-/// whole and run again with the same stream; after ``Configuration/maxConsecutiveFailures`` failures in a row a
-/// worker gives up and the run stops with that failure.
+/// whole and run again with the same stream; at the ``Configuration/maxConsecutiveFailures``-th failure in a row
+/// (the first, for 0 or 1) a worker gives up and the run stops with that failure.
 public struct TraceSampler: Sendable {
     /// What to run.
     public struct Configuration: Sendable {
@@ -21,7 +21,7 @@ public struct TraceSampler: Sendable {
         public var seed: UInt64
         /// The observed values.
         public var observations: ObservationSet
-        /// How many failures in a row a worker tolerates before it stops the run.
+        /// The failure in a row at which a worker stops the run (0 and 1: the first).
         public var maxConsecutiveFailures: Int
         /// How many consecutive trace indices a worker claims at once.
         public var chunkSize: Int
@@ -129,7 +129,7 @@ public struct TraceSampler: Sendable {
                     } catch let failure as SimulatorFailure where failure.isRecoverable {
                         report.discardedTraces += 1
                         failures += 1
-                        guard failures <= configuration.maxConsecutiveFailures else {
+                        guard failures < max(configuration.maxConsecutiveFailures, 1) else {
                             throw RepeatedFailure(failure: failure, attempts: failures)
                         }
                     }
@@ -155,7 +155,9 @@ public struct RepeatedFailure: Error, CustomStringConvertible {
     }
 
     /// A one-line message.
-    public var description: String { "\(failure) (\(attempts) failed attempts in a row; giving up)" }
+    public var description: String {
+        "\(failure) (\(attempts) failed attempt\(attempts == 1 ? "" : "s in a row"); giving up, see --max-failures)"
+    }
 }
 
 /// State shared by the workers of one run.

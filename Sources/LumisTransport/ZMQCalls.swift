@@ -79,6 +79,36 @@ func zmqMessageBytes(_ message: UnsafeMutablePointer<zmq_msg_t>) -> UnsafeRawBuf
 
 func zmqMoreFrames(_ message: UnsafeMutablePointer<zmq_msg_t>) -> Bool { zmq_msg_more(message) != 0 }
 
+/// Starts publishing `events` of `socket` on the inproc endpoint `monitor`.
+func zmqSocketMonitor(_ socket: UnsafeMutableRawPointer, _ monitor: String, events: Int32) throws(ZMQError) {
+    guard zmq_socket_monitor(socket, monitor, events) == 0 else { throw lastError("zmq_socket_monitor") }
+}
+
+/// Stops a socket's monitor (`zmq_socket_monitor` with no endpoint).
+func zmqSocketMonitorStop(_ socket: UnsafeMutableRawPointer) { _ = zmq_socket_monitor(socket, nil, 0) }
+
+/// Receives one pending monitor event without waiting: its event code, or `nil` when none is queued.
+///
+/// An event is two frames: 6 bytes (`uint16` event, `uint32` value, host order) and the peer's endpoint.
+func zmqReceiveMonitorEvent(_ monitor: UnsafeMutableRawPointer) -> UInt16? {
+    var frame = zmq_msg_t()
+    zmq_msg_init(&frame)
+    defer { zmq_msg_close(&frame) }
+    guard zmq_msg_recv(&frame, monitor, ZMQ_DONTWAIT) >= 0 else { return nil }
+    var event: UInt16? = nil
+    if zmq_msg_size(&frame) >= 6, let data = zmq_msg_data(&frame) {
+        event = data.loadUnaligned(as: UInt16.self)
+    }
+    while zmq_msg_more(&frame) != 0 {
+        guard zmq_msg_recv(&frame, monitor, ZMQ_DONTWAIT) >= 0 else { break }
+    }
+    return event
+}
+
+let zmqPairType = ZMQ_PAIR
+let zmqEventConnected = UInt16(ZMQ_EVENT_CONNECTED)
+let zmqEventConnectRetried = UInt16(ZMQ_EVENT_CONNECT_RETRIED)
+let zmqEventDisconnected = UInt16(ZMQ_EVENT_DISCONNECTED)
 let zmqRequestType = ZMQ_REQ
 let zmqReplyType = ZMQ_REP
 let zmqLingerOption = ZMQ_LINGER

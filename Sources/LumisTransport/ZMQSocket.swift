@@ -27,6 +27,16 @@ public struct ZMQSocket: ~Copyable {
         public var partCount: Int
     }
 
+    /// What the socket monitor reported about the connection to the peer (see ``init(context:kind:maxMessageSize:monitorsPeer:)``).
+    public enum PeerEvent: Sendable, Equatable {
+        /// A connection to the peer was established.
+        case connected
+        /// A connection attempt failed (refused, no such ipc path) and will be retried.
+        case connectRetried
+        /// An established connection was lost: the peer closed its socket or its process died.
+        case disconnected
+    }
+
     /// How often a blocked wait wakes up to check ``Interrupt`` and its deadline.
     public static let pollInterval: Duration = .milliseconds(100)
 
@@ -35,25 +45,47 @@ public struct ZMQSocket: ~Copyable {
     // Held so the context outlives the socket: `zmq_ctx_term` blocks until every socket of the context is closed,
     // and Swift may end a local context's lifetime before a socket made from it.
     private let context: ZMQContext
+    // The PAIR socket that receives this socket's monitor events (`monitorsPeer`), else nil.
+    private let monitor: UnsafeMutableRawPointer?
 
     /// Creates a socket of `kind` in `context`.
     ///
-    /// Wraps `zmq_socket`.
+    /// Wraps `zmq_socket`, and `zmq_socket_monitor` when `monitorsPeer` is set: libzmq then publishes this
+    /// socket's connect, retry and disconnect events on a private inproc endpoint, read by a PAIR socket of the
+    /// same context, so that ``peerEvents()`` can tell when the peer goes away.
     ///
-    /// - Parameter maxMessageSize: frames larger than this many bytes are refused by libzmq (the peer is
-    /// disconnected), so a misbehaving peer cannot make us allocate without bound.
-    public init(context: ZMQContext, kind: Kind, maxMessageSize: Int64 = 1 << 30) throws(ZMQError) {
+    /// - Parameters:
+    ///   - maxMessageSize: frames larger than this many bytes are refused by libzmq (the peer is disconnected),
+    ///     so a misbehaving peer cannot make us allocate without bound.
+    ///   - monitorsPeer: whether to watch the connections (before any ``connect(to:)``, so no event is missed).
+    public init(context: ZMQContext, kind: Kind, maxMessageSize: Int64 = 1 << 30, monitorsPeer: Bool = false)
+        throws(ZMQError)
+    {
         let socket = try zmqSocketNew(context.handle, type: kind == .request ? zmqRequestType : zmqReplyType)
+        var pair: UnsafeMutableRawPointer? = nil
         do {
             try zmqSetOption(socket, zmqLingerOption, Int32(0))
             try zmqSetOption(socket, zmqReceiveTimeoutOption, Int32(Self.pollInterval.milliseconds))
             try zmqSetOption(socket, zmqSendTimeoutOption, Int32(Self.pollInterval.milliseconds))
             try zmqSetOption(socket, zmqMaxMessageSizeOption, maxMessageSize)
+            if monitorsPeer {
+                // The socket's handle is unique while it lives, and inproc names are per context.
+                let endpoint = "inproc://lumis-monitor-\(UInt(bitPattern: socket))"
+                try zmqSocketMonitor(
+                    socket, endpoint, events: Int32(zmqEventConnected | zmqEventConnectRetried | zmqEventDisconnected))
+                pair = try zmqSocketNew(context.handle, type: zmqPairType)
+                if let pair {
+                    try zmqSetOption(pair, zmqLingerOption, Int32(0))
+                    try zmqConnect(pair, endpoint)
+                }
+            }
         } catch {
+            if let pair { zmqClose(pair) }
             zmqClose(socket)
             throw error
         }
         handle = socket
+        monitor = pair
         self.context = context
         message = .allocate(capacity: 1)
         zmqMessageInit(message)
@@ -62,7 +94,26 @@ public struct ZMQSocket: ~Copyable {
     deinit {
         zmqMessageClose(message)
         message.deallocate()
+        if let monitor {
+            zmqSocketMonitorStop(handle)
+            zmqClose(monitor)
+        }
         zmqClose(handle)
+    }
+
+    /// The peer events reported since the last call, oldest first, without waiting; `[]` if not monitoring.
+    public func peerEvents() -> [PeerEvent] {
+        guard let monitor else { return [] }
+        var events: [PeerEvent] = []
+        while let code = zmqReceiveMonitorEvent(monitor) {
+            switch code {
+            case zmqEventConnected: events.append(.connected)
+            case zmqEventConnectRetried: events.append(.connectRetried)
+            case zmqEventDisconnected: events.append(.disconnected)
+            default: break
+            }
+        }
+        return events
     }
 
     /// Connects to `endpoint` (`tcp://host:port`, `ipc:///path`, `ipc://@abstract`).

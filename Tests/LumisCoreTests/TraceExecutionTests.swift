@@ -71,6 +71,28 @@ struct TraceExecutionTests {
         }
     }
 
+    @Test("An unnormalised Categorical is recorded normalised, as pyprob reads it; a zero row names the address")
+    func categoricalNormalisation() throws {
+        var execution = Self.execution(.prior)
+        let value = try execution.sample(.categorical(probs: Tensor([1, 1, 1])), address: "hmm.cpp:19", name: "x0")
+        let trace = execution.finish(result: nil)
+        #expect(trace.entries[0].distribution == .categorical(probs: Tensor([1.0 / 3, 1.0 / 3, 1.0 / 3])))
+        let logThird = -1.0986122886681098  // −ln 3
+        #expect(abs(trace.entries[0].logProb - logThird) < 1e-12)
+        #expect(abs(trace.logPrior - trace.entries[0].logProb) < 1e-15)
+        #expect((0...2).contains(value.scalars[0]))
+        var zero = Self.execution(.prior)
+        do {
+            _ = try zero.sample(.categorical(probs: Tensor([0, 0])), address: "gen.cpp:7")
+            Issue.record("an all-zero row must be rejected")
+        } catch let error as ModelError {
+            #expect(
+                "\(error)"
+                    == "sample at address gen.cpp:7 (instance 1): Categorical probs row 0 sums to 0.0; a row needs a "
+                    + "positive, finite sum to be normalised")
+        }
+    }
+
     @Test("An observed NaN is rejected, not scored")
     func observedNaN() throws {
         var execution = Self.execution(.posterior)

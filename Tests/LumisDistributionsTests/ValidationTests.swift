@@ -57,6 +57,9 @@ struct ValidationTests {
             .binomial(totalCount: Tensor(0), probs: Tensor(1)), .categorical(probs: Tensor([0, 1])),
             .categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0.25, 0.75])),
             .categorical(probs: Tensor(1)), .uniform(low: Tensor(-1e300), high: Tensor(1e300)),
+            .categorical(probs: Tensor([1, 1, 1])), .categorical(probs: Tensor([0, .leastNonzeroMagnitude])),
+            .normal(mean: Tensor(shape: [3, 1], scalars: [0, 1, 2]), stddev: Tensor([1, 2])),
+            .binomial(totalCount: Tensor([10, 20]), probs: Tensor(shape: [2, 1], scalars: [0.1, 0.9])),
         ])
     func valid(_ distribution: Distribution) throws {
         try distribution.validate()
@@ -77,7 +80,7 @@ struct ValidationTests {
         }
     }
 
-    @Test("Empty parameters, incompatible shapes and unnormalised probs are rejected")
+    @Test("Empty parameters, incompatible shapes and unnormalisable probs rows are rejected")
     func structural() {
         #expect(throws: DistributionError.emptyParameter(.poisson, parameter: "rate")) {
             try Distribution.poisson(rate: Tensor([])).validate()
@@ -85,17 +88,49 @@ struct ValidationTests {
         #expect(throws: DistributionError.incompatibleShapes(.gamma, parameterShapes: [[2], [3]])) {
             try Distribution.gamma(concentration: Tensor([1, 2]), rate: Tensor([1, 2, 3])).validate()
         }
-        #expect(throws: DistributionError.probsNotNormalized(.categorical, row: 1, sum: 0.9)) {
-            try Distribution.categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0.4, 0.5])).validate()
+        // torch normalises each row by its sum; an all-zero row (0/0) or an overflowing sum cannot be normalised.
+        #expect(throws: DistributionError.probsRowSum(.categorical, row: 1, sum: 0)) {
+            try Distribution.categorical(probs: Tensor(shape: [2, 2], scalars: [0.5, 0.5, 0, 0])).validate()
         }
-        // 1e-6·K is the tolerance: 3e-6 passes for K = 3, 4e-6 does not.
-        #expect(throws: Never.self) {
-            try Distribution.categorical(probs: Tensor([0.2, 0.2, 0.6 + 2.9e-6])).validate()
+        #expect(throws: DistributionError.probsRowSum(.categorical, row: 0, sum: .infinity)) {
+            try Distribution.categorical(probs: Tensor([1e308, 1e308])).validate()
         }
-        #expect(throws: DistributionError.self) {
-            try Distribution.categorical(probs: Tensor([0.2, 0.2, 0.6 + 4e-6])).validate()
+        #expect(
+            throws: DistributionError.invalidParameter(
+                .categorical, parameter: "probs", index: 2, value: .infinity, requirement: .finite)
+        ) {
+            try Distribution.categorical(probs: Tensor([1, 1, .infinity])).validate()
         }
-        #expect(throws: DistributionError.self) { try Distribution.categorical(probs: Tensor([0, 0])).validate() }
+        #expect(
+            DistributionError.probsRowSum(.categorical, row: 1, sum: 0).description
+                == "Categorical probs row 1 sums to 0.0; a row needs a positive, finite sum to be normalised")
+    }
+
+    @Test("Categorical rows that do not sum to 1 are accepted and normalised as torch does")
+    func categoricalNormalisation() throws {
+        let pyprobHMM = Distribution.categorical(probs: Tensor([1, 1, 1]))
+        try pyprobHMM.validate()
+        guard case .categorical(let probs) = pyprobHMM.normalized() else {
+            Issue.record("normalized() changed the kind")
+            return
+        }
+        #expect(probs.shape == [3])
+        #expect(probs.scalars.allSatisfy { abs($0 - 1.0 / 3) < 1e-15 })
+        let rows = Distribution.categorical(probs: Tensor(shape: [2, 3], scalars: [2, 0, 6, 0.1, 0.5, 0.4]))
+        try rows.validate()
+        guard case .categorical(let normalised) = rows.normalized() else { return }
+        #expect(Array(normalised.scalars) == [0.25, 0, 0.75, 0.1, 0.5, 0.4])
+        // Unnormalised rows mean the same as normalised ones: same log density, same mean.
+        let scaled = Distribution.categorical(probs: Tensor([0.2, 1.0, 0.8]))
+        let unit = Distribution.categorical(probs: Tensor([0.1, 0.5, 0.4]))
+        for k in 0..<3 {
+            #expect(
+                abs(scaled.normalized().logProb(of: Tensor(Double(k))) - unit.logProb(of: Tensor(Double(k)))) < 1e-12)
+        }
+        #expect(abs(scaled.normalized().mean.scalars[0] - 1.3) < 1e-12)
+        // Other kinds are untouched.
+        let normal = Distribution.normal(mean: Tensor(0), stddev: Tensor(2))
+        #expect(normal.normalized() == normal)
     }
 
     @Test("Descriptions name the kind, the wire parameter name, the index and the value")

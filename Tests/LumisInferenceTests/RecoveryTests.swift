@@ -95,12 +95,12 @@ struct RecoveryTests {
             _ = try Self.job(.launch(command: command), maxFailures: 3).run()
             Issue.record("a simulator that always dies should stop the run")
         } catch let error as RepeatedFailure {
-            #expect(error.attempts == 4)
+            #expect(error.attempts == 3)  // --max-failures N gives up at the N-th failure
             #expect(error.failure.kind == .processExited)
             #expect(error.failure.endpoint.hasPrefix("ipc://") && error.failure.endpoint.contains("/lumis-"))
             #expect(error.description.hasPrefix("simulator at \(error.failure.endpoint): process '"))
             #expect(error.description.contains("exited with status 3"))
-            #expect(error.description.hasSuffix("(4 failed attempts in a row; giving up)"))
+            #expect(error.description.hasSuffix("(3 failed attempts in a row; giving up, see --max-failures)"))
             #expect(!error.description.contains("\n"))
         }
     }

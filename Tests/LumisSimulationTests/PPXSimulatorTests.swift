@@ -59,7 +59,8 @@ struct PPXSimulatorTests {
 
         let garbage = try #require(try Self.attempt(simulator, index: 1))
         #expect(garbage.kind == .outOfSync && garbage.isRecoverable)
-        #expect(garbage.detail.contains("7 bytes that are not a PPX message"))
+        #expect(garbage.detail.contains("7 bytes (f7 ff ff ff 13 5a c4) that are not a PPX message"))
+        #expect(garbage.detail.hasSuffix("while Lumis waited for the first message of a run"))
 
         #expect(try Self.attempt(simulator, index: 1) == nil)
         #expect(simulator.restartCount == 0)
@@ -131,11 +132,14 @@ struct PPXSimulatorTests {
         }
     }
 
-    @Test("An Observe without a distribution is a ModelError naming the address")
+    @Test("An Observe without a distribution is a ModelError naming the endpoint and the address")
     func observeWithoutDistribution() throws {
         let observe = Observe(address: "fake.cpp:7", name: "obs0", distribution: nil, value: Tensor(1))
         let error = try Self.errorFromFake("no-distribution", firstReply: .message(.observe(observe)))
-        let modelError = try #require(error as? ModelError)
+        let remote = try #require(error as? SimulatorModelError)
+        #expect(remote.endpoint == Self.endpoint("no-distribution"))
+        #expect(remote.description.hasPrefix("simulator at \(remote.endpoint): observe at address fake.cpp:7"))
+        let modelError = remote.error
         #expect(modelError == .missingDistribution(statement: "observe", address: "fake.cpp:7", instance: 1))
         #expect(modelError.description.contains("fake.cpp:7"))
     }
@@ -144,7 +148,7 @@ struct PPXSimulatorTests {
     static let invalidSamples: [(label: String, distribution: Distribution, mentions: String)] = [
         ("stddev -1", .normal(mean: Tensor(0), stddev: Tensor(-1)), "stddev"),
         ("NaN mean", .normal(mean: Tensor(.nan), stddev: Tensor(1)), "mean"),
-        ("probs summing to 1.1", .categorical(probs: Tensor([0.5, 0.6])), "1.1"),
+        ("probs row of zeros", .categorical(probs: Tensor([0, 0])), "row 0 sums to 0.0"),
         ("Uniform low above high", .uniform(low: Tensor(2), high: Tensor(1)), "low"),
         ("Poisson rate +inf", .poisson(rate: Tensor(.infinity)), "rate"),
     ]
@@ -154,14 +158,16 @@ struct PPXSimulatorTests {
         let (label, distribution, mentions) = Self.invalidSamples[number]
         let sample = Sample(address: "fake.cpp:12", name: "x", distribution: distribution)
         let error = try Self.errorFromFake("invalid-sample-\(number)", firstReply: .message(.sample(sample)))
-        guard case .invalidDistribution(let statement, let address, let instance, let reason) = error as? ModelError
+        guard
+            case .invalidDistribution(let statement, let address, let instance, let reason) =
+                (error as? SimulatorModelError)?.error
         else {
             Issue.record("\(label): expected ModelError.invalidDistribution, got \(String(describing: error))")
             return
         }
         #expect(statement == "sample" && address == "fake.cpp:12" && instance == 1, "\(label)")
         #expect(reason.description.contains(mentions), "\(label): \(reason)")
-        #expect((error as? ModelError)?.description.contains("fake.cpp:12") == true)
+        #expect((error as? SimulatorModelError)?.description.contains("fake.cpp:12") == true)
     }
 
     @Test("An unexpected HandshakeResult in a run is out of sync, and the next run reconnects and succeeds")
@@ -176,7 +182,9 @@ struct PPXSimulatorTests {
         let simulator = try PPXSimulator(endpoint: fake.endpoint, context: ZMQContext(), timeout: .seconds(10))
         let failure = try #require(try Self.attempt(simulator, index: 0))
         #expect(failure.kind == .outOfSync && failure.isRecoverable)
-        #expect(failure.detail == "sent HandshakeResult during a run")
+        #expect(
+            failure.detail
+                == "sent HandshakeResult in reply to Lumis's Run; expected Sample, Observe, Tag or RunResult")
         var execution = Self.execution()
         #expect(try simulator.run(&execution) == Tensor(42))
     }
@@ -208,7 +216,11 @@ struct PPXSimulatorTests {
         defer { fake.stop() }
         let simulator = try PPXSimulator(endpoint: fake.endpoint, context: ZMQContext(), timeout: .seconds(30))
         let failure = try #require(try Self.attempt(simulator, index: 0))
-        #expect(failure.kind == .outOfSync && failure.detail.contains("\(48 << 20) bytes that are not a PPX message"))
+        #expect(
+            failure.kind == .outOfSync
+                && failure.detail.contains(
+                    "\(48 << 20) bytes (ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ...) that are not a PPX message"
+                ))
         var execution = Self.execution()
         let result = try #require(try simulator.run(&execution))
         #expect(result.shape == [elementCount])

@@ -26,6 +26,40 @@ struct ZMQSocketTests {
         }
     }
 
+    @Test("The socket monitor reports connect, a peer that goes away, and refused reconnection attempts")
+    func peerEvents() throws {
+        let context = try ZMQContext()
+        let endpoint = Self.endpoint("monitor")
+        let client = try ZMQSocket(context: context, kind: .request, monitorsPeer: true)
+        let initial = client.peerEvents()
+        #expect(initial.isEmpty)
+        do {
+            let server = try ZMQSocket(context: context, kind: .reply)
+            try server.bind(to: endpoint)
+            try client.connect(to: endpoint)
+            try [UInt8(1)].withUnsafeBytes { try client.send($0, timeout: .seconds(5)) }
+            _ = try server.receive(timeout: .seconds(5)) { Array($0) }
+            let connected = Self.waitForEvent(.connected, on: client)
+            #expect(connected)
+        }  // The server socket closes here: its end of the connection drops.
+        let disconnected = Self.waitForEvent(.disconnected, on: client)
+        #expect(disconnected)
+        let retried = Self.waitForEvent(.connectRetried, on: client)  // libzmq keeps trying; nothing listens now
+        #expect(retried)
+        let unmonitored = try ZMQSocket(context: context, kind: .request)
+        let none = unmonitored.peerEvents()
+        #expect(none.isEmpty)
+    }
+
+    /// Polls `socket`'s monitor for up to 5 s until `event` shows up.
+    static func waitForEvent(_ event: ZMQSocket.PeerEvent, on socket: borrowing ZMQSocket) -> Bool {
+        for _ in 0..<500 {
+            if socket.peerEvents().contains(event) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     @Test("A silent peer gives a timeout, not a hang")
     func timeout() throws {
         let context = try ZMQContext()

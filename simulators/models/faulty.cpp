@@ -4,6 +4,8 @@
 //   --reset-at N    in trace N, reply Reset to the first SampleResult, then go back to the idle loop
 //   --garbage-at N  in trace N, reply 7 bytes that are not a FlatBuffer instead of the first Sample, then idle
 //   --hang-at N     in trace N, after the first Sample, sleep until SIGTERM/SIGINT (then exit 0)
+//   --bad-address-at N  in trace N, send a first Sample whose address holds a NUL, an escape and a newline and
+//                   whose distribution is invalid (Normal stddev -1), as a mutated frame might
 #include "lumis/lumis.hpp"
 
 #include <chrono>
@@ -16,7 +18,7 @@
 
 namespace {
 
-std::set<unsigned long> dieAt, resetAt, garbageAt, hangAt;
+std::set<unsigned long> dieAt, resetAt, garbageAt, hangAt, badAddressAt;
 unsigned long traceNumber = 0;
 
 lumis::Tensor forward() {
@@ -24,6 +26,9 @@ lumis::Tensor forward() {
     if (garbageAt.count(n)) {
         // Fixed bytes: the root offset 0xFFFFFFF7 points far outside the 7-byte frame, so no verifier accepts it.
         lumis::testing::replyRawAndAbandon({0xf7, 0xff, 0xff, 0xff, 0x13, 0x5a, 0xc4});
+    }
+    if (badAddressAt.count(n)) {
+        lumis::sample(lumis::Normal(1.0, -1.0), "mu", true, std::string("gum\0.cpp\x1b[31m:9\n", 16));
     }
     const double mu = lumis::sample(lumis::Normal(1.0, std::sqrt(5.0)), "mu");
     if (dieAt.count(n)) {
@@ -61,10 +66,11 @@ int main(int argc, char** argv) {
         else if (option == "--reset-at") resetAt.insert(n);
         else if (option == "--garbage-at") garbageAt.insert(n);
         else if (option == "--hang-at") hangAt.insert(n);
+        else if (option == "--bad-address-at") badAddressAt.insert(n);
         else ok = false;
     }
     if (!ok) {
-        std::fprintf(stderr, "usage: faulty ENDPOINT [--die-at N] [--reset-at N] [--garbage-at N] [--hang-at N]...\n"
+        std::fprintf(stderr, "usage: faulty ENDPOINT [--die-at N] [--reset-at N] [--garbage-at N] [--hang-at N] [--bad-address-at N]...\n"
                              "       (N >= 1 counts traces per process; options may repeat and combine)\n");
         return 64;
     }

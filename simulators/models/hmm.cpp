@@ -8,7 +8,8 @@ namespace {
 constexpr int stateCount = 3;
 constexpr int observationCount = 16;
 
-const lumis::Tensor initial{1.0 / 3, 1.0 / 3, 1.0 / 3};
+// Unnormalised, as in pyprob_cpp's HMM: Categorical normalises each row (pyprob/torch semantics).
+const lumis::Tensor initial{1, 1, 1};
 const lumis::Tensor transitions[stateCount] = {{0.1, 0.5, 0.4}, {0.2, 0.2, 0.6}, {0.15, 0.15, 0.7}};
 const double emissionMeans[stateCount] = {-1, 1, 0};
 

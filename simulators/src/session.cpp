@@ -1,12 +1,15 @@
 // The PPX simulator side: REP socket, idle loop, and the sample/observe/tag round trips.
 #include "lumis/lumis.hpp"
+#include "call_stack.hpp"
 #include "wire.hpp"
 
 #include <zmq.h>
 
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -208,21 +211,52 @@ private:
 
 Session* current = nullptr;
 
-std::string describeSite(const char* what, const std::string& name, const Address& address) {
-    return std::string(what) + " '" + name + "' at " + address.text();
+std::string describeSite(const char* what, const std::string& name, const std::string& address) {
+    return std::string(what) + " '" + name + "' at " + address;
+}
+
+AddressMode initialMode() {
+    const char* mode = std::getenv("LUMIS_ADDRESS_MODE");
+    return mode != nullptr && std::strcmp(mode, "callstack") == 0 ? AddressMode::callStack : AddressMode::callSite;
+}
+
+AddressMode globalMode = initialMode();
+
+std::string callStackText() {
+    std::string text = callstack::current();
+    if (text.empty()) {
+        throw std::runtime_error("lumis: no function on the call stack has a symbol, so call-stack addresses cannot "
+                                 "be formed (is the binary stripped?); use call-site or explicit addresses");
+    }
+    return text;
 }
 
 }  // namespace
 
-Address::Address(Here, const char* file, int line) {
+void setAddressMode(AddressMode mode) { globalMode = mode; }
+
+AddressMode addressMode() { return globalMode; }
+
+Address::Address(Here, const char* file, int line) : kind_(Kind::site) {
     const char* base = std::strrchr(file, '/');
     text_ = std::string(base != nullptr ? base + 1 : file) + ":" + std::to_string(line);
 }
 
-Tensor sampleTensor(const Distribution& distribution, const std::string& name, bool control, Address address) {
+Address::Address(CallStack) : kind_(Kind::stack) {}
+
+Address Address::caller(const void* returnAddress) { return Address(callstack::resolve(returnAddress).text); }
+
+std::string Address::text() const {
+    if (kind_ == Kind::stack || (kind_ == Kind::site && globalMode == AddressMode::callStack)) return callStackText();
+    return text_;
+}
+
+namespace {
+
+Tensor sampleAt(const Distribution& distribution, const std::string& name, bool control, const std::string& address) {
     if (current == nullptr) return samplePrior(distribution, localGenerator());
     auto& b = current->builder();
-    auto a = b.CreateString(address.text());
+    auto a = b.CreateString(address);
     auto n = b.CreateString(name);
     ppx::Distribution type = ppx::Distribution_NONE;
     auto d = wire::encode(b, distribution, type);
@@ -237,11 +271,19 @@ Tensor sampleTensor(const Distribution& distribution, const std::string& name, b
     return value;
 }
 
+}  // namespace
+
+Tensor sampleTensor(const Distribution& distribution, const std::string& name, bool control, Address address) {
+    return sampleAt(distribution, name, control, current != nullptr ? address.text() : std::string());
+}
+
 double sample(const Distribution& distribution, const std::string& name, bool control, Address address) {
-    const Tensor value = sampleTensor(distribution, name, control, address);
+    // Standalone the address is only needed for an error, so no call stack is walked per draw.
+    const std::string where = current != nullptr ? address.text() : std::string();
+    const Tensor value = sampleAt(distribution, name, control, where);
     if (value.data.size() != 1) {
         if (current != nullptr) {
-            current->protocolError("SampleResult for " + describeSite("Sample", name, address) + " has " +
+            current->protocolError("SampleResult for " + describeSite("Sample", name, where) + " has " +
                                    std::to_string(value.data.size()) + " elements, expected 1");
         }
         throw std::logic_error("lumis::sample: the " + std::string(kindName(distribution)) + " at " + address.text() +
@@ -255,8 +297,9 @@ namespace {
 void sendObserve(const Distribution& distribution, const Tensor* value, const std::string& name,
                  const Address& address) {
     if (current == nullptr) return;
+    const std::string where = address.text();
     auto& b = current->builder();
-    auto a = b.CreateString(address.text());
+    auto a = b.CreateString(where);
     auto n = b.CreateString(name);
     ppx::Distribution type = ppx::Distribution_NONE;
     auto d = wire::encode(b, distribution, type);
@@ -264,7 +307,7 @@ void sendObserve(const Distribution& distribution, const Tensor* value, const st
     auto v = value != nullptr ? wire::encode(b, *value) : flatbuffers::Offset<ppx::Tensor>();
     auto body = ppx::CreateObserve(b, a, n, type, d, v).Union();
     current->roundTrip(ppx::MessageBody_Observe, body, ppx::MessageBody_ObserveResult,
-                       describeSite("Observe", name, address));
+                       describeSite("Observe", name, where));
 }
 
 }  // namespace
@@ -279,12 +322,13 @@ void observe(const Distribution& distribution, const Tensor& value, const std::s
 
 void tag(const Tensor& value, const std::string& name, Address address) {
     if (current == nullptr) return;
+    const std::string where = address.text();
     auto& b = current->builder();
-    auto a = b.CreateString(address.text());
+    auto a = b.CreateString(where);
     auto n = b.CreateString(name);
     auto v = wire::encode(b, value);
     current->roundTrip(ppx::MessageBody_Tag, ppx::CreateTag(b, a, n, v).Union(), ppx::MessageBody_TagResult,
-                       describeSite("Tag", name, address));
+                       describeSite("Tag", name, where));
 }
 
 int serve(const std::string& endpoint, const std::string& modelName, const Forward& forward) {
@@ -296,6 +340,12 @@ int serve(const std::string& endpoint, const std::string& modelName, const Forwa
     sigemptyset(&action.sa_mask);
     sigaction(SIGTERM, &action, &oldTerm);
     sigaction(SIGINT, &action, &oldInt);
+    // A parent may have started us with these blocked (an inherited signal mask); they must reach the handler.
+    sigset_t stopSignals, oldMask;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, &oldMask);
     int status = 0;
     {
         Session session(modelName);
@@ -310,6 +360,7 @@ int serve(const std::string& endpoint, const std::string& modelName, const Forwa
             status = 1;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &oldMask, nullptr);
     sigaction(SIGTERM, &oldTerm, nullptr);
     sigaction(SIGINT, &oldInt, nullptr);
     return status;

@@ -79,14 +79,16 @@ public struct TraceExecution {
         _ distribution: Distribution?, address: String, name: String = "", isControlled: Bool = true
     ) throws -> Tensor {
         let instance = nextInstance(of: address)
-        guard let distribution else {
+        guard let stated = distribution else {
             throw ModelError.missingDistribution(statement: "sample", address: address, instance: instance)
         }
         do throws(DistributionError) {
-            try distribution.validate()
+            try stated.validate()
         } catch {
             throw ModelError.invalidDistribution(statement: "sample", address: address, instance: instance, error)
         }
+        // pyprob's meaning: unnormalised Categorical rows are divided by their sums before anything uses them.
+        let distribution = stated.normalized()
         let value: Tensor
         var logWeight = 0.0
         if isControlled {
@@ -121,14 +123,15 @@ public struct TraceExecution {
         _ distribution: Distribution?, address: String, name: String = "", value: Tensor?
     ) throws -> Tensor? {
         let instance = nextInstance(of: address)
-        guard let distribution else {
+        guard let stated = distribution else {
             throw ModelError.missingDistribution(statement: "observe", address: address, instance: instance)
         }
         do throws(DistributionError) {
-            try distribution.validate()
+            try stated.validate()
         } catch {
             throw ModelError.invalidDistribution(statement: "observe", address: address, instance: instance, error)
         }
+        let distribution = stated.normalized()
         let given = (name.isEmpty ? nil : observations[name]) ?? value
         let observed: Tensor
         switch (given, mode) {

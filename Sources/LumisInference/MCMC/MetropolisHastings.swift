@@ -44,7 +44,7 @@ public struct MetropolisHastings: Sendable {
         public var initialStates: [ChainState?]?
         /// How many prior traces a chain draws, at most, looking for one with positive likelihood to start from.
         public var maxInitialAttempts: Int
-        /// How many failed attempts in a row at one proposal a chain tolerates.
+        /// The failed attempt in a row at one proposal at which a chain gives up (0 and 1: the first).
         public var maxConsecutiveFailures: Int
         /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`.
         ///
@@ -316,7 +316,7 @@ private struct ChainRunner {
             } catch let failure as SimulatorFailure where failure.isRecoverable {
                 result.statistics.discardedProposals += 1
                 failures += 1
-                guard failures <= configuration.maxConsecutiveFailures else {
+                guard failures < max(configuration.maxConsecutiveFailures, 1) else {
                     throw RepeatedFailure(failure: failure, attempts: failures)
                 }
             }

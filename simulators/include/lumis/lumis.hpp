@@ -1,11 +1,12 @@
 // Lumis C++ front end: write a stochastic simulator once, run it standalone (prior draws) or under the Lumis
 // inference engine over PPX 1.0 (FlatBuffers on a ZeroMQ REP socket). C++17; links libzmq.
 //
-// Addressing: every sample/observe/tag call site gets the address "<file basename>:<line>" (e.g. "gum.cpp:17"),
-// captured by default arguments, so addresses are stable across runs and builds of the same source and distinct
-// per source line. Pass an explicit `Address` to override (needed when a helper function wraps `sample`, or when
-// two random statements share one line). Repeats of one address within a trace (loops) are told apart by the
-// engine's instance counter.
+// Addressing (docs/cpp-frontend.md): by default every sample/observe/tag call site gets the address
+// "<file basename>:<line>" (e.g. "gum.cpp:17"), captured by default arguments. Code that draws through one
+// wrapper (an RNG class called from many places) selects call-stack addresses instead, per call with
+// `lumis::CallStack{}` or globally with `setAddressMode(AddressMode::callStack)` / LUMIS_ADDRESS_MODE=callstack:
+// the return addresses between the model entry and the draw, each as "<function>+0x<offset>". Repeats of one
+// address within a trace (loops) are told apart by the engine's instance counter.
 #ifndef LUMIS_LUMIS_HPP
 #define LUMIS_LUMIS_HPP
 
@@ -59,14 +60,15 @@ struct Tensor {
 bool operator==(const Tensor& a, const Tensor& b);
 inline bool operator!=(const Tensor& a, const Tensor& b) { return !(a == b); }
 
-// The 11 PPX distributions. Parameters are tensors: scalars, or arrays of one common shape (a scalar parameter
-// broadcasts). Parameter names are the PPX wire names.
+// The 11 PPX distributions. Parameters are tensors whose shapes broadcast (numpy rules, as torch). Parameter names
+// are the PPX wire names; what each accepts is the table in docs/distribution-semantics.md.
 
 /// Normal(mean, stddev).
 struct Normal { Tensor mean, stddev; Normal(Tensor mean, Tensor stddev) : mean(std::move(mean)), stddev(std::move(stddev)) {} };
 /// Uniform on [low, high).
 struct Uniform { Tensor low, high; Uniform(Tensor low, Tensor high) : low(std::move(low)), high(std::move(high)) {} };
-/// Categorical over 0..K-1 with probabilities `probs` (last dimension K; normalised by the sampler).
+/// Categorical over 0..K-1 with probabilities `probs` (last dimension K). Rows need not sum to 1: each is divided
+/// by its sum, as in pyprob/torch (so `Categorical({1, 1, 1})` is uniform).
 struct Categorical { Tensor probs; explicit Categorical(Tensor probs) : probs(std::move(probs)) {} };
 /// Poisson(rate).
 struct Poisson { Tensor rate; explicit Poisson(Tensor rate) : rate(std::move(rate)) {} };
@@ -104,24 +106,62 @@ using Distribution =
 /// The PPX name of the distribution kind ("Normal", "LogNormal", ...).
 const char* kindName(const Distribution& distribution);
 
+/// Checks `distribution` against the semantics table (pyprob 1.5.0's accepted parameters, non-finite values
+/// excluded). Throws std::invalid_argument with one line naming the kind, parameter, element and value, e.g.
+/// "Normal stddev[0] = -1 must be positive" (the engine's wording).
+void validate(const Distribution& distribution);
+
+/// The distribution as pyprob reads it: validated, Categorical rows divided by their sums. Throws as validate.
+Distribution normalized(const Distribution& distribution);
+
+/// How addresses are formed when a call does not pass one explicitly.
+enum class AddressMode {
+    /// "<file basename>:<line>" of the sample/observe/tag call (the default).
+    callSite,
+    /// The call stack between the model entry and the call: "<function>+0x<offset>" per return address,
+    /// outermost first, joined by ";" (pyprob_cpp's scheme, made ASLR-independent).
+    callStack,
+};
+
+/// Sets the address mode for calls that use the default address. The initial mode is callSite, or callStack
+/// when the environment variable LUMIS_ADDRESS_MODE is "callstack".
+void setAddressMode(AddressMode mode);
+
+/// The current default address mode.
+AddressMode addressMode();
+
 /// Tag type that selects the source-location constructor of Address.
 struct Here {};
 
-/// The opaque address text sent with a random statement. Defaults to the caller's "<file basename>:<line>".
+/// Tag type: this call's address is its call stack, whatever the global mode.
+struct CallStack {};
+
+/// The address sent with a random statement: the caller's "<file basename>:<line>" (or its call stack in
+/// callStack mode), a call stack on request, a caller identity from an RNG wrapper, or explicit text.
 class Address {
 public:
     /// The call site of the sample/observe/tag call, captured by default arguments.
     Address(Here = {}, const char* file = __builtin_FILE(), int line = __builtin_LINE());
+    /// The call stack at the sample/observe/tag call.
+    Address(CallStack);  // NOLINT: implicit by design.
     /// An explicit address chosen by the simulator author.
-    Address(std::string text) : text_(std::move(text)) {}  // NOLINT: implicit by design.
+    Address(std::string text) : text_(std::move(text)), kind_(Kind::text) {}  // NOLINT: implicit by design.
     /// An explicit address chosen by the simulator author.
-    Address(const char* text) : text_(text) {}  // NOLINT: implicit by design.
+    Address(const char* text) : text_(text), kind_(Kind::text) {}  // NOLINT: implicit by design.
 
-    /// The address text.
-    const std::string& text() const { return text_; }
+    /// The hook for RNG wrappers: the identity of the wrapper's caller, given as a return address inside it
+    /// (pass `__builtin_return_address(0)` from the wrapper function, which must not be inlined). The text is
+    /// "<function>+0x<offset>" of that return address, stable across runs of the same binary.
+    static Address caller(const void* returnAddress);
+
+    /// The address text as it will be sent. For call stacks it is resolved at the sample/observe/tag call, so
+    /// this is the text of the stack of whoever asks (the front end asks inside the call).
+    std::string text() const;
 
 private:
+    enum class Kind { site, stack, text };
     std::string text_;
+    Kind kind_;
 };
 
 /// Draws a value from `distribution`; under the engine the engine picks it, standalone it is a prior draw.
@@ -171,8 +211,8 @@ bool stopRequested();
 /// Seeds the generator used for standalone (prior) draws. Unseeded, it starts from std::random_device.
 void seed(std::uint64_t value);
 
-/// One prior draw from `distribution` with `generator` (broadcast parameter shape; Categorical drops the
-/// last dimension). Throws std::invalid_argument naming the parameter when parameters are invalid.
+/// One prior draw from `normalized(distribution)` with `generator` (broadcast parameter shape; Categorical drops
+/// the last dimension). Throws std::invalid_argument as validate does.
 Tensor samplePrior(const Distribution& distribution, std::mt19937_64& generator);
 
 namespace testing {
