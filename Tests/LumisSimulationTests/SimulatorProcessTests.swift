@@ -3,7 +3,7 @@ import LumisCore
 import LumisSimulation
 import Testing
 
-@Suite("SimulatorProcess", .serialized, .timeLimit(.minutes(1)))
+@Suite("SimulatorProcess", .serialized, .timeLimit(.minutes(2)))
 struct SimulatorProcessTests {
     @Test("The endpoint replaces the placeholder and the process can be stopped")
     func launchAndTerminate() throws {

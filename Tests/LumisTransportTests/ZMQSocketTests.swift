@@ -2,7 +2,7 @@ import Foundation
 import LumisTransport
 import Testing
 
-@Suite("ZMQSocket", .serialized, .timeLimit(.minutes(1)))
+@Suite("ZMQSocket", .serialized, .timeLimit(.minutes(2)))
 struct ZMQSocketTests {
     static func endpoint(_ name: String) -> String { "ipc://@lumis-test-transport-\(getpid())-\(name)" }
 
