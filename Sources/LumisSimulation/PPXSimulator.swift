@@ -90,14 +90,16 @@ public final class PPXSimulator: Simulator {
 
     /// Runs one trace over PPX.
     ///
-    /// - Throws: ``SimulatorFailure``; ``SimulatorModelError`` (naming this endpoint) when what the simulator sent
-    ///   is invalid; a `ZMQError`.
+    /// - Throws: ``SimulatorFailure``; when what the simulator sent is invalid, ``SimulatorModelError`` naming the
+    ///   endpoint of an attached simulator, or the bare `ModelError` for a launched one (its private endpoint would
+    ///   tell the user nothing); a `ZMQError`.
     public func run(_ execution: inout TraceExecution) throws -> Tensor? {
         do {
             return try conversation(&execution)
         } catch let error as ModelError {
             // Our reply to the offending message is owed: start over on a fresh socket.
             isConnected = false
+            if process != nil { throw error }
             throw SimulatorModelError(endpoint: endpoint, error: error)
         }
     }
