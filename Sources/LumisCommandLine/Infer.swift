@@ -125,7 +125,7 @@ extension LumisCommand {
 
         /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (one line, exit 64).
         private func checkMemory() throws {
-            let chains = mcmc.chains ?? (connection.endpoints.isEmpty ? 4 : connection.endpoints.count)
+            let chains = mcmc.chains ?? MCMCOptions.defaultChains(endpoints: connection.endpoints)
             let (kept, overflow) = chains.multipliedReportingOverflow(by: traceCount / mcmc.thin)
             let stored = engine.mcmcKernel == nil ? traceCount : overflow ? Int.max : kept
             do {

@@ -40,6 +40,10 @@ struct MCMCOptions: ParsableArguments {
             valueName: "file"))
     var resume: String?
 
+    /// The chain count when neither `--chains` nor a resumed file sets it: one per `--simulator` endpoint, else 4
+    /// (the rule `--chains`'s help states).
+    static func defaultChains(endpoints: [String]) -> Int { endpoints.isEmpty ? 4 : endpoints.count }
+
     /// Whether any MCMC option was given.
     var isUsed: Bool {
         chains != nil || burnIn != nil || thin != 1 || stepSize != 1 || initialTrace != nil || resume != nil
@@ -157,7 +161,7 @@ struct MCMCRunner {
         if let failure { throw failure }
     }
 
-    private var defaultChains: Int { connection.endpoints.isEmpty ? 4 : connection.endpoints.count }
+    private var defaultChains: Int { MCMCOptions.defaultChains(endpoints: connection.endpoints) }
 
     /// The posterior file's contents: the pooled draws' summary plus the `mcmc` section.
     static func summary(of output: MCMCOutput, job: MCMCJob, failure: MCMCFailure?) -> PosteriorSummary {
