@@ -12,9 +12,10 @@ import RealModule
 /// bias-corrected correctly while the existing parameters keep their moments and counts.
 ///
 /// The moments are stored in the store's ``Precision`` (converted at the first update if the store's differs, as
-/// when a float64 file is resumed in float32); the per-element arithmetic and the bias corrections are float64 in
-/// both, each moment and value being rounded once when stored. The loop is bound by memory traffic, so float32
-/// storage halves its time.
+/// when a float64 file is resumed in float32). In float32 the per-element arithmetic is float32 too, 16 lanes at a
+/// time (float64 arithmetic on float32 storage measured 2–3× slower on gum's 2.5 M parameters), while the
+/// bias corrections `1 − βᵗ` stay float64, computed once per segment: in float32 they cancel catastrophically
+/// (`1 − Float(0.999)` is off by 1.3·10⁻⁵ relatively, about 200 units of roundoff).
 public struct Adam: GradientOptimizer, Equatable {
     /// The step size.
     public var learningRate: Double
@@ -111,16 +112,12 @@ public struct Adam: GradientOptimizer, Equatable {
                     if values.isFloat32 {
                         first.float32.withUnsafeMutableBufferPointer { m in
                             second.float32.withUnsafeMutableBufferPointer { v in
-                                let (w, g) = (values.float32, gradients.float32)
-                                for i in segment.start..<end {
-                                    let weight = Double(w[i])
-                                    let gradient = Double(g[i]) + decay * weight
-                                    let m1 = beta1 * Double(m[i]) + (1 - beta1) * gradient
-                                    let v1 = beta2 * Double(v[i]) + (1 - beta2) * gradient * gradient
-                                    m[i] = Float(m1)
-                                    v[i] = Float(v1)
-                                    w[i] = Float(weight - stepSize * m1 / (v1.squareRoot() / rootCorrection2 + epsilon))
-                                }
+                                Adam.updateFloat32(
+                                    values: values.float32, gradients: gradients.float32, first: m, second: v,
+                                    range: segment.start..<end,
+                                    coefficients: Float32Coefficients(
+                                        beta1: beta1, beta2: beta2, epsilon: epsilon, decay: decay,
+                                        stepSize: stepSize, rootCorrection2: rootCorrection2))
                             }
                         }
                     } else {
@@ -141,6 +138,63 @@ public struct Adam: GradientOptimizer, Equatable {
         }
         storedFirstMoments = first.array
         storedSecondMoments = second.array
+    }
+}
+
+/// Adam's scalars for the float32 loop: rounded once from their float64 values.
+private struct Float32Coefficients {
+    var beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon, decay, stepSize, inverseRootCorrection2: Float
+
+    init(beta1: Double, beta2: Double, epsilon: Double, decay: Double, stepSize: Double, rootCorrection2: Double) {
+        self.beta1 = Float(beta1)
+        oneMinusBeta1 = Float(1 - beta1)
+        self.beta2 = Float(beta2)
+        oneMinusBeta2 = Float(1 - beta2)
+        self.epsilon = Float(epsilon)
+        self.decay = Float(decay)
+        self.stepSize = Float(stepSize)
+        inverseRootCorrection2 = Float(1 / rootCorrection2)
+    }
+}
+
+extension Adam {
+    /// The float32 update of `range`: explicit 16-lane vectors (the compiler leaves the scalar loop unvectorized),
+    /// then the remaining elements one by one with the same arithmetic.
+    fileprivate static func updateFloat32(
+        values w: UnsafeMutableBufferPointer<Float>, gradients g: UnsafeMutableBufferPointer<Float>,
+        first m: UnsafeMutableBufferPointer<Float>, second v: UnsafeMutableBufferPointer<Float>, range: Range<Int>,
+        coefficients k: Float32Coefficients
+    ) {
+        guard !range.isEmpty else { return }
+        precondition(range.upperBound <= min(w.count, g.count, m.count, v.count), "Adam: range out of bounds")
+        typealias Lanes = SIMD16<Float>
+        // Non-empty buffers (checked above), so the base addresses are non-nil.
+        let (wp, gp) = (UnsafeMutableRawPointer(w.baseAddress!), UnsafeMutableRawPointer(g.baseAddress!))
+        let (mp, vp) = (UnsafeMutableRawPointer(m.baseAddress!), UnsafeMutableRawPointer(v.baseAddress!))
+        var i = range.lowerBound
+        while i + Lanes.scalarCount <= range.upperBound {
+            let offset = i * MemoryLayout<Float>.stride
+            let weight = wp.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+            let gradient = gp.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + k.decay * weight
+            let m1 = k.beta1 * mp.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + k.oneMinusBeta1 * gradient
+            let v1 =
+                k.beta2 * vp.loadUnaligned(fromByteOffset: offset, as: Lanes.self) + k.oneMinusBeta2 * gradient
+                * gradient
+            mp.storeBytes(of: m1, toByteOffset: offset, as: Lanes.self)
+            vp.storeBytes(of: v1, toByteOffset: offset, as: Lanes.self)
+            let step = k.stepSize * m1 / (v1.squareRoot() * k.inverseRootCorrection2 + k.epsilon)
+            wp.storeBytes(of: weight - step, toByteOffset: offset, as: Lanes.self)
+            i += Lanes.scalarCount
+        }
+        while i < range.upperBound {
+            let gradient = g[i] + k.decay * w[i]
+            let m1 = k.beta1 * m[i] + k.oneMinusBeta1 * gradient
+            let v1 = k.beta2 * v[i] + k.oneMinusBeta2 * gradient * gradient
+            m[i] = m1
+            v[i] = v1
+            w[i] -= k.stepSize * m1 / (v1.squareRoot() * k.inverseRootCorrection2 + k.epsilon)
+            i += 1
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 /// `dgemm`'s rate, reading the float32 parameters directly and accumulating weight gradients directly into the
 /// float32 gradients. Float64 stays where accuracy needs it: activations and the caches kept for backpropagation
 /// are `Double` (a product's float32 result is added into them), the LSTM's pointwise gate arithmetic, losses,
-/// log-sum-exp and their accumulation, and Adam's per-element arithmetic (moments are loaded, updated in float64
-/// registers and rounded once when stored).
+/// log-sum-exp and their accumulation, and Adam's bias corrections (its per-element arithmetic is float32, see
+/// ``Adam``).
 public enum Precision: String, Sendable, Hashable, Codable, CaseIterable {
     /// `Double` storage, `dgemm` throughout: the reference, checked against central differences.
     case float64
