@@ -136,8 +136,9 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Format of the LSTM's matrix products: float32 (sgemm, about twice as fast) or float64; parameters, "
-                    + "optimizer and accumulations stay float64. Recorded in the network file.",
+                "Storage of parameters and Adam's moments and format of every matrix product: float32 (sgemm, about "
+                    + "twice as fast, half the memory and file size) or float64; activations and the loss stay "
+                    + "float64. Recorded in the network file; --resume keeps the file's.",
                 valueName: "float32|float64"))
         var precision: PrecisionChoice = .float32
 

@@ -37,6 +37,15 @@ enum BLAS {
         let aBase = a.baseAddress! + aOffset
         let bBase = b.baseAddress! + bOffset
         let cBase = c.baseAddress! + cOffset
+        if m == 1 {
+            // One output row (one trace stepped in inference): a matrix-vector product, which does not copy all of
+            // B into packed panels as a GEMM call does. Wraps `cblas_dgemv`.
+            let (rows, columns) = transposeB ? (n, k) : (k, n)
+            cblas_dgemv(
+                CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(rows), Int32(columns), alpha, bBase,
+                Int32(ldb), aBase, Int32(transposeA ? lda : 1), beta, cBase, 1)
+            return
+        }
         cblas_dgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, aBase, Int32(lda), bBase, Int32(ldb), beta, cBase, Int32(ldc))
@@ -49,7 +58,7 @@ extension BLAS {
     /// float64 calls `cblas_dgemm` and needs float64 operands. float32 runs `cblas_sgemm`: a float32 operand (a
     /// float32 store's weights) is passed as it is, a float64 one (an activation) is first rounded into a packed
     /// float32 copy; a float32 `C` (a float32 store's gradients) is accumulated into directly, a float64 one gets
-    /// the float32 product added. Wraps `cblas_sgemm`.
+    /// the float32 product added. Wraps `cblas_sgemm`, or `cblas_sgemv` for one output row.
     /// - Precondition: as for the float64 `gemm`; in float64 every operand is float64.
     static func gemm(
         precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -95,10 +104,18 @@ extension BLAS {
                     let (cBase, ldc32, beta32) =
                         c.isFloat32
                         ? (c.float32.baseAddress! + cOffset, ldc, Float(beta)) : (product.baseAddress!, n, 0)
-                    cblas_sgemm(
-                        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), 1, aBase, Int32(lda32), bBase, Int32(ldb32), beta32, cBase,
-                        Int32(ldc32))
+                    if m == 1 {
+                        // As in the float64 `gemm`: one row is a matrix-vector product (`cblas_sgemv`).
+                        let (rows, columns) = transposeB ? (n, k) : (k, n)
+                        cblas_sgemv(
+                            CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(rows), Int32(columns), 1,
+                            bBase, Int32(ldb32), aBase, Int32(transposeA ? lda32 : 1), beta32, cBase, 1)
+                    } else {
+                        cblas_sgemm(
+                            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                            transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, aBase,
+                            Int32(lda32), bBase, Int32(ldb32), beta32, cBase, Int32(ldc32))
+                    }
                 }
             }
         }

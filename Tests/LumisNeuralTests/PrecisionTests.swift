@@ -94,6 +94,46 @@ struct PrecisionTests {
             "parameter gradients")
     }
 
+    /// A product with one output row runs as a matrix-vector product (`gemv`); checked against sums written out,
+    /// for `x·Wᵀ` (forward, one example), `dy·W` (input gradient, one example) and `dyᵀ·x` (weight gradient of a
+    /// one-output layer), within `γ_{k+2}·k·max|A|·max|B|` with the unit roundoff of each precision.
+    @Test("One-row products (matrix-vector) equal the direct sums", arguments: Precision.allCases)
+    func oneRowProducts(_ precision: Precision) {
+        let u = precision == .float32 ? Float32Bound.u : Double.ulpOfOne / 2
+        func bound(_ k: Int, _ a: Double, _ b: Double) -> Double {
+            let gamma = Double(k + 2) * u / (1 - Double(k + 2) * u)
+            return gamma * Double(k) * a * b + 2 * u * b
+        }
+        let store = ParameterStore(precision: precision)
+        let wide = Dense(inputSize: 9, outputSize: 6, store: store, seed: 21)
+        let narrow = Dense(inputSize: 4, outputSize: 1, store: store, seed: 22)
+        let values = store.values
+        let x = GradientCheck.randomMatrix(1, 9, seed: 23)
+        let dy = GradientCheck.randomMatrix(1, 6, seed: 24)
+        let maxW = Float32Bound.maxAbs(values)
+        let y = wide.forward(x, store: store)
+        let dx = wide.backward(input: x, outputGradient: dy, store: store)
+        for j in 0..<6 {
+            let exact =
+                values[wide.bias.start + j]
+                + (0..<9).reduce(0) { $0 + values[wide.weight.start + j * 9 + $1] * x[0, $1] }
+            #expect(abs(y[0, j] - exact) <= bound(9, 1, maxW), "y[\(j)]")
+        }
+        for i in 0..<9 {
+            let exact = (0..<6).reduce(0) { $0 + dy[0, $1] * values[wide.weight.start + $1 * 9 + i] }
+            #expect(abs(dx[0, i] - exact) <= bound(6, 1, maxW), "dx[\(i)]")
+        }
+        store.zeroGradients()
+        let batch = GradientCheck.randomMatrix(3, 4, seed: 25)
+        let dz = GradientCheck.randomMatrix(3, 1, seed: 26)
+        narrow.accumulateParameterGradients(input: batch, outputGradient: dz, store: store)
+        let gradients = store.gradients
+        for i in 0..<4 {
+            let exact = (0..<3).reduce(0) { $0 + dz[$1, 0] * batch[$1, i] }
+            #expect(abs(gradients[narrow.weight.start + i] - exact) <= bound(3, 1, 1), "dW[\(i)]")
+        }
+    }
+
     @Test("Convolutions (2-D and 3-D): outputs, parameter and input gradients within the float32 bound")
     func convolutions() {
         let batch = 3
