@@ -6,6 +6,7 @@ import LumisDistributed
 import LumisInference
 import LumisOutput
 import LumisSimulation
+import LumisStorage
 
 /// Runs `lumis infer --engine ic`: loads the network, runs importance sampling with its proposals, reports draws
 /// that fell back to the prior, and writes the posterior like the other engines.

@@ -5,6 +5,7 @@ import LumisDistributed
 import LumisInference
 import LumisOutput
 import LumisSimulation
+import LumisStorage
 import LumisTensor
 
 /// How `lumis infer` splits a run over the ranks of an MPI launch and merges it on rank 0 (docs/distributed.md).

@@ -1,3 +1,4 @@
+import LumisStorage
 import LumisTensor
 
 extension PosteriorSummary {
