@@ -292,15 +292,8 @@ private struct TreeDecoder: Decoder {
     }
 
     private func double() throws -> Double {
-        switch value {
-        case .number(let text):
-            if let number = Double(text) { return number }
-        case .string("inf"): return .infinity
-        case .string("-inf"): return -.infinity
-        case .string("nan"): return .nan
-        default: break
-        }
-        throw mismatch(Double.self, "a number")
+        guard let number = value.doubleValue else { throw mismatch(Double.self, "a number") }
+        return number
     }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {

@@ -26,6 +26,18 @@ package enum JSONValue: Sendable, Equatable {
         return .number(value.description)
     }
 
+    /// The double a number stands for, or the non-finite value the strings `"inf"`, `"-inf"`, `"nan"` stand for;
+    /// `nil` for any other value.
+    package var doubleValue: Double? {
+        switch self {
+        case .number(let text): Double(text)
+        case .string("inf"): .infinity
+        case .string("-inf"): -.infinity
+        case .string("nan"): .nan
+        default: nil
+        }
+    }
+
     /// An integer, written exactly.
     package static func integer<T: BinaryInteger>(_ value: T) -> JSONValue { .number(String(value)) }
 
