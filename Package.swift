@@ -49,7 +49,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisInference",
-            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage"],
+            dependencies: [
+                "LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage", "LumisDistributed",
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisOutput",

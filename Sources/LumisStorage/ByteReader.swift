@@ -116,7 +116,7 @@ package struct ByteReader: Sendable {
 
     /// Reads `count` doubles.
     package mutating func readDoubles(count: Int, _ what: String = "doubles") throws(Malformed) -> [Double] {
-        let start = try takeDoubles(count, what)
+        let start = try takeElements(count, size: 8, what)
         return [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
             fill(buffer, from: start)
             initialized = count
@@ -127,15 +127,30 @@ package struct ByteReader: Sendable {
     package mutating func readScalars(count: Int, _ what: String = "doubles") throws(Malformed)
         -> ContiguousArray<Double>
     {
-        let start = try takeDoubles(count, what)
+        let start = try takeElements(count, size: 8, what)
         return ContiguousArray<Double>(unsafeUninitializedCapacity: count) { buffer, initialized in
             fill(buffer, from: start)
             initialized = count
         }
     }
 
-    private mutating func takeDoubles(_ count: Int, _ what: String) throws(Malformed) -> Int {
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: 8)
+    /// Reads `count` floats.
+    package mutating func readFloats(count: Int, _ what: String = "floats") throws(Malformed) -> [Float] {
+        let start = try takeElements(count, size: 4, what)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                for index in buffer.indices {
+                    buffer[index] = Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self)))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    private mutating func takeElements(_ count: Int, size: Int, _ what: String) throws(Malformed) -> Int {
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: size)
         guard count >= 0, !overflow else { throw fault("\(what): \(count) elements is too many") }
         return try take(byteCount, what)
     }

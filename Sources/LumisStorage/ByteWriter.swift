@@ -64,6 +64,12 @@ package struct ByteWriter: Sendable {
         for value in doubles { write(value.bitPattern) }
     }
 
+    /// Appends floats' bit patterns, without a count.
+    package mutating func write(floats: some Collection<Float>) {
+        bytes.reserveCapacity(bytes.count + floats.count * 4)
+        for value in floats { write(value.bitPattern) }
+    }
+
     /// Appends an unsigned LEB128 integer: seven bits a byte, low bits first, the high bit set on all but the last.
     package mutating func writeVarint(_ value: UInt64) {
         var rest = value
