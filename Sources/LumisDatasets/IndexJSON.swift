@@ -24,6 +24,7 @@ enum IndexJSON {
         var parameters: [TensorDocument]
     }
 
+    /// A ``DatasetTraceType/Entry`` (a ``Site`` and its distribution) in the index file's field names.
     struct EntryDocument: Codable {
         var kind: String
         var address: String

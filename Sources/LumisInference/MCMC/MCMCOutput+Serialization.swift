@@ -1,3 +1,4 @@
+import LumisCore
 package import LumisStorage
 import LumisTensor
 

@@ -1,3 +1,4 @@
+import LumisCore
 import LumisStorage
 import LumisTensor
 
