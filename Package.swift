@@ -67,7 +67,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisDatasets",
-            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage"],
+            dependencies: [
+                "LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage", "LumisDistributed",
+            ],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
