@@ -92,7 +92,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
-                "LumisTensor", "LumisDistributed", "LumisTransport", "LumisStorage",
+                "LumisTensor", "LumisDistributed", "LumisTransport", "LumisStorage", "LumisDatasets",
             ],
             swiftSettings: strict),
 
