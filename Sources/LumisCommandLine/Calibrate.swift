@@ -92,43 +92,44 @@ extension LumisCommand {
         }
 
         func run() throws {
-            let distributed = DistributedInference(world: try Communicator.world())
-            try distributed.checkOutputs(OutputOptions(posterior: out))
-            let calibrationEngine: any CalibrationEngine
-            if engine == .ic, let network {
+            let world = try Communicator.world()
+            try checkOutput(world: world)
+            let inferenceEngine: InferenceRun.Engine
+            switch engine {
+            case .prior: inferenceEngine = .prior
+            case .is: inferenceEngine = .importanceSampling
+            case .ic:
+                // Read now, so that a bad file is one line before any simulator starts; validate() saw --network.
                 do {
-                    calibrationEngine = CompiledCalibrationEngine(
-                        network: SharedNetwork(try NetworkFile.readNetwork(from: network)))
+                    let network = SharedNetwork(try NetworkFile.readNetwork(from: network ?? ""))
+                    inferenceEngine = .importance(proposal: .network(InferenceNetworkProposal(network: network)))
                 } catch {
                     throw ValidationError("--network: \(error)")
                 }
-            } else {
-                calibrationEngine = SamplingCalibrationEngine(engine: engine == .prior ? .prior : .importanceSampling)
             }
-            let (source, workers) = try distributed.source(connection: connection, workers: workers)
-            let runSeed = try distributed.agreedSeed(seed)
+            let (source, workers) = try connection.simulators.source(
+                workers: workers, rank: world.rank, of: world.size)
+            let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
             let calibration = Calibration(
                 eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
                 maxConsecutiveFailures: runOptions.maxFailures)
             Console.installInterruptHandlers()
-            let share = distributed.share(of: eventCount)
-            let line = distributed.world.isRoot ? runOptions.progressStyle.map { ProgressReporter(style: $0) } : nil
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
             let local: Calibration.Output
             do {
+                defer { line?.finish() }
                 local = try calibration.run(
-                    events: share, engine: calibrationEngine,
+                    events: world.share(of: eventCount), engine: inferenceEngine,
                     makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration)
                 ) { line?.update($0) }
-                line?.finish()
-            } catch {
-                line?.finish()
-                throw error
+            } catch let error as CompiledInferenceError {
+                throw ValidationError(error.description)
             }
-            guard let output = try gather(local, world: distributed.world) else { return }
+            guard let output = try gather(local, world: world) else { return }
             let report = CalibrationReport(
-                engine: calibrationEngine.name, model: output.modelName, seed: runSeed, tracesPerEvent: traceCount,
+                engine: inferenceEngine.name, model: output.modelName, seed: runSeed, tracesPerEvent: traceCount,
                 events: output.events)
-            distributed.noteSeed(runSeed, given: seed)
+            if seed == nil { Console.note("seed \(runSeed) (drawn at random; --seed \(runSeed) repeats the run)") }
             try report.write(toFile: out)
             let flagged = report.variables.values.count { !$0.flags.isEmpty }
             Console.note(
@@ -136,6 +137,24 @@ extension LumisCommand {
                     ? "no latent flagged; median ESS \(String(format: "%.1f", report.medianEffectiveSampleSize)); wrote \(out)"
                     : "MISCALIBRATED: \(flagged) of \(report.variables.count) latents flagged (lumis summary \(out)); "
                         + "wrote \(out)")
+        }
+
+        /// Checks on rank 0 that `--out` can be written, before any simulator starts; if not, rank 0 throws (one
+        /// line) and the other ranks wait for the launch to end.
+        private func checkOutput(world: Communicator) throws {
+            var problem = ""
+            if world.isRoot {
+                do {
+                    try OutputOptions(posterior: out).check()
+                } catch {
+                    problem = "\(error)"
+                }
+            }
+            let verdict = try world.broadcast(Array(problem.utf8))
+            guard !verdict.isEmpty else { return }
+            if world.isRoot { throw ValidationError(problem) }
+            try world.barrier()
+            throw ValidationError(String(decoding: verdict, as: UTF8.self))
         }
 
         /// Gathers the ranks' event records on rank 0, in rank (so event) order; `nil` on other ranks.
@@ -149,7 +168,7 @@ extension LumisCommand {
             guard let parts = try world.gather(writer.bytes) else { return nil }
             var merged = local
             for rank in 1..<parts.count {
-                try DistributedInference.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
+                try Self.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
                     var reader = ByteReader(parts[rank])
                     let model = try reader.readString("model name")
                     if merged.modelName.isEmpty { merged.modelName = model }
@@ -160,6 +179,15 @@ extension LumisCommand {
                 }
             }
             return merged
+        }
+
+        /// Runs `body`, turning a decoding failure into an error naming the rank whose bytes were bad.
+        private static func decodingPart(of rank: Int, _ body: () throws(ByteReader.Malformed) -> Void) throws {
+            do {
+                try body()
+            } catch {
+                throw CalibrationError(description: "the events rank \(rank) sent are malformed: \(error.description)")
+            }
         }
     }
 }

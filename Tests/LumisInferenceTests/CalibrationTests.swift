@@ -10,7 +10,7 @@ import Testing
 @Suite("Simulation-based calibration, in process")
 struct CalibrationTests {
     static func report(
-        _ model: some Simulator & Sendable, engine: some CalibrationEngine, events: Int, traces: Int,
+        _ model: some Simulator & Sendable, engine: InferenceRun.Engine, events: Int, traces: Int,
         seed: UInt64 = 7, workers: Int = 1
     ) throws -> CalibrationReport {
         let calibration = Calibration(eventCount: events, tracesPerEvent: traces, seed: seed, workers: workers)
@@ -65,12 +65,12 @@ struct CalibrationTests {
             (
                 "gum",
                 try Self.report(
-                    GaussianUnknownMean(), engine: SamplingCalibrationEngine(engine: .prior), events: 400, traces: 200)
+                    GaussianUnknownMean(), engine: InferenceRun.Engine.prior, events: 400, traces: 200)
             ),
             (
                 "branching",
                 try Self.report(
-                    Branching(), engine: SamplingCalibrationEngine(engine: .prior), events: 400, traces: 200)
+                    Branching(), engine: InferenceRun.Engine.prior, events: 400, traces: 200)
             ),
         ] {
             #expect(report.events == 400 && report.medianEffectiveSampleSize == 200)
@@ -83,7 +83,7 @@ struct CalibrationTests {
     @Test("Importance sampling from the prior on branching is calibrated; s exists in some events only")
     func importanceBranching() throws {
         let report = try Self.report(
-            Branching(), engine: SamplingCalibrationEngine(engine: .importanceSampling), events: 400, traces: 500,
+            Branching(), engine: InferenceRun.Engine.importanceSampling, events: 400, traces: 500,
             workers: 2)
         #expect(Set(report.variables.keys) == ["r", "s", "(result)"])
         let s = try #require(report.variables["s"])
@@ -94,26 +94,32 @@ struct CalibrationTests {
         }
     }
 
-    /// Importance sampling as usual, but on observations shifted by `shift`: a posterior in the wrong place.
-    struct ShiftedEngine: CalibrationEngine {
-        var shift: Double
-        var name: String { "shifted" }
-        func posterior(
-            observations: ObservationSet, traceCount: Int, seed: UInt64, simulator: SimulatorHandle,
-            maxConsecutiveFailures: Int
-        ) throws -> Posterior {
-            let moved = observations.values.mapValues { Tensor($0.scalars[0] + shift) }
-            return try SamplingCalibrationEngine(engine: .importanceSampling).posterior(
-                observations: ObservationSet(moved), traceCount: traceCount, seed: seed, simulator: simulator,
-                maxConsecutiveFailures: maxConsecutiveFailures)
+    /// A deliberately wrong proposal: every controlled Normal draw from Normal(6, 0.5), whatever the data.
+    struct ShiftedProposal: NetworkProposal, ProposalPolicy {
+        var addressCount: Int { 1 }
+        func check(observations: ObservationSet) throws {}
+        func policies(observations: ObservationSet, workers: Int, concurrency: Int)
+            -> @Sendable () -> any ProposalPolicy
+        {
+            { ShiftedProposal() }
+        }
+        func fallbackKey(for entry: Trace.Entry) -> String? { nil }
+        mutating func choose(
+            at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
+        ) throws -> (value: Tensor, logWeight: Double) {
+            let proposal = Distribution.normal(mean: Tensor(6), stddev: Tensor(0.5))
+            let value = proposal.sample(using: &generator)
+            return (value, prior.logProb(of: value) - proposal.logProb(of: value))
         }
     }
 
-    @Test("A biased engine is flagged: coverage outside the band, KS p below 0.001")
+    @Test("A narrow proposal in the wrong place is flagged: coverage below the band, KS p below 0.001")
     func biasedFlagged() throws {
-        let report = try Self.report(GaussianUnknownMean(), engine: ShiftedEngine(shift: 3), events: 400, traces: 200)
+        let report = try Self.report(
+            GaussianUnknownMean(), engine: .importance(proposal: .network(ShiftedProposal())), events: 400,
+            traces: 200)
         let mu = try #require(report.variables["mu"])
-        #expect(mu.flags.count == 3, "\(mu.flags)")
+        #expect(report.engine == "ic" && mu.flags.count == 3, "\(mu.flags)")
         #expect(try #require(mu.ksPValue) < 1e-6)
         #expect(report.isMiscalibrated)
         #expect(report.renderTable().contains("MISCALIBRATED"))
@@ -121,7 +127,7 @@ struct CalibrationTests {
 
     @Test("The records do not depend on workers; the file reads back equal and is byte-stable")
     func workersAndFile() throws {
-        let engine = SamplingCalibrationEngine(engine: .importanceSampling)
+        let engine = InferenceRun.Engine.importanceSampling
         let one = try Self.report(GaussianUnknownMean(), engine: engine, events: 30, traces: 50, seed: 11)
         let three = try Self.report(GaussianUnknownMean(), engine: engine, events: 30, traces: 50, seed: 11, workers: 3)
         #expect(one == three)
@@ -146,7 +152,7 @@ struct CalibrationTests {
         let calibration = Calibration(eventCount: 2, tracesPerEvent: 5, seed: 1)
         #expect {
             _ = try calibration.run(
-                events: 0..<2, engine: SamplingCalibrationEngine(engine: .importanceSampling),
+                events: 0..<2, engine: InferenceRun.Engine.importanceSampling,
                 makeSimulator: { _ in AllDistributions() })
         } throws: { error in
             "\(error)" == "the model's traces have no observations to condition on"

@@ -27,7 +27,7 @@ struct PrivateDirectoryTests {
         for name in names {
             try FileManager.default.createDirectory(atPath: base + "/" + name, withIntermediateDirectories: false)
         }
-        FileManager.default.createFile(atPath: base + "/lumis-\(dead)-file01", contents: Data())  // a file: kept
+        _ = FileManager.default.createFile(atPath: base + "/lumis-\(dead)-file01", contents: Data())  // a file: kept
         PrivateDirectory.removeStale(in: base)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: base))
         #expect(left == Set(names.dropFirst()).union(["lumis-\(dead)-file01"]))

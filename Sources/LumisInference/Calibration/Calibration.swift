@@ -58,21 +58,24 @@ public struct Calibration: Sendable {
 
     /// Runs the events `events` (a share of `0..<eventCount`).
     ///
+    /// Each event's posterior is an ``InferenceRun`` of `engine` with one worker on the worker's simulator, so
+    /// it is exactly what `lumis infer --seed` with the event's engine seed and observations would give.
     /// - Parameters:
     ///   - events: the events to run.
-    ///   - engine: the engine under test.
+    ///   - engine: the engine under test: prior or importance sampling (with the prior or a network as proposal).
     ///   - makeSimulator: opens worker *w*'s simulator, on that worker's thread.
     ///   - progress: called after each event with the events finished so far.
     /// - Returns: the records of `events`, in order.
     /// - Throws: the first error any worker met; the others stop after their current event. A true trace
     ///   without observations, or with two observations of one name, is a ``CalibrationError``.
-    /// - Precondition: `events` lies in `0..<eventCount`.
+    /// - Precondition: `events` lies in `0..<eventCount`; `engine` is not an MCMC engine.
     public func run(
-        events: Range<Int>, engine: some CalibrationEngine,
+        events: Range<Int>, engine: InferenceRun.Engine,
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
         progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> Output {
         precondition(events.lowerBound >= 0 && events.upperBound <= eventCount, "events out of range")
+        precondition(engine.kernel == nil, "calibration runs prior or importance sampling")
         let state = Mutex(RunState(count: events.count))
         let stopped = Atomic<Bool>(false)
         let configuration = self
@@ -106,7 +109,7 @@ public struct Calibration: Sendable {
     }
 
     /// Runs event `event` on `simulator`: its truth, the engine's posterior, the measures.
-    func event(_ event: Int, engine: some CalibrationEngine, simulator: SimulatorHandle) throws -> CalibrationEvent {
+    func event(_ event: Int, engine: InferenceRun.Engine, simulator: SimulatorHandle) throws -> CalibrationEvent {
         var configuration = TraceSampler.Configuration(
             mode: .simulateObservations, traceCount: 1, seed: seed, maxConsecutiveFailures: maxConsecutiveFailures)
         configuration.firstStream = UInt64(event)
@@ -135,9 +138,14 @@ public struct Calibration: Sendable {
             throw CalibrationError(description: "the model's traces have no observations to condition on")
         }
         var generator = Self.eventGenerator(seed: seed, event: event)
-        let posterior = try engine.posterior(
-            observations: ObservationSet(observed), traceCount: tracesPerEvent, seed: generator.next(),
-            simulator: simulator, maxConsecutiveFailures: maxConsecutiveFailures)
+        var run = InferenceRun(
+            engine: engine, traceCount: tracesPerEvent, workers: 1, seed: generator.next(),
+            observations: ObservationSet(observed), makeSimulator: simulator.factory)
+        run.maxConsecutiveFailures = maxConsecutiveFailures
+        // One process, one worker: the run's outcome and its posterior are always there.
+        guard let posterior = try run.run()?.posterior else {
+            throw CalibrationError(description: "event \(event): the engine returned no posterior")
+        }
         return CalibrationEvent.measure(truth: truth, posterior: posterior, using: &generator)
     }
 }
