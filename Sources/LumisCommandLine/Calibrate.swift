@@ -5,6 +5,7 @@ import LumisDistributed
 import LumisInference
 import LumisOutput
 import LumisSimulation
+import LumisStorage
 
 extension LumisCommand {
     struct Calibrate: ParsableCommand {

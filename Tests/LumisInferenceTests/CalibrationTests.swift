@@ -3,6 +3,7 @@ import LumisCore
 import LumisDistributions
 import LumisInference
 import LumisSimulation
+import LumisStorage
 import LumisTensor
 import LumisTestSupport
 import Testing

@@ -1,5 +1,6 @@
 public import LumisCore
 public import LumisDistributions
+package import LumisStorage
 import LumisTensor
 
 /// What one event of a calibration run measured: for every scalar latent of the true trace, where the truth
