@@ -45,6 +45,8 @@ struct CompiledRunner {
             _ = try CompiledProposal(network: job.network, observations: observations)
         } catch let error as CompiledInferenceError {
             throw ValidationError(error.description)
+        } catch let mismatch as NetworkMismatch {
+            throw ValidationError("--network \(networkPath): \(mismatch)")
         }
         Console.installInterruptHandlers()
         var local: CompiledInference.Output?
@@ -53,6 +55,9 @@ struct CompiledRunner {
             do {
                 local = try job.run(source: source, timeout: timeout) { line?.update($0) }
                 line?.finish()
+            } catch let mismatch as NetworkMismatch {
+                line?.finish()
+                throw NetworkMismatchError(description: "--network \(networkPath): \(mismatch)")
             } catch {
                 line?.finish()
                 throw error
@@ -116,4 +121,9 @@ struct CompiledRunner {
         }
         return merged
     }
+}
+
+/// A simulator that does not fit the network, found once it answered: a run failure (exit 1), named with the file.
+struct NetworkMismatchError: Error, CustomStringConvertible {
+    var description: String
 }

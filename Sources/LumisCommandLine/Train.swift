@@ -227,14 +227,24 @@ extension LumisCommand {
             if let resumed {
                 trainer = resumed
                 trainer.communicator = world
+                let part = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
+                do {
+                    if !part.model.isEmpty { try trainer.network.signature.checkModel(part.model) }
+                } catch {
+                    throw ValidationError("--resume \(resume ?? ""): \(error.description)")
+                }
                 if world.isRoot {
                     Console.note(
                         "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
                 }
-                validation = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
-                    .compactMap {
-                        try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
-                    }
+                if trainer.network.signature.isUnknown {
+                    // A file from before the signature was recorded learns it from this run (rank 0's).
+                    let local = part.traces.first.map { SimulatorSignature(model: part.model, example: $0) }
+                    trainer.network.signature = try Self.rootValue(local ?? .unknown, world: world)
+                }
+                validation = part.traces.compactMap {
+                    try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
+                }
             } else {
                 let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
                 if seed == nil && world.isRoot { Console.note("seed \(runSeed)") }
@@ -248,14 +258,15 @@ extension LumisCommand {
                     kind: kind, initial: learningRate, final: learningRateEnd,
                     endTraces: scheduleTraces ?? traceCount ?? untilTraces ?? 1)
                 let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
-                let (specs, validationTraces) = try embeddingSpecs(state: state, world: world, traces: traces)
+                let (specs, signature, validationTraces) = try embeddingSpecs(
+                    state: state, world: world, traces: traces)
                 let configuration = NetworkConfiguration(
                     observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
                     sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
                     seed: runSeed, precision: precision == .float32 ? .float32 : .float64)
-                trainer = Trainer(
-                    network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
-                    state: state, communicator: world)
+                let network = InferenceNetwork(configuration: configuration)
+                network.signature = signature
+                trainer = Trainer(network: network, optimizer: makeOptimizer(), state: state, communicator: world)
                 validation = validationTraces.compactMap { try? TrainingExample(trace: $0, observations: specs) }
                 let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
                 if world.isRoot { Console.note("embedding \(names.joined(separator: ", "))") }
@@ -333,8 +344,9 @@ extension LumisCommand {
         private struct TraceSource {
             /// The training data.
             var data: TrainingData
-            /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces).
-            var validation: (Range<Int>, TrainingState) throws -> [Trace]
+            /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces)
+            /// and the model name of the simulator or dataset (empty if no simulator ran).
+            var validation: (Range<Int>, TrainingState) throws -> (traces: [Trace], model: String)
             /// Heads known before training (a dataset's trace types), in creation order.
             var heads: [(key: AddressKey, prior: Distribution)] = []
             /// How many simulators (or dataset readers) run at once on this rank.
@@ -353,11 +365,11 @@ extension LumisCommand {
             return TraceSource(
                 data: .simulators(makeSimulator),
                 validation: { range, state in
-                    guard !range.isEmpty else { return [] }
-                    return try Trainer.sampleTraces(
+                    guard !range.isEmpty else { return ([], "") }
+                    let sampled = try Trainer.sampleTraces(
                         count: range.count, seed: state.validationSeed, firstStream: UInt64(range.lowerBound),
-                        workers: workers, makeSimulator: makeSimulator
-                    ).traces
+                        workers: workers, makeSimulator: makeSimulator)
+                    return (sampled.traces, sampled.report.modelName)
                 },
                 workers: workers)
         }
@@ -387,23 +399,28 @@ extension LumisCommand {
             return TraceSource(
                 data: .cycling(count: trainingCount) { try reader.traces(in: $0) },
                 validation: { range, _ in
-                    try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
+                    let traces = try reader.traces(
+                        in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
+                    return (traces, reader.manifest.model)
                 },
                 heads: heads, workers: workers)
         }
 
-        /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.
+        /// The observation embeddings, normalized over the whole validation set, the simulator's signature, and this
+        /// rank's validation traces.
         ///
-        /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings, so every rank builds the
-        /// same network; the other ranks read only their share.
+        /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings and signature, so every
+        /// rank builds the same network; the other ranks read only their share.
         private func embeddingSpecs(
             state: TrainingState, world: Communicator, traces source: TraceSource
-        ) throws -> (specs: [ObservationEmbeddingSpec], validation: [Trace]) {
+        ) throws -> (specs: [ObservationEmbeddingSpec], signature: SimulatorSignature, validation: [Trace]) {
             let part = world.share(of: state.validationCount)
             var specs: [ObservationEmbeddingSpec] = []
+            var signature = SimulatorSignature.unknown
             var validation: [Trace] = []
             if world.isRoot {
-                let traces = try source.validation(0..<max(state.validationCount, 1), state)
+                let (traces, model) = try source.validation(0..<max(state.validationCount, 1), state)
+                signature = SimulatorSignature(model: model, example: traces[0])
                 do {
                     specs = try ObservationEmbeddingSpec.specs(
                         for: try embeddings.map(requests), example: traces[0], normalizingOver: traces,
@@ -417,17 +434,21 @@ extension LumisCommand {
                 }
                 validation = Array(traces[part])
             } else {
-                validation = try source.validation(part, state)
+                validation = try source.validation(part, state).traces
             }
-            if world.usesMPI {
-                // Plain Codable structs encode and decode without failing unless the bytes are damaged.
-                let bytes = world.isRoot ? Array((try? JSONEncoder().encode(specs)) ?? Data()) : []
-                let received = try world.broadcast(bytes, root: 0)
-                guard let decoded = try? JSONDecoder().decode([ObservationEmbeddingSpec].self, from: Data(received))
-                else { throw ValidationError("rank 0 sent unreadable observation embeddings") }
-                specs = decoded
+            return (try Self.rootValue(specs, world: world), try Self.rootValue(signature, world: world), validation)
+        }
+
+        /// Rank 0's `value`, on every rank (a collective under MPI).
+        private static func rootValue<T: Codable>(_ value: T, world: Communicator) throws -> T {
+            guard world.usesMPI else { return value }
+            // Plain Codable structs encode and decode without failing unless the bytes are damaged.
+            let bytes = world.isRoot ? Array((try? JSONEncoder().encode(value)) ?? Data()) : []
+            let received = try world.broadcast(bytes, root: 0)
+            guard let decoded = try? JSONDecoder().decode(T.self, from: Data(received)) else {
+                throw ValidationError("rank 0 sent an unreadable \(T.self)")
             }
-            return (specs, validation)
+            return decoded
         }
     }
 }

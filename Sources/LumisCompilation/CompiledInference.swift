@@ -76,8 +76,9 @@ public struct CompiledInference: Sendable {
     /// Runs the traces over simulators made by `makeSimulator` (one per worker, on the worker's thread).
     ///
     /// - Parameter progress: called after each chunk of traces.
-    /// - Throws: ``CompiledInferenceError`` if an embedded observation is missing; otherwise as
-    ///   ``TraceSampler/run(workers:makeSimulator:policy:consume:)``.
+    /// - Throws: ``CompiledInferenceError`` if an embedded observation is missing, ``NetworkMismatch`` if an
+    ///   observation has another shape or a simulator another model than the network was trained on (checked
+    ///   before each simulator's first trace); otherwise as ``TraceSampler/run(workers:makeSimulator:policy:consume:)``.
     public func run(
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
         progress: (@Sendable (RunProgress) -> Void)? = nil
@@ -95,7 +96,8 @@ public struct CompiledInference: Sendable {
             ? LSTMBatcher(network: network, concurrency: max(proposalBatchConcurrency, 1)) : nil
         let collected = CollectedBox()
         let report = try sampler.run(
-            workers: workers, makeSimulator: makeSimulator,
+            workers: workers,
+            makeSimulator: SignatureCheckingSimulator.wrap(makeSimulator, signature: network.network.signature),
             policy: { () -> any ProposalPolicy in
                 // Checked above, so this cannot throw; a fallback keeps the factory total.
                 if let policy = try? CompiledProposal(network: network, observations: observations, batcher: batcher) {
