@@ -48,7 +48,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisInference",
-            dependencies: ["LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage"],
+            dependencies: [
+                "LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions", "LumisStorage", "LumisDistributed",
+            ],
             swiftSettings: strict),
         .target(
             name: "LumisOutput",

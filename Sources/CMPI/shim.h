@@ -6,6 +6,7 @@
 // import; these accessors hand them over as plain values.
 static inline MPI_Comm lumis_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype lumis_mpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype lumis_mpi_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype lumis_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype lumis_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Op lumis_mpi_sum(void) { return MPI_SUM; }

@@ -5,6 +5,7 @@ import LumisCore
 import LumisDistributed
 import LumisInference
 import LumisOutput
+import LumisSimulation
 
 extension LumisCommand {
     struct Infer: ParsableCommand {
@@ -33,11 +34,8 @@ extension LumisCommand {
 
         enum Engine: String, ExpressibleByArgument, CaseIterable {
             case prior, `is`, lmh, rmh, ic
-            var engine: InferenceJob.Engine { self == .prior ? .prior : .importanceSampling }
-            /// The MCMC site proposal (its RMH step size set later from --step-size), `nil` for other engines.
-            var mcmcKernel: MetropolisHastings.Kernel? {
-                self == .lmh ? .lightweight : self == .rmh ? .randomWalk(stepSize: 1) : nil
-            }
+            /// Whether this is an MCMC engine (chains instead of workers).
+            var isMCMC: Bool { self == .lmh || self == .rmh }
         }
 
         @Option(
@@ -100,7 +98,7 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            if engine.mcmcKernel == nil {
+            if !engine.isMCMC {
                 guard !mcmc.isUsed else {
                     throw ValidationError(
                         "--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
@@ -116,7 +114,7 @@ extension LumisCommand {
             try checkMemory()
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
             // Under MPI the ranks are known only in run().
-            if engine.mcmcKernel == nil && connection.launch == nil && !connection.endpoints.isEmpty
+            if !engine.isMCMC && connection.launch == nil && !connection.endpoints.isEmpty
                 && !Communicator.isLaunchedByMPI()
             {
                 _ = try connection.simulators.source(workers: workers)
@@ -125,9 +123,9 @@ extension LumisCommand {
 
         /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (one line, exit 64).
         private func checkMemory() throws {
-            let chains = mcmc.chains ?? MCMCOptions.defaultChains(endpoints: connection.endpoints)
+            let chains = mcmc.chains ?? InferenceRun.Chains.defaultCount(endpoints: connection.endpoints.count)
             let (kept, overflow) = chains.multipliedReportingOverflow(by: traceCount / mcmc.thin)
-            let stored = engine.mcmcKernel == nil ? traceCount : overflow ? Int.max : kept
+            let stored = !engine.isMCMC ? traceCount : overflow ? Int.max : kept
             do {
                 try MemoryBudget.check(
                     count: stored, bytesEach: TraceStore.minimumBytesPerTrace, what: "--traces \(traceCount)")
@@ -138,37 +136,63 @@ extension LumisCommand {
 
         private var outputOptions: OutputOptions { OutputOptions(posterior: out, drawsCSV: drawsCSV, netCDF: netCDF) }
 
+        /// The engine of the run.
+        private func inferenceEngine() -> InferenceRun.Engine {
+            switch engine {
+            case .prior: return .prior
+            case .is: return .importanceSampling
+            case .lmh: return .lmh
+            case .rmh: return .rmh(stepSize: mcmc.stepSize)
+            case .ic:
+                // Read after the outputs are checked (InferenceNetworkProposal.check); validate() saw --network.
+                return .importance(
+                    proposal: .network(
+                        InferenceNetworkProposal(contentsOfFile: network ?? "", batchesProposals: batchProposals)))
+            }
+        }
+
         func run() throws {
-            let distributed = DistributedInference(world: try Communicator.world())
-            let observationSet = try observed.observationSet()
-            if let mcmcKernel = engine.mcmcKernel {
-                try MCMCRunner(
-                    kernel: mcmcKernel, options: mcmc, connection: connection, steps: traceCount, seed: seed,
-                    observations: observationSet, hasObservations: !observed.isEmpty, outputOptions: outputOptions,
-                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
-                    distributed: distributed
-                ).run()
-                return
+            let world = try Communicator.world()
+            var request = InferenceRun(
+                engine: inferenceEngine(), source: connection.simulators.allSimulators, traceCount: traceCount,
+                workers: workers, seed: seed, observations: observed.isEmpty ? nil : try observed.observationSet())
+            request.timeout = connection.timeoutDuration
+            request.maxConsecutiveFailures = runOptions.maxFailures
+            request.chains = mcmc.settings
+            request.world = world
+            Console.installInterruptHandlers()
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
+            var progress: (@Sendable (RunProgress) -> Void)?
+            if let line { progress = { line.update($0) } }
+            let outcome: InferenceRun.Outcome?
+            do {
+                defer { line?.finish() }
+                outcome = try request.run(outputs: outputOptions, progress: progress)
+            } catch let error as InferenceRunError where error.kind == .request {
+                throw ValidationError(error.description)
+            } catch let error as NetworkFileError {
+                throw ValidationError("--network: \(error.description)")
+            } catch let error as CompiledInferenceError {
+                throw ValidationError(error.description)
+            } catch let mismatch as NetworkMismatch {
+                // Shapes are checked before any simulator starts (a usage error); a model once one answered.
+                let message = "--network \(network ?? ""): \(mismatch)"
+                if case .observationShape = mismatch { throw ValidationError(message) }
+                throw NetworkMismatchError(description: message)
+            } catch let error as SimulatorSource.AssignmentError {
+                throw connection.simulators.usageError(
+                    for: error, countOption: engine.isMCMC ? "--chains" : "--workers")
             }
-            let (source, workers) = try distributed.source(connection: connection, workers: workers)
-            if engine == .ic, let network {
-                try CompiledRunner(
-                    networkPath: network, source: source, timeout: connection.timeoutDuration, traceCount: traceCount,
-                    workers: workers, seed: seed, observations: observationSet, outputOptions: outputOptions,
-                    progressStyle: runOptions.progressStyle, maxFailures: runOptions.maxFailures,
-                    batchesProposals: batchProposals, distributed: distributed
-                ).run()
-                return
-            }
-            let job = InferenceJob(
-                source: source, engine: engine.engine, traceCount: traceCount, workers: workers,
-                seed: try distributed.agreedSeed(seed),
-                observations: observationSet, timeout: connection.timeoutDuration,
-                maxConsecutiveFailures: runOptions.maxFailures)
-            try InferRunner(
-                job: job, outputOptions: outputOptions, progressStyle: runOptions.progressStyle, givenSeed: seed,
-                distributed: distributed
-            ).run()
+            // Only rank 0 reports and writes.
+            guard let outcome else { return }
+            for note in outcome.notes { Console.note(note) }
+            if outputOptions.posterior == nil { print(outcome.summary.renderTable(), terminator: "") }
+            if let failure = outcome.failure { throw failure }
         }
     }
+}
+
+/// A simulator of another model than the network's, found once it answered: a run failure (exit 1), naming the file.
+struct NetworkMismatchError: Error, CustomStringConvertible {
+    var description: String
 }

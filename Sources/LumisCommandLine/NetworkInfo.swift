@@ -60,7 +60,7 @@ extension LumisCommand {
                     + "address \(configuration.addressEmbedding), value \(configuration.sampleEmbedding), "
                     + "kind \(configuration.kindEmbedding); \(configuration.components) mixture components")
             lines.append("parameters    \(network.parameterCount)")
-            lines.append("precision     \(configuration.precision.rawValue) LSTM products")
+            lines.append("precision     \(configuration.precision.rawValue) parameters, optimizer state and products")
             lines.append("optimizer     \(describe(trainer.optimizer))")
             lines.append(
                 "traces seen   \(state.traces) (\(state.iterations) steps, \(state.skippedBatches) skipped batches, "

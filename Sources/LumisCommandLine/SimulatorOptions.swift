@@ -91,6 +91,11 @@ struct SimulatorOptions: ParsableArguments {
             })
     }
 
+    /// Every simulator of the launch: the command to launch, or all the endpoints (each rank takes its share).
+    var allSimulators: SimulatorSource {
+        launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
+    }
+
     /// Rank `rank` of `rankCount`'s simulators and workers, by the one rule of every command
     /// (``SimulatorSource/share(rank:of:workers:)``).
     ///
@@ -100,22 +105,25 @@ struct SimulatorOptions: ParsableArguments {
     func source(workers: Int?, rank: Int = 0, of rankCount: Int = 1, countOption: String = "--workers") throws -> (
         source: SimulatorSource, workers: Int
     ) {
-        let all: SimulatorSource =
-            launch.map { .launch(command: $0, settings: launchSettings) } ?? .attach(endpoints: endpoints)
         do {
-            return try all.share(rank: rank, of: rankCount, workers: workers)
+            return try allSimulators.share(rank: rank, of: rankCount, workers: workers)
         } catch {
-            if rankCount == 1, let workers {
-                throw ValidationError(
-                    "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
-                        + "time); got \(endpoints.count).")
-            }
-            throw ValidationError(
-                "the --simulator endpoints are dealt out to the \(rankCount) ranks in order: "
-                    + (workers.map { "\(countOption) \($0) per rank needs \(error.needed) endpoints" }
-                        ?? "\(rankCount) ranks need at least \(rankCount) endpoints")
-                    + ", got \(endpoints.count). Or use --launch.")
+            throw usageError(for: error, countOption: countOption)
         }
+    }
+
+    /// The usage error for endpoints that cannot be dealt out, in the words of the options.
+    func usageError(for error: SimulatorSource.AssignmentError, countOption: String) -> ValidationError {
+        if error.ranks == 1, let workers = error.workers {
+            return ValidationError(
+                "\(countOption) \(workers) needs \(workers) --simulator endpoints (a REP simulator serves one run at a "
+                    + "time); got \(endpoints.count).")
+        }
+        return ValidationError(
+            "the --simulator endpoints are dealt out to the \(error.ranks) ranks in order: "
+                + (error.workers.map { "\(countOption) \($0) per rank needs \(error.needed) endpoints" }
+                    ?? "\(error.ranks) ranks need at least \(error.ranks) endpoints")
+                + ", got \(endpoints.count). Or use --launch.")
     }
 
     var timeoutDuration: Duration { .milliseconds(Int64((timeout * 1000).rounded())) }

@@ -57,13 +57,13 @@ public final class InferenceNetwork {
     /// Creates a network with freshly initialised parameters and no addresses.
     public init(configuration: NetworkConfiguration) {
         self.configuration = configuration
-        let store = ParameterStore()
+        let store = ParameterStore(precision: configuration.precision)
         self.store = store
         observationEmbedding = ObservationEmbedding(
             specs: configuration.observations, store: store, seed: configuration.seed)
         lstm = LSTM(
             inputSize: configuration.lstmInput, hiddenSize: configuration.lstmHidden, layers: configuration.lstmLayers,
-            store: store, seed: fnv1a64("lstm") ^ configuration.seed, precision: configuration.precision)
+            store: store, seed: fnv1a64("lstm") ^ configuration.seed)
         kindEmbeddings = DistributionKind.allCases.map { kind in
             store.allocate(
                 configuration.kindEmbedding, initialization: .uniform(bound: 3.0.squareRoot()),
@@ -139,19 +139,31 @@ public final class InferenceNetwork {
 
     /// Writes the embedding in `range` of the store into columns starting at `column` of every row of `matrix`.
     func broadcast(_ range: ParameterRange, into matrix: inout Matrix, column: Int) {
-        store.values.withUnsafeBufferPointer { values in
-            matrix.broadcastRow(
-                UnsafeBufferPointer(rebasing: values[range.start..<(range.start + range.count)]), to: column)
+        store.withValues { values in
+            if values.isFloat32 {
+                let row = values.float32[range.start..<range.end].map(Double.init)
+                row.withUnsafeBufferPointer { matrix.broadcastRow($0, to: column) }
+            } else {
+                matrix.broadcastRow(UnsafeBufferPointer(rebasing: values.float64[range.start..<range.end]), to: column)
+            }
         }
     }
 
     /// Adds the column sums of `gradient`'s columns `column..<column + range.count` into the store's gradient of
     /// `range`.
     func accumulate(_ gradient: Matrix, column: Int, into range: ParameterRange) {
-        store.gradients.withUnsafeMutableBufferPointer { gradients in
-            gradient.addColumnSums(
-                column..<(column + range.count),
-                into: UnsafeMutableBufferPointer(rebasing: gradients[range.start..<(range.start + range.count)]))
+        store.withGradients { gradients in
+            if gradients.isFloat32 {
+                var sums = [Double](repeating: 0, count: range.count)
+                sums.withUnsafeMutableBufferPointer {
+                    gradient.addColumnSums(column..<(column + range.count), into: $0)
+                }
+                for k in 0..<range.count { gradients.float32[range.start + k] += Float(sums[k]) }
+            } else {
+                gradient.addColumnSums(
+                    column..<(column + range.count),
+                    into: UnsafeMutableBufferPointer(rebasing: gradients.float64[range.start..<range.end]))
+            }
         }
     }
 

@@ -152,7 +152,7 @@ public enum NetworkFile {
             throw .layoutMismatch(
                 expected: configuration.parameterCount(addresses: addresses) ?? -1, found: file.values.count)
         }
-        guard file.values.allSatisfy(\.isFinite) else { throw .malformedPayload("a parameter value is not finite") }
+        guard file.values.isFinite else { throw .malformedPayload("a parameter value is not finite") }
         let network = InferenceNetwork(configuration: configuration)
         for record in addresses {
             guard !network.contains(record.key) else { throw .malformedHeader("address \(record.key) listed twice") }
@@ -163,7 +163,8 @@ public enum NetworkFile {
         guard network.store.ranges == file.ranges else {
             throw .layoutMismatch(expected: network.store.count, found: file.values.count)
         }
-        network.store = file.makeStore()
+        // A file written before float32 storage (or in the other precision) is converted to the configuration's.
+        network.store = file.makeStore(precision: configuration.precision)
         network.signature = signature
         return (network, training)
     }

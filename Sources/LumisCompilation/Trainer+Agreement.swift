@@ -83,7 +83,14 @@ extension Trainer {
         if finite {
             var seconds = 0.0
             try timed(&seconds) {
-                try network.store.gradients.withUnsafeMutableBufferPointer { try communicator.allreduceSum($0) }
+                // One flat buffer in the store's precision: float32 training sends half the bytes.
+                try network.store.withGradients { gradients in
+                    if gradients.isFloat32 {
+                        try communicator.allreduceSum(gradients.float32)
+                    } else {
+                        try communicator.allreduceSum(gradients.float64)
+                    }
+                }
             }
             communicationSeconds += seconds
             allreduceSeconds += seconds
@@ -121,7 +128,10 @@ extension Trainer {
     /// - Throws: ``RankDivergence`` naming the ranks that differ and what differs.
     public func verifyIdenticalAcrossRanks() throws -> Int {
         guard communicator.usesMPI else { return 1 }
-        let parameters = network.store.values.withUnsafeBytes { fnv1a64($0) }
+        let parameters = network.store.withValues { values in
+            values.isFloat32
+                ? fnv1a64(UnsafeRawBufferPointer(values.float32)) : fnv1a64(UnsafeRawBufferPointer(values.float64))
+        }
         let file = fnv1a64(NetworkFile.encode(self))
         var bytes: [UInt8] = []
         for hash in [parameters, file] { withUnsafeBytes(of: hash.littleEndian) { bytes.append(contentsOf: $0) } }

@@ -393,7 +393,9 @@ public final class Trainer {
         }
         report.sampler = source.stop()
         report.seconds = (clock.now - start) / .seconds(1)
-        report.gradientBytes = network.store.count * MemoryLayout<Double>.stride
+        report.gradientBytes =
+            network.store.count
+            * (network.store.precision == .float32 ? MemoryLayout<Float>.stride : MemoryLayout<Double>.stride)
         report.identicalRanks = try saveCheckpoint(checkpoint)
         return report
     }

@@ -77,6 +77,13 @@ public struct Communicator: Sendable {
         try mpiAllreduce(values, .sum)
     }
 
+    /// Sums float32 `values` element-wise over the ranks, in place (a float32 store's gradients: half the bytes
+    /// of float64); every rank gets the same sums.
+    public func allreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws(MPIError) {
+        guard usesMPI else { return }
+        try mpiAllreduce(values, .sum)
+    }
+
     /// The sum over the ranks of `value`.
     public func allreduceSum(_ value: Double) throws(MPIError) -> Double {
         var values = [value]

@@ -69,6 +69,17 @@ enum ReduceOperation {
 }
 
 /// Reduces `values` in place across the world; every rank gets the result.
+func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReduceOperation) throws(MPIError) {
+    try inChunks(of: values.count) { (start, count) throws(MPIError) in
+        try check(
+            MPI_Allreduce(
+                lumis_mpi_in_place(), values.baseAddress! + start, count, lumis_mpi_float(), operation.handle,
+                lumis_mpi_comm_world()),
+            "MPI_Allreduce")
+    }
+}
+
+/// Reduces `values` in place across the world; every rank gets the result.
 func mpiAllreduce(_ values: UnsafeMutableBufferPointer<Double>, _ operation: ReduceOperation) throws(MPIError) {
     try inChunks(of: values.count) { (start, count) throws(MPIError) in
         try check(

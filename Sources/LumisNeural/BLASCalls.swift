@@ -44,63 +44,85 @@ enum BLAS {
 }
 
 extension BLAS {
-    /// `gemm` in `precision`: float64 calls ``gemm(transposeA:transposeB:m:n:k:alpha:a:aOffset:lda:b:bOffset:ldb:beta:c:cOffset:ldc:)``;
-    /// float32 rounds `op(A)` and `op(B)` to float32 (taking `B` from `b32`, laid out like `b`, when given: a
-    /// weight matrix's float32 copy), runs `cblas_sgemm` into a float32 product and adds it into the float64 `C`.
+    /// `C ← op(A) · op(B) + beta · C` in `precision`, each operand stored as float64 or float32.
     ///
-    /// - Precondition: as for `gemm`; `b32`, when given, has the extent of `b`.
+    /// float64 calls `cblas_dgemm` and needs float64 operands. float32 runs `cblas_sgemm`: a float32 operand (a
+    /// float32 store's weights) is passed as it is, a float64 one (an activation) is first rounded into a packed
+    /// float32 copy; a float32 `C` (a float32 store's gradients) is accumulated into directly, a float64 one gets
+    /// the float32 product added. Wraps `cblas_sgemm`.
+    /// - Precondition: as for the float64 `gemm`; in float64 every operand is float64.
     static func gemm(
         precision: Precision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-        a: UnsafeBufferPointer<Double>, aOffset: Int = 0, lda: Int,
-        b: UnsafeBufferPointer<Double>, b32: UnsafeBufferPointer<Float>? = nil, bOffset: Int = 0, ldb: Int,
-        beta: Double, c: UnsafeMutableBufferPointer<Double>, cOffset: Int = 0, ldc: Int
+        a: ScalarBuffer, aOffset: Int = 0, lda: Int, b: ScalarBuffer, bOffset: Int = 0, ldb: Int,
+        beta: Double, c: MutableScalarBuffer, cOffset: Int = 0, ldc: Int
     ) {
-        guard precision == .float32, m > 0, n > 0, k > 0 else {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm sizes \(m), \(n), \(k) must be non-negative")
+        if m == 0 || n == 0 { return }
+        guard precision == .float32 else {
+            precondition(!a.isFloat32 && !b.isFloat32 && !c.isFloat32, "float64 gemm on float32 operands")
             gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a, aOffset: aOffset,
-                lda: lda, b: b, bOffset: bOffset, ldb: ldb, beta: beta, c: c, cOffset: cOffset, ldc: ldc)
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a.float64,
+                aOffset: aOffset, lda: lda, b: b.float64, bOffset: bOffset, ldb: ldb, beta: beta, c: c.float64,
+                cOffset: cOffset, ldc: ldc)
             return
         }
         let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
         let (bRows, bColumns) = transposeB ? (n, k) : (k, n)
-        precondition(lda >= aColumns && ldb >= bColumns && ldc >= n, "gemm leading dimensions too small")
+        precondition(ldc >= n && cOffset >= 0 && cOffset + (m - 1) * ldc + n <= c.count, "gemm C extent out of bounds")
+        if k == 0 {
+            for row in 0..<m {
+                for column in 0..<n {
+                    c[cOffset + row * ldc + column] = beta == 0 ? 0 : beta * c[cOffset + row * ldc + column]
+                }
+            }
+            return
+        }
+        precondition(lda >= aColumns && ldb >= bColumns, "gemm leading dimensions too small")
         precondition(aOffset >= 0 && aOffset + (aRows - 1) * lda + aColumns <= a.count, "gemm A extent out of bounds")
         precondition(bOffset >= 0 && bOffset + (bRows - 1) * ldb + bColumns <= b.count, "gemm B extent out of bounds")
-        precondition(cOffset >= 0 && cOffset + (m - 1) * ldc + n <= c.count, "gemm C extent out of bounds")
-        precondition(b32.map { $0.count == b.count } ?? true, "float32 copy of B has another size")
-        var a32 = [Float](repeating: 0, count: aRows * aColumns)
-        for row in 0..<aRows {
-            for column in 0..<aColumns { a32[row * aColumns + column] = Float(a[aOffset + row * lda + column]) }
-        }
-        var product = [Float](repeating: 0, count: m * n)
-        func run(_ bBase: UnsafePointer<Float>, _ ldb32: Int) {
-            a32.withUnsafeBufferPointer { a32 in
-                product.withUnsafeMutableBufferPointer { p in
+        // Float64 operands are packed into float32 copies (leading dimension = their row length).
+        let a32 = a.isFloat32 ? [] : packed(a.float64, offset: aOffset, rows: aRows, columns: aColumns, ld: lda)
+        let b32 = b.isFloat32 ? [] : packed(b.float64, offset: bOffset, rows: bRows, columns: bColumns, ld: ldb)
+        var product = c.isFloat32 ? [] : [Float](repeating: 0, count: m * n)
+        a32.withUnsafeBufferPointer { a32 in
+            b32.withUnsafeBufferPointer { b32 in
+                product.withUnsafeMutableBufferPointer { product in
+                    // Extents were checked above, so every base address used is non-nil.
+                    let (aBase, lda32) =
+                        a.isFloat32 ? (a.float32.baseAddress! + aOffset, lda) : (a32.baseAddress!, aColumns)
+                    let (bBase, ldb32) =
+                        b.isFloat32 ? (b.float32.baseAddress! + bOffset, ldb) : (b32.baseAddress!, bColumns)
+                    let (cBase, ldc32, beta32) =
+                        c.isFloat32
+                        ? (c.float32.baseAddress! + cOffset, ldc, Float(beta)) : (product.baseAddress!, n, 0)
                     cblas_sgemm(
                         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), 1, a32.baseAddress!, Int32(aColumns), bBase, Int32(ldb32), 0,
-                        p.baseAddress!, Int32(n))
+                        Int32(m), Int32(n), Int32(k), 1, aBase, Int32(lda32), bBase, Int32(ldb32), beta32, cBase,
+                        Int32(ldc32))
                 }
             }
         }
-        if let b32 {
-            run(b32.baseAddress! + bOffset, ldb)
-        } else {
-            var converted = [Float](repeating: 0, count: bRows * bColumns)
-            for row in 0..<bRows {
-                for column in 0..<bColumns {
-                    converted[row * bColumns + column] = Float(b[bOffset + row * ldb + column])
-                }
-            }
-            converted.withUnsafeBufferPointer { run($0.baseAddress!, bColumns) }
-        }
+        guard !c.isFloat32 else { return }
         for row in 0..<m {
             let base = cOffset + row * ldc
             for column in 0..<n {
-                let previous = beta == 0 ? 0 : beta * c[base + column]
-                c[base + column] = previous + Double(product[row * n + column])
+                let previous = beta == 0 ? 0 : beta * c.float64[base + column]
+                c.float64[base + column] = previous + Double(product[row * n + column])
             }
         }
+    }
+
+    /// The `rows × columns` block at `offset` (row stride `ld`) of `source`, rounded to float32 and packed.
+    private static func packed(
+        _ source: UnsafeBufferPointer<Double>, offset: Int, rows: Int, columns: Int, ld: Int
+    ) -> [Float] {
+        var result = [Float](repeating: 0, count: rows * columns)
+        result.withUnsafeMutableBufferPointer { result in
+            for row in 0..<rows {
+                for column in 0..<columns { result[row * columns + column] = Float(source[offset + row * ld + column]) }
+            }
+        }
+        return result
     }
 }
 

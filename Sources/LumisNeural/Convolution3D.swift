@@ -53,7 +53,8 @@ public struct Convolution3D: Sendable, Hashable {
         let (patchSize, positions, filters) = (geometry.patchSize, geometry.positions, outputChannels)
         var y = Matrix(zeros: x.rows, outputCount)
         var columns = [Double](repeating: 0, count: patchSize * positions)
-        store.values.withUnsafeBufferPointer { parameters in
+        let precision = store.precision
+        store.withValues { parameters in
             x.scalars.withUnsafeBufferPointer { input in
                 y.scalars.withUnsafeMutableBufferPointer { output in
                     columns.withUnsafeMutableBufferPointer { columns in
@@ -66,10 +67,10 @@ public struct Convolution3D: Sendable, Hashable {
                             }
                             // y_example (F × P) = W (F × patch) · columns (patch × P) + b.
                             BLAS.gemm(
-                                transposeA: false, transposeB: false, m: filters, n: positions, k: patchSize,
-                                alpha: 1, a: parameters, aOffset: weight.start, lda: patchSize,
-                                b: UnsafeBufferPointer(columns), ldb: positions,
-                                beta: 1, c: output, cOffset: base, ldc: positions)
+                                precision: precision, transposeA: false, transposeB: false, m: filters,
+                                n: positions, k: patchSize, a: parameters, aOffset: weight.start, lda: patchSize,
+                                b: ScalarBuffer(UnsafeBufferPointer(columns)), ldb: positions,
+                                beta: 1, c: MutableScalarBuffer(output), cOffset: base, ldc: positions)
                         }
                     }
                 }
@@ -88,8 +89,9 @@ public struct Convolution3D: Sendable, Hashable {
         var dx = Matrix(zeros: x.rows, inputCount)
         var columns = [Double](repeating: 0, count: patchSize * positions)
         var columnGradient = [Double](repeating: 0, count: patchSize * positions)
-        store.values.withUnsafeBufferPointer { parameters in
-            store.gradients.withUnsafeMutableBufferPointer { gradients in
+        let precision = store.precision
+        store.withValues { parameters in
+            store.withGradients { gradients in
                 x.scalars.withUnsafeBufferPointer { input in
                     dy.scalars.withUnsafeBufferPointer { outputGradient in
                         dx.scalars.withUnsafeMutableBufferPointer { inputGradient in
@@ -100,23 +102,25 @@ public struct Convolution3D: Sendable, Hashable {
                                         geometry.im2col(input, inputOffset: example * inputCount, into: columns)
                                         // ∂L/∂W += dy_example (F × P) · columnsᵀ (P × patch).
                                         BLAS.gemm(
-                                            transposeA: false, transposeB: true, m: filters, n: patchSize,
-                                            k: positions, alpha: 1, a: outputGradient, aOffset: base, lda: positions,
-                                            b: UnsafeBufferPointer(columns), ldb: positions,
+                                            precision: precision, transposeA: false, transposeB: true, m: filters,
+                                            n: patchSize, k: positions, a: ScalarBuffer(outputGradient),
+                                            aOffset: base, lda: positions,
+                                            b: ScalarBuffer(UnsafeBufferPointer(columns)), ldb: positions,
                                             beta: 1, c: gradients, cOffset: weight.start, ldc: patchSize)
                                         for filter in 0..<filters {
                                             var sum = 0.0
                                             for p in 0..<positions {
                                                 sum += outputGradient[base + filter * positions + p]
                                             }
-                                            gradients[bias.start + filter] += sum
+                                            gradients.add(sum, at: bias.start + filter)
                                         }
                                         // ∂L/∂columns (patch × P) = Wᵀ (patch × F) · dy_example (F × P).
                                         BLAS.gemm(
-                                            transposeA: true, transposeB: false, m: patchSize, n: positions,
-                                            k: filters, alpha: 1, a: parameters, aOffset: weight.start, lda: patchSize,
-                                            b: outputGradient, bOffset: base, ldb: positions,
-                                            beta: 0, c: columnGradient, ldc: positions)
+                                            precision: precision, transposeA: true, transposeB: false, m: patchSize,
+                                            n: positions, k: filters, a: parameters, aOffset: weight.start,
+                                            lda: patchSize, b: ScalarBuffer(outputGradient), bOffset: base,
+                                            ldb: positions, beta: 0, c: MutableScalarBuffer(columnGradient),
+                                            ldc: positions)
                                         geometry.col2im(
                                             UnsafeBufferPointer(columnGradient), into: inputGradient,
                                             inputOffset: example * inputCount)

@@ -48,16 +48,16 @@ public struct Dense: Sendable, Hashable {
         y.resize(rows: x.rows, columns: outputSize)
         let batch = x.rows
         let (inputSize, outputSize, weight, bias) = (inputSize, outputSize, weight, bias)
-        store.values.withUnsafeBufferPointer { parameters in
+        store.withValues { parameters in
             y.scalars.withUnsafeMutableBufferPointer { output in
                 for row in 0..<batch {
                     for column in 0..<outputSize { output[row * outputSize + column] = parameters[bias.start + column] }
                 }
                 x.scalars.withUnsafeBufferPointer { input in
                     BLAS.gemm(
-                        transposeA: false, transposeB: true, m: batch, n: outputSize, k: inputSize, alpha: 1,
-                        a: input, lda: inputSize, b: parameters, bOffset: weight.start, ldb: inputSize,
-                        beta: 1, c: output, ldc: outputSize)
+                        precision: store.precision, transposeA: false, transposeB: true, m: batch, n: outputSize,
+                        k: inputSize, a: ScalarBuffer(input), lda: inputSize, b: parameters, bOffset: weight.start,
+                        ldb: inputSize, beta: 1, c: MutableScalarBuffer(output), ldc: outputSize)
                 }
             }
         }
@@ -85,13 +85,14 @@ public struct Dense: Sendable, Hashable {
         accumulateParameterGradients(input: x, outputGradient: dy, store: store)
         dx.resize(rows: x.rows, columns: inputSize)
         let (batch, inputSize, outputSize, weight) = (x.rows, inputSize, outputSize, weight)
-        store.values.withUnsafeBufferPointer { parameters in
+        store.withValues { parameters in
             dy.scalars.withUnsafeBufferPointer { outputGradient in
                 dx.scalars.withUnsafeMutableBufferPointer { inputGradient in
                     BLAS.gemm(
-                        transposeA: false, transposeB: false, m: batch, n: inputSize, k: outputSize, alpha: 1,
-                        a: outputGradient, lda: outputSize, b: parameters, bOffset: weight.start, ldb: inputSize,
-                        beta: 0, c: inputGradient, ldc: inputSize)
+                        precision: store.precision, transposeA: false, transposeB: false, m: batch, n: inputSize,
+                        k: outputSize, a: ScalarBuffer(outputGradient), lda: outputSize, b: parameters,
+                        bOffset: weight.start, ldb: inputSize, beta: 0, c: MutableScalarBuffer(inputGradient),
+                        ldc: inputSize)
                 }
             }
         }
@@ -106,17 +107,18 @@ public struct Dense: Sendable, Hashable {
             dy.rows == x.rows && dy.columns == outputSize,
             "Dense output gradient is \(dy.rows) × \(dy.columns), expected \(x.rows) × \(outputSize)")
         let (batch, inputSize, outputSize, weight, bias) = (x.rows, inputSize, outputSize, weight, bias)
-        store.gradients.withUnsafeMutableBufferPointer { gradients in
+        store.withGradients { gradients in
             x.scalars.withUnsafeBufferPointer { input in
                 dy.scalars.withUnsafeBufferPointer { outputGradient in
                     BLAS.gemm(
-                        transposeA: true, transposeB: false, m: outputSize, n: inputSize, k: batch, alpha: 1,
-                        a: outputGradient, lda: outputSize, b: input, ldb: inputSize,
-                        beta: 1, c: gradients, cOffset: weight.start, ldc: inputSize)
-                    for row in 0..<batch {
-                        for column in 0..<outputSize {
-                            gradients[bias.start + column] += outputGradient[row * outputSize + column]
-                        }
+                        precision: store.precision, transposeA: true, transposeB: false, m: outputSize, n: inputSize,
+                        k: batch, a: ScalarBuffer(outputGradient), lda: outputSize, b: ScalarBuffer(input),
+                        ldb: inputSize, beta: 1, c: gradients, cOffset: weight.start, ldc: inputSize)
+                    // Column sums in float64, added once.
+                    for column in 0..<outputSize {
+                        var sum = 0.0
+                        for row in 0..<batch { sum += outputGradient[row * outputSize + column] }
+                        gradients.add(sum, at: bias.start + column)
                     }
                 }
             }

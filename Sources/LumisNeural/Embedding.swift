@@ -35,7 +35,7 @@ public struct Embedding: Sendable, Hashable {
     public func forward(indices: [Int], into y: inout Matrix, store: ParameterStore) {
         y.resize(rows: indices.count, columns: dimension)
         let (count, dimension, start) = (count, dimension, table.start)
-        store.values.withUnsafeBufferPointer { values in
+        store.withValues { values in
             y.scalars.withUnsafeMutableBufferPointer { output in
                 for (row, index) in indices.enumerated() {
                     precondition(index >= 0 && index < count, "Embedding index \(index) not in 0..<\(count)")
@@ -53,12 +53,12 @@ public struct Embedding: Sendable, Hashable {
             dy.rows == indices.count && dy.columns == dimension,
             "Embedding gradient is \(dy.rows) × \(dy.columns), expected \(indices.count) × \(dimension)")
         let (count, dimension, start) = (count, dimension, table.start)
-        store.gradients.withUnsafeMutableBufferPointer { gradients in
+        store.withGradients { gradients in
             dy.scalars.withUnsafeBufferPointer { outputGradient in
                 for (row, index) in indices.enumerated() {
                     precondition(index >= 0 && index < count, "Embedding index \(index) not in 0..<\(count)")
                     for k in 0..<dimension {
-                        gradients[start + index * dimension + k] += outputGradient[row * dimension + k]
+                        gradients.add(outputGradient[row * dimension + k], at: start + index * dimension + k)
                     }
                 }
             }

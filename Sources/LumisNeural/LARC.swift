@@ -63,8 +63,8 @@ public struct LARC<Base: GradientOptimizer>: GradientOptimizer {
     public mutating func update(_ store: ParameterStore, applyingWeightDecay: Bool) {
         let decay = applyingWeightDecay ? base.weightDecay : 0
         for range in store.ranges {
-            store.values.withUnsafeBufferPointer { values in
-                store.gradients.withUnsafeMutableBufferPointer { gradients in
+            store.withValues { values in
+                store.withGradients { gradients in
                     var weightSquares = 0.0
                     var gradientSquares = 0.0
                     for i in range.start..<range.end {

@@ -23,18 +23,13 @@ public struct LSTM: Sendable, Hashable {
     public let weights: [ParameterRange]
     /// Per layer, the fused gate bias `b_l`, `4H` elements.
     public let biases: [ParameterRange]
-    /// The format of the gate products (``Precision``); the state, caches and pointwise gate arithmetic stay
-    /// float64.
-    public var precision: Precision = .float64
 
     /// Allocates the layers' parameters in `store`, initialised deterministically from `seed`.
     ///
     /// - Precondition: `inputSize > 0`, `hiddenSize > 0`, `layers > 0`.
-    public init(
-        inputSize: Int, hiddenSize: Int, layers: Int, store: ParameterStore, seed: UInt64,
-        precision: Precision = .float64
-    ) {
-        self.precision = precision
+    /// The gate products run in the store's ``Precision``; the state, caches and pointwise gate arithmetic are
+    /// float64 in both.
+    public init(inputSize: Int, hiddenSize: Int, layers: Int, store: ParameterStore, seed: UInt64) {
         precondition(inputSize > 0 && hiddenSize > 0 && layers > 0, "LSTM sizes must be positive")
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
@@ -132,17 +127,17 @@ public struct LSTM: Sendable, Hashable {
         let (batch, columns, gateWidth) = (constant.rows, constant.columns, 4 * hiddenSize)
         var gates = Matrix(zeros: batch, gateWidth)
         let weight = weights[0], bias = biases[0], width = inputSize + hiddenSize
-        withParameters(store) { parameters, parameters32 in
+        store.withValues { parameters in
             gates.scalars.withUnsafeMutableBufferPointer { p in
                 for row in 0..<batch {
                     for k in 0..<gateWidth { p[row * gateWidth + k] = parameters[bias.start + k] }
                 }
                 constant.scalars.withUnsafeBufferPointer { c in
                     BLAS.gemm(
-                        precision: precision,
+                        precision: store.precision,
                         transposeA: false, transposeB: true, m: batch, n: gateWidth, k: columns,
-                        a: c, lda: max(columns, 1), b: parameters, b32: parameters32, bOffset: weight.start, ldb: width,
-                        beta: 1, c: p, ldc: gateWidth)
+                        a: ScalarBuffer(c), lda: max(columns, 1), b: parameters, bOffset: weight.start, ldb: width,
+                        beta: 1, c: MutableScalarBuffer(p), ldc: gateWidth)
                 }
             }
         }
@@ -184,7 +179,7 @@ public struct LSTM: Sendable, Hashable {
             state.gates[layer].resize(rows: batch, columns: 4 * hiddenSize)
         }
         let hoistedGates = hoisted?.gates.scalars ?? []
-        withParameters(store) { parameters, parameters32 in
+        store.withValues { parameters in
             hoistedGates.withUnsafeBufferPointer { hoistedGates in
                 for layer in 0..<layers {
                     let inputWidth = stepInputSize(layer, hoisted: skip)
@@ -205,13 +200,13 @@ public struct LSTM: Sendable, Hashable {
                     }
                     let initial =
                         layer == 0 && hoisted != nil
-                        ? Initial(buffer: hoistedGates, offset: 0, stride: 4 * hiddenSize)
+                        ? Initial(buffer: ScalarBuffer(hoistedGates), offset: 0, stride: 4 * hiddenSize)
                         : Initial(buffer: parameters, offset: biases[layer].start, stride: 0)
                     state.gates[layer].scalars.withUnsafeMutableBufferPointer { gates in
                         state.concatenated[layer].scalars.withUnsafeBufferPointer { u in
                             LSTM.gatePreactivations(
                                 u: u, uOffset: 0, width: width, batch: batch, hiddenSize: hiddenSize,
-                                parameters: parameters, parameters32: parameters32, precision: precision,
+                                parameters: parameters, precision: store.precision,
                                 weightOffset: weights[layer].start + layerInputSize(layer)
                                     - inputWidth, weightStride: layerInputSize(layer) + hiddenSize,
                                 initial: initial, gates: gates, gatesOffset: 0)
@@ -284,7 +279,7 @@ public struct LSTM: Sendable, Hashable {
             hiddens: Array(repeating: [Double](repeating: 0, count: steps * batch * hiddenSize), count: layers))
         let hoistedGates = skip > 0 ? hoist(constant, store: store).gates.scalars : []
         let block = batch * hiddenSize
-        withParameters(store) { parameters, parameters32 in
+        store.withValues { parameters in
             hoistedGates.withUnsafeBufferPointer { hoistedGates in
                 for layer in 0..<layers {
                     let inputWidth = stepInputSize(layer, hoisted: skip)
@@ -292,7 +287,7 @@ public struct LSTM: Sendable, Hashable {
                     let below = layer == 0 ? [] : cache.hiddens[layer - 1]
                     let initial =
                         layer == 0 && skip > 0
-                        ? Initial(buffer: hoistedGates, offset: 0, stride: 4 * hiddenSize)
+                        ? Initial(buffer: ScalarBuffer(hoistedGates), offset: 0, stride: 4 * hiddenSize)
                         : Initial(buffer: parameters, offset: biases[layer].start, stride: 0)
                     let weightOffset = weights[layer].start + layerInputSize(layer) - inputWidth
                     let weightStride = layerInputSize(layer) + hiddenSize
@@ -325,8 +320,8 @@ public struct LSTM: Sendable, Hashable {
                                         }
                                         LSTM.gatePreactivations(
                                             u: UnsafeBufferPointer(u), uOffset: uBase, width: width, batch: batch,
-                                            hiddenSize: hiddenSize, parameters: parameters, parameters32: parameters32,
-                                            precision: precision,
+                                            hiddenSize: hiddenSize, parameters: parameters,
+                                            precision: store.precision,
                                             weightOffset: weightOffset, weightStride: weightStride,
                                             initial: initial, gates: gates, gatesOffset: t * 4 * block)
                                         LSTM.pointwise(
@@ -396,7 +391,7 @@ public struct LSTM: Sendable, Hashable {
                 hiddenGradient[k] = 0
                 cellGradient[k] = 0
             }
-            withParameters(store) { parameters, parameters32 in
+            store.withValues { parameters in
                 cache.gates[layer].withUnsafeBufferPointer { gates in
                     cache.cells[layer].withUnsafeBufferPointer { cells in
                         gateGradients.withUnsafeMutableBufferPointer { dGates in
@@ -425,11 +420,11 @@ public struct LSTM: Sendable, Hashable {
                                     }
                                     // ∂L/∂[input | h_{t−1}] = dGates_t · W_l (without the hoisted columns).
                                     BLAS.gemm(
-                                        precision: precision,
+                                        precision: store.precision,
                                         transposeA: false, transposeB: false, m: batch, n: width, k: 4 * hiddenSize,
-                                        a: UnsafeBufferPointer(dGates), aOffset: gBase, lda: 4 * hiddenSize,
-                                        b: parameters, b32: parameters32, bOffset: weightOffset, ldb: fullWidth,
-                                        beta: 0, c: dU, ldc: width)
+                                        a: ScalarBuffer(UnsafeBufferPointer(dGates)), aOffset: gBase,
+                                        lda: 4 * hiddenSize, b: parameters, bOffset: weightOffset, ldb: fullWidth,
+                                        beta: 0, c: MutableScalarBuffer(dU), ldc: width)
                                     for row in 0..<batch {
                                         for k in 0..<inputWidth {
                                             inputGradient[(t * batch + row) * inputWidth + k] = dU[row * width + k]
@@ -447,18 +442,21 @@ public struct LSTM: Sendable, Hashable {
             // All steps at once: ∂L/∂W_l += Σ_t dGates_tᵀ · u_t (one GEMM over steps × batch rows);
             // ∂L/∂b_l += Σ dGates.
             let (weight, bias) = (weights[layer], biases[layer])
-            store.gradients.withUnsafeMutableBufferPointer { gradients in
+            store.withGradients { gradients in
                 gateGradients.withUnsafeBufferPointer { dGates in
                     cache.concatenated[layer].withUnsafeBufferPointer { u in
                         BLAS.gemm(
-                            precision: precision,
+                            precision: store.precision,
                             transposeA: true, transposeB: false, m: 4 * hiddenSize, n: width, k: steps * batch,
-                            a: dGates, lda: 4 * hiddenSize, b: u, ldb: width,
+                            a: ScalarBuffer(dGates), lda: 4 * hiddenSize, b: ScalarBuffer(u), ldb: width,
                             beta: 1, c: gradients, cOffset: weightOffset, ldc: fullWidth)
                     }
+                    // Summed in float64 and added once (the store's gradients may be float32).
+                    var biasGradient = [Double](repeating: 0, count: 4 * hiddenSize)
                     for row in 0..<(steps * batch) {
-                        for k in 0..<(4 * hiddenSize) { gradients[bias.start + k] += dGates[row * 4 * hiddenSize + k] }
+                        for k in 0..<(4 * hiddenSize) { biasGradient[k] += dGates[row * 4 * hiddenSize + k] }
                     }
+                    for k in 0..<(4 * hiddenSize) { gradients.add(biasGradient[k], at: bias.start + k) }
                     if layer == 0 && skip > 0 {
                         // S = Σ_t δ_t, then ∂L/∂W_c += Sᵀ · c and ∂L/∂c = S · W_c.
                         var summed = [Double](repeating: 0, count: batch * 4 * hiddenSize)
@@ -468,19 +466,19 @@ public struct LSTM: Sendable, Hashable {
                         summed.withUnsafeBufferPointer { s in
                             cache.constant.scalars.withUnsafeBufferPointer { c in
                                 BLAS.gemm(
-                                    precision: precision,
+                                    precision: store.precision,
                                     transposeA: true, transposeB: false, m: 4 * hiddenSize, n: skip, k: batch,
-                                    a: s, lda: 4 * hiddenSize, b: c, ldb: skip,
+                                    a: ScalarBuffer(s), lda: 4 * hiddenSize, b: ScalarBuffer(c), ldb: skip,
                                     beta: 1, c: gradients, cOffset: weight.start, ldc: fullWidth)
                             }
-                            withParameters(store) { parameters, parameters32 in
+                            store.withValues { parameters in
                                 constantGradient.scalars.withUnsafeMutableBufferPointer { dc in
                                     BLAS.gemm(
-                                        precision: precision,
+                                        precision: store.precision,
                                         transposeA: false, transposeB: false, m: batch, n: skip, k: 4 * hiddenSize,
-                                        a: s, lda: 4 * hiddenSize, b: parameters, b32: parameters32,
-                                        bOffset: weight.start,
-                                        ldb: fullWidth, beta: 0, c: dc, ldc: skip)
+                                        a: ScalarBuffer(s), lda: 4 * hiddenSize, b: parameters,
+                                        bOffset: weight.start, ldb: fullWidth, beta: 0, c: MutableScalarBuffer(dc),
+                                        ldc: skip)
                                 }
                             }
                         }
@@ -500,20 +498,10 @@ public struct LSTM: Sendable, Hashable {
             constant: constantGradient)
     }
 
-    /// Calls `body` with the store's values and, in float32, their float32 copy (`nil` in float64).
-    private func withParameters<R>(
-        _ store: ParameterStore, _ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Float>?) -> R
-    ) -> R {
-        let copy = precision == .float32 ? store.float32Values() : []
-        return store.values.withUnsafeBufferPointer { values in
-            copy.withUnsafeBufferPointer { body(values, precision == .float32 ? $0 : nil) }
-        }
-    }
-
     /// Where a gate pre-activation starts before the GEMM adds `u · Wᵀ`: the bias (`stride` 0, the same row for
     /// every batch row) or a hoisted `P` (`stride` 4H, one row per batch row).
     private struct Initial {
-        var buffer: UnsafeBufferPointer<Double>
+        var buffer: ScalarBuffer
         var offset: Int
         var stride: Int
     }
@@ -522,7 +510,7 @@ public struct LSTM: Sendable, Hashable {
     /// `4H × width` block of the weights at `weightOffset` with row stride `weightStride`.
     private static func gatePreactivations(
         u: UnsafeBufferPointer<Double>, uOffset: Int, width: Int, batch: Int, hiddenSize: Int,
-        parameters: UnsafeBufferPointer<Double>, parameters32: UnsafeBufferPointer<Float>?, precision: Precision,
+        parameters: ScalarBuffer, precision: Precision,
         weightOffset: Int, weightStride: Int, initial: Initial, gates: UnsafeMutableBufferPointer<Double>,
         gatesOffset: Int
     ) {
@@ -532,11 +520,9 @@ public struct LSTM: Sendable, Hashable {
             for k in 0..<gateWidth { gates[gatesOffset + row * gateWidth + k] = initial.buffer[from + k] }
         }
         BLAS.gemm(
-            precision: precision,
-            transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
-            a: u, aOffset: uOffset, lda: width, b: parameters, b32: parameters32, bOffset: weightOffset,
-            ldb: weightStride,
-            beta: 1, c: gates, cOffset: gatesOffset, ldc: gateWidth)
+            precision: precision, transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
+            a: ScalarBuffer(u), aOffset: uOffset, lda: width, b: parameters, bOffset: weightOffset, ldb: weightStride,
+            beta: 1, c: MutableScalarBuffer(gates), cOffset: gatesOffset, ldc: gateWidth)
     }
 
     /// Activates the gates in place and writes `c_t = f c_{t−1} + i g` and `h_t = o tanh(c_t)`.

@@ -3,40 +3,40 @@ import LumisStorage
 
 /// A parameter store, optionally its optimizer's state, and opaque metadata, as one versioned binary file.
 ///
-/// Layout (version 1; every integer and double little-endian; doubles as IEEE-754 bit patterns):
+/// Layout (version 2; every field little-endian; floating-point values as IEEE-754 bit patterns):
 /// ```
 /// offset  size  field
 ///      0     8  magic "LUMISPRM"
-///      8     4  format version (UInt32) = 1
+///      8     4  format version (UInt32) = 2
 ///     12     4  optimizer kind (UInt32): 0 none, 1 Adam, 2 SGD, 3 LARC(Adam), 4 LARC(SGD)
 ///     16     8  total file length in bytes, checksum included (UInt64)
 ///     24     8  parameter count N
 ///     32     8  range count R
 ///     40     8  metadata byte count M
-///     48  8·R   range lengths (UInt64; ranges tile 0..<N in order)
-///         8·N   parameter values (Double)
+///     48     8  scalar width W (UInt64): 8 for float64 parameters, 4 for float32 (the store's ``Precision``)
+///     56  8·R   range lengths (UInt64; ranges tile 0..<N in order)
+///         W·N   parameter values (Double or Float)
 ///               optimizer section (absent for kind 0):
 ///                 LARC kinds first: trust coefficient, epsilon, fallback rate (Double), clip (UInt64 0/1)
 ///                 Adam: learning rate, beta1, beta2, epsilon, weight decay (Double), step (UInt64),
 ///                       moment count K (UInt64), segment count S (UInt64), S × (start, steps before) (UInt64),
-///                       K first moments, K second moments (Double)
+///                       K first moments, K second moments (W bytes each, like the values)
 ///                 SGD:  learning rate, momentum, weight decay (Double), nesterov (UInt64 0/1), step (UInt64),
 ///                       velocity count K (UInt64), K velocities (Double)
 ///            M  metadata (opaque bytes: the caller's network description, e.g. JSON)
 ///            8  checksum: FNV-1a 64 of every preceding byte (UInt64)
 /// ```
-/// Gradients are not saved. Reading checks, in order: magic, version, length, checksum, then consistency, and
-/// throws a ``ParameterFileError`` naming the first problem; it never traps on a bad file.
+/// Hyperparameters and SGD's velocities are always Double. Version 1 (written before float32 storage) lacks the
+/// scalar width field and holds float64 values and moments; it is read, as float64. Gradients are not saved.
+/// Reading checks, in order: magic, version, length, checksum, then consistency, and throws a
+/// ``ParameterFileError`` naming the first problem; it never traps on a bad file.
 public struct ParameterFile: Sendable, Equatable {
     /// The format version this build writes and reads.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// The first eight bytes of every parameter file.
     static let magic: [UInt8] = Array("LUMISPRM".utf8)
-    /// Bytes before the range table.
-    static let headerSize = 48
-
-    /// Every parameter value.
-    public var values: [Double]
+    /// Every parameter value, in the store's storage format.
+    public var values: ScalarArray
     /// The parameter tensors, tiling `values` in order.
     public var ranges: [ParameterRange]
     /// The optimizer's state, if saved (a checkpoint to resume from).
@@ -46,15 +46,19 @@ public struct ParameterFile: Sendable, Equatable {
 
     /// Captures `store`'s values and ranges with the optimizer state and metadata.
     public init(store: ParameterStore, optimizer: Optimizer? = nil, metadata: [UInt8] = []) {
-        values = store.values
+        values = store.storedValues
         ranges = store.ranges
         self.optimizer = optimizer
         self.metadata = metadata
     }
 
-    /// A new store holding the saved values and ranges (gradients zero).
-    public func makeStore() -> ParameterStore {
-        ParameterStore(values: values, ranges: ranges)
+    /// The format the values are stored in.
+    public var precision: Precision { values.precision }
+
+    /// A new store holding the saved values and ranges (gradients zero), in `precision` (default: the file's;
+    /// another converts).
+    public func makeStore(precision: Precision? = nil) -> ParameterStore {
+        ParameterStore(values: values, ranges: ranges, precision: precision ?? self.precision)
     }
 
     // MARK: Encoding
@@ -70,15 +74,16 @@ public struct ParameterFile: Sendable, Equatable {
         writer.append(UInt64(values.count))
         writer.append(UInt64(ranges.count))
         writer.append(UInt64(metadata.count))
+        writer.append(UInt64(precision == .float64 ? 8 : 4))
         for range in ranges { writer.append(UInt64(range.count)) }
         writer.append(values)
         switch optimizer {
         case nil: break
-        case .adam(let adam): writer.append(adam)
+        case .adam(let adam): writer.append(adam, precision: precision)
         case .sgd(let sgd): writer.append(sgd)
         case .larcAdam(let larc):
             writer.appendLARC(larc)
-            writer.append(larc.base)
+            writer.append(larc.base, precision: precision)
         case .larcSGD(let larc):
             writer.appendLARC(larc)
             writer.append(larc.base)
@@ -113,17 +118,16 @@ public struct ParameterFile: Sendable, Equatable {
         guard bytes.count >= 8 else {
             // Too short to tell: a prefix of the magic is a truncated file, anything else is not ours.
             if bytes.elementsEqual(ParameterFile.magic.prefix(bytes.count)) {
-                throw .truncated(expectedBytes: ParameterFile.headerSize + 8, actualBytes: bytes.count)
+                throw .truncated(expectedBytes: 48 + 8, actualBytes: bytes.count)
             }
             throw .wrongMagic
         }
         guard bytes[0..<8].elementsEqual(ParameterFile.magic) else { throw .wrongMagic }
         var reader = ByteReader(bytes: bytes, position: 8)
-        guard bytes.count >= ParameterFile.headerSize + 8 else {
-            throw .truncated(expectedBytes: ParameterFile.headerSize + 8, actualBytes: bytes.count)
-        }
+        // Version 1's header is 48 bytes; enough to read the version and the declared length.
+        guard bytes.count >= 48 + 8 else { throw .truncated(expectedBytes: 48 + 8, actualBytes: bytes.count) }
         let version = try reader.uint32()
-        guard version == ParameterFile.version else {
+        guard version == ParameterFile.version || version == 1 else {
             throw .unsupportedVersion(found: version, supported: ParameterFile.version)
         }
         let kind = try reader.uint32()
@@ -141,6 +145,14 @@ public struct ParameterFile: Sendable, Equatable {
         let parameterCount = try reader.count("parameter count")
         let rangeCount = try reader.count("range count")
         let metadataCount = try reader.count("metadata length")
+        var precision = Precision.float64
+        if version >= 2 {
+            switch try reader.uint64("scalar width") {
+            case 8: precision = .float64
+            case 4: precision = .float32
+            case let other: throw .malformed("scalar width \(other) is neither 8 (float64) nor 4 (float32)")
+            }
+        }
         var ranges: [ParameterRange] = []
         var next = 0
         for _ in 0..<rangeCount {
@@ -152,15 +164,15 @@ public struct ParameterFile: Sendable, Equatable {
             next += length
         }
         guard next == parameterCount else { throw .malformed("ranges cover \(next) of \(parameterCount) parameters") }
-        values = try reader.doubles(parameterCount, "parameter values")
+        values = try reader.scalars(parameterCount, precision, "parameter values")
         self.ranges = ranges
         switch kind {
         case 0: optimizer = nil
-        case 1: optimizer = .adam(try reader.adam(parameterCount: parameterCount))
+        case 1: optimizer = .adam(try reader.adam(parameterCount: parameterCount, precision: precision))
         case 2: optimizer = .sgd(try reader.sgd(parameterCount: parameterCount))
         case 3:
             let (trust, epsilon, fallback, clip) = try reader.larcFields()
-            let base = try reader.adam(parameterCount: parameterCount)
+            let base = try reader.adam(parameterCount: parameterCount, precision: precision)
             optimizer = .larcAdam(
                 LARC(base, trustCoefficient: trust, clip: clip, epsilon: epsilon, fallbackRate: fallback))
         case 4:
@@ -237,7 +249,17 @@ private struct ByteWriter {
         for value in values { append(value.bitPattern) }
     }
 
-    mutating func append(_ adam: Adam) {
+    mutating func append(_ values: ScalarArray) {
+        switch values {
+        case .float64(let doubles): append(doubles)
+        case .float32(let floats):
+            bytes.reserveCapacity(bytes.count + 4 * floats.count)
+            for value in floats { append(value.bitPattern) }
+        }
+    }
+
+    /// Adam's state, its moments in `precision` (the parameters').
+    mutating func append(_ adam: Adam, precision: Precision) {
         for value in [adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.weightDecay] { append(value) }
         append(UInt64(adam.step))
         append(UInt64(adam.firstMoments.count))
@@ -246,8 +268,8 @@ private struct ByteWriter {
             append(UInt64(segment.start))
             append(UInt64(segment.stepsBefore))
         }
-        append(adam.firstMoments)
-        append(adam.secondMoments)
+        append(adam.storedFirstMoments.converted(to: precision))
+        append(adam.storedSecondMoments.converted(to: precision))
     }
 
     mutating func append(_ sgd: SGD) {
@@ -317,6 +339,17 @@ private struct ByteReader {
         return values
     }
 
+    mutating func scalars(
+        _ count: Int, _ precision: Precision, _ what: String
+    ) throws(ParameterFileError) -> ScalarArray {
+        guard precision == .float32 else { return .float64(try doubles(count, what)) }
+        guard count <= (end - position) / 4 else { throw .malformed("\(what) run past the end of the data") }
+        var values: [Float] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count { values.append(Float(bitPattern: try uint32())) }
+        return .float32(values)
+    }
+
     mutating func bytes(_ count: Int, _ what: String) throws(ParameterFileError) -> [UInt8] {
         let start = try take(count, what)
         return Array(bytes[start..<(start + count)])
@@ -337,7 +370,7 @@ private struct ByteReader {
         return value
     }
 
-    mutating func adam(parameterCount: Int) throws(ParameterFileError) -> Adam {
+    mutating func adam(parameterCount: Int, precision: Precision) throws(ParameterFileError) -> Adam {
         let learningRate = try hyperparameter("Adam learning rate") { $0 >= 0 && $0.isFinite }
         let beta1 = try hyperparameter("Adam beta1") { $0 >= 0 && $0 < 1 }
         let beta2 = try hyperparameter("Adam beta2") { $0 >= 0 && $0 < 1 }
@@ -362,8 +395,8 @@ private struct ByteReader {
         guard segments.isEmpty == (momentCount == 0) else {
             throw .malformed("Adam segments do not cover its \(momentCount) moments")
         }
-        let first = try doubles(momentCount, "Adam first moments")
-        let second = try doubles(momentCount, "Adam second moments")
+        let first = try scalars(momentCount, precision, "Adam first moments")
+        let second = try scalars(momentCount, precision, "Adam second moments")
         return Adam(
             learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
             step: step, firstMoments: first, secondMoments: second, segments: segments)

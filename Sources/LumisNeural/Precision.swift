@@ -1,12 +1,15 @@
-/// The floating-point format a layer's matrix products run in.
+/// The floating-point format a network stores its parameters in and runs its products in.
 ///
-/// Parameters, optimizer state, activations kept for backpropagation and every accumulation outside a GEMM stay
-/// float64 in both; `.float32` rounds a GEMM's operands to float32 and runs `sgemm` (about twice `dgemm`'s rate),
-/// adding the float32 product into the float64 result. Weights are read from the store's float32 copy
-/// (``ParameterStore/float32Values()``), rebuilt once after each change of the parameters.
+/// In `.float32` a ``ParameterStore`` holds values and gradients as `Float`, Adam keeps its moments as `Float`,
+/// and every layer's matrix product (dense layers, heads, convolutions, the LSTM) runs on `sgemm`, about twice
+/// `dgemm`'s rate, reading the float32 parameters directly and accumulating weight gradients directly into the
+/// float32 gradients. Float64 stays where accuracy needs it: activations and the caches kept for backpropagation
+/// are `Double` (a product's float32 result is added into them), the LSTM's pointwise gate arithmetic, losses,
+/// log-sum-exp and their accumulation, and Adam's per-element arithmetic (moments are loaded, updated in float64
+/// registers and rounded once when stored).
 public enum Precision: String, Sendable, Hashable, Codable, CaseIterable {
-    /// `dgemm` throughout.
+    /// `Double` storage, `dgemm` throughout: the reference, checked against central differences.
     case float64
-    /// `sgemm` for the products, float64 elsewhere.
+    /// `Float` storage of parameters, gradients and Adam's moments; `sgemm` products.
     case float32
 }

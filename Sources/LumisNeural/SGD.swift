@@ -6,7 +6,8 @@
 /// w ← w − lr · (nesterov ? g + momentum · b : b)
 /// ```
 /// The velocity `b` starts at zero, which equals PyTorch's "b = g on the first step". Parameters added to the
-/// store join with zero velocity; existing velocities are kept.
+/// store join with zero velocity; existing velocities are kept. Velocities are float64 whatever the store's
+/// precision (values and gradients are read in it, and values rounded once when stored).
 public struct SGD: GradientOptimizer, Equatable {
     /// The step size.
     public var learningRate: Double
@@ -50,14 +51,13 @@ public struct SGD: GradientOptimizer, Equatable {
     /// - Precondition: the store has not shrunk since the last update.
     public mutating func update(_ store: ParameterStore, applyingWeightDecay: Bool) {
         precondition(store.count >= velocities.count, "SGD: the parameter store shrank")
-        precondition(store.gradients.count == store.count, "SGD: gradients and values differ in count")
         step += 1
         let decay = applyingWeightDecay ? weightDecay : 0
         let (learningRate, momentum, nesterov) = (learningRate, momentum, nesterov)
         if momentum == 0 {
-            store.values.withUnsafeMutableBufferPointer { values in
-                store.gradients.withUnsafeBufferPointer { gradients in
-                    for i in values.indices { values[i] -= learningRate * (gradients[i] + decay * values[i]) }
+            store.withMutableValues { values in
+                store.withGradients { gradients in
+                    for i in 0..<values.count { values[i] -= learningRate * (gradients[i] + decay * values[i]) }
                 }
             }
             return
@@ -65,10 +65,10 @@ public struct SGD: GradientOptimizer, Equatable {
         if store.count > velocities.count {
             velocities.append(contentsOf: repeatElement(0, count: store.count - velocities.count))
         }
-        store.values.withUnsafeMutableBufferPointer { values in
-            store.gradients.withUnsafeBufferPointer { gradients in
+        store.withMutableValues { values in
+            store.withGradients { gradients in
                 velocities.withUnsafeMutableBufferPointer { b in
-                    for i in values.indices {
+                    for i in 0..<values.count {
                         let g = gradients[i] + decay * values[i]
                         b[i] = momentum * b[i] + g
                         values[i] -= learningRate * (nesterov ? g + momentum * b[i] : b[i])

@@ -20,6 +20,7 @@ public final class PrivateDirectory: Sendable {
             environment.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.flatMap {
                 $0.utf8.count <= 60 ? $0 : nil
             } ?? "/tmp"
+        Self.removeStale(in: base)
         var template = Array("\(base)/lumis-\(getpid())-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }  // non-empty array
         guard made != nil else {
@@ -37,6 +38,27 @@ public final class PrivateDirectory: Sendable {
     deinit {
         Self.live.withLock { _ = $0.remove(path) }
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Removes the private directories that `kill -9`ed runs of this user left in `base`.
+    ///
+    /// A directory is stale when its name is `lumis-<pid>-XXXXXX`, it is a real directory owned by this user,
+    /// and no process `pid` exists (`kill(pid, 0)` fails with `ESRCH`); a live run's directory is never touched.
+    /// A run in another pid namespace sharing this `/tmp` would look dead: such a run loses only its sockets'
+    /// directory, which its simulators have already bound.
+    public static func removeStale(in base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
+        for name in names {
+            let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0] == "lumis", parts[2].count == 6, let pid = pid_t(parts[1]), pid > 0,
+                pid != getpid()
+            else { continue }
+            let path = base + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid() else { continue }
+            guard kill(pid, 0) == -1, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     /// Directories not yet removed.

@@ -93,6 +93,7 @@ struct LaunchTests {
         usleep(300_000)
         let simulators = EndToEndTests.simulators(of: pid)
         #expect(simulators.count == 2)
+        let stale = try #require(Self.endpointDirectory(of: simulators.first))
         // Each simulator leads its own process group, so stopping it reaches whatever it started.
         for simulator in simulators { #expect(getpgid(simulator) == simulator) }
         kill(pid, SIGKILL)
@@ -103,6 +104,15 @@ struct LaunchTests {
         let leftovers = EndToEndTests.simulators(of: pid)
         for leftover in leftovers { kill(leftover, SIGKILL) }
         #expect(leftovers.isEmpty, "simulators outlived a killed lumis")
+
+        // A killed lumis cannot remove its directory; the next run of this user sweeps it.
+        #expect(FileManager.default.fileExists(atPath: stale))
+        let next = try OperationsTests.lumis(
+            Array(arguments.prefix(5)) + [
+                "--traces", "1", "--no-progress", "--out", directory.appendingPathComponent("q.json").path,
+            ])
+        #expect(next.status == 0, "\(next.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: stale), "\(stale) outlived the next run")
     }
 
     @Test("A launched simulator's output goes nowhere by default, to our stderr with inherit, to a log with DIR")

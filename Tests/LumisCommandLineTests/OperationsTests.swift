@@ -153,7 +153,8 @@ struct OperationsTests {
         let run = try Self.lumis([
             "infer", "--launch", try Executables.simulator("hmm") + " {endpoint}", "--engine", "rmh",
             "--chains", "2", "--burn-in", "20", "--traces", "200", "--seed", "5", "--out", out, "--no-progress",
-            "--observe-file", try Self.hmmObservations(in: directory),
+            "--observe-file", try Self.hmmObservations(in: directory), "--draws-csv",
+            directory.appendingPathComponent("chains.draws.csv").path,
         ])
         #expect(run.status == 0, "\(run.standardError)")
         let file = try PosteriorSummary(contentsOfFile: out)
@@ -192,6 +193,18 @@ struct OperationsTests {
         #expect(rows == ["x2", "x10"], "\(selected.standardOutput)")
         Self.expectOneLine(
             try Self.lumis(["summary", out, "--var", "y7"]), status: 64, mentions: ["--var y7", "x0, x1, x2"])
+
+        // plot --var draws the selected variables only (MCMC: histogram, trace and autocorrelation each).
+        let plots = directory.appendingPathComponent("plots").path
+        let plot = try Self.lumis(["plot", out, "--out", plots, "--var", "x10", "--var", "x2"])
+        #expect(plot.status == 0, "\(plot.standardError)")
+        let drawn = try FileManager.default.contentsOfDirectory(atPath: plots).sorted()
+        let expected = ["x10", "x2"].flatMap { name in
+            ["autocorrelation", "histogram", "trace"].map { "\(name).\($0).svg" }
+        }
+        #expect(drawn == (["index.html"] + expected).sorted(), "\(drawn)")
+        Self.expectOneLine(
+            try Self.lumis(["plot", out, "--out", plots, "--var", "y7"]), status: 64, mentions: ["--var y7", "x0, x1"])
     }
 
     @Test("lumis dataset-info on a one-shard 2,000-trace dataset shows the real counts")

@@ -27,8 +27,8 @@ struct AcceptanceTests {
             let output = try Training.infer(
                 trainer, GaussianUnknownMean(), traces: 1_000, seed: 31 + UInt64(index),
                 observations: ObservationSet(["obs0": Tensor(observed.0), "obs1": Tensor(observed.1)]))
-            #expect(output.unknownDrawCount == 0)
-            let posterior = output.job.posterior
+            #expect(output.summary.ic?.priorFallbackDraws == 0)
+            let posterior = try #require(output.posterior)
             let ess = try #require(posterior.effectiveSampleSize)
             let exact = ExactPosteriors.gaussianUnknownMean(observations: [observed.0, observed.1])
             let (mean, stddev) = Training.moments(posterior, "mu")
@@ -53,7 +53,7 @@ struct AcceptanceTests {
         let observations = HiddenMarkovModel.observationSet
         let output = try Training.infer(
             trainer, HiddenMarkovModel(), traces: traces, seed: 41, observations: observations)
-        let posterior = output.job.posterior
+        let posterior = try #require(output.posterior)
         let icESS = try #require(posterior.effectiveSampleSize)
         let prior = try Training.priorImportanceSampling(
             HiddenMarkovModel(), traces: traces, seed: 41, observations: observations)
@@ -81,7 +81,7 @@ struct AcceptanceTests {
         let observations = ObservationSet(["obs": Tensor(6)])
         let traces = 2_000
         let output = try Training.infer(trainer, Branching(), traces: traces, seed: 41, observations: observations)
-        let posterior = output.job.posterior
+        let posterior = try #require(output.posterior)
         let icESS = try #require(posterior.effectiveSampleSize)
         let prior = try Training.priorImportanceSampling(
             Branching(), traces: traces, seed: 41, observations: observations)
@@ -111,7 +111,7 @@ struct AcceptanceTests {
         ])
         let output = try Training.infer(
             trainer, ConjugateLatents(), traces: 2_000, seed: 51, observations: observations)
-        let posterior = output.job.posterior
+        let posterior = try #require(output.posterior)
         let ess = try #require(posterior.effectiveSampleSize)
         let prior = try Training.priorImportanceSampling(
             ConjugateLatents(), traces: 2_000, seed: 51, observations: observations)

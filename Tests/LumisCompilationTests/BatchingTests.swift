@@ -17,26 +17,27 @@ struct BatchingTests {
             HiddenMarkovModel(), seed: 23, lstmHidden: 128, embedding: 4, validationCount: 32)
         trainer.network.polymorph(validation)
         let observations = HiddenMarkovModel.observationSet
-        func run(batched: Bool) throws -> CompiledInference.Output {
-            var job = CompiledInference(
-                network: SharedNetwork(trainer.network), traceCount: 400, workers: 4, seed: 51,
-                observations: observations, batchesProposals: batched)
+        func run(batched: Bool) throws -> (InferenceRun.Outcome, InferenceNetworkProposal) {
             // One batch at a time, so that the other workers' steps queue behind it whatever the core count.
-            job.proposalBatchConcurrency = 1
-            return try job.run(makeSimulator: { _ in HiddenMarkovModel() })
+            let proposal = InferenceNetworkProposal(
+                network: SharedNetwork(trainer.network), batchesProposals: batched, batchConcurrency: 1)
+            let run = InferenceRun(
+                engine: .importance(proposal: .network(proposal)), traceCount: 400, workers: 4, seed: 51,
+                observations: observations, makeSimulator: { _ in HiddenMarkovModel() })
+            return (try #require(try run.run()), proposal)
         }
-        let batched = try run(batched: true)
-        let unbatched = try run(batched: false)
-        let statistics = try #require(batched.batching)
+        let (batched, batchedProposal) = try run(batched: true)
+        let (unbatched, unbatchedProposal) = try run(batched: false)
+        let statistics = try #require(batchedProposal.batching)
         print(
             "batched proposals: \(statistics.steps) steps in \(statistics.batches) batches,",
             "largest \(statistics.largestBatch)")
-        #expect(unbatched.batching == nil)
+        #expect(unbatchedProposal.batching == nil)
         #expect(statistics.steps == 400 * 17)
         #expect(statistics.largestBatch >= 2 && statistics.batches < statistics.steps)
         // Trace by trace: same values and log weights. A batched GEMM may sum in another order than a 1-row one,
         // so log weights agree to 1e-9 rather than bit for bit; the discrete values agree exactly.
-        let a = batched.job.posterior, b = unbatched.job.posterior
+        let a = try #require(batched.posterior), b = try #require(unbatched.posterior)
         #expect(a.traceCount == 400 && b.traceCount == 400)
         var maxDifference = 0.0
         for index in 0..<400 {
@@ -48,8 +49,7 @@ struct BatchingTests {
         }
         print("largest log weight difference \(maxDifference)")
         #expect(maxDifference <= 1e-9)
-        let metadata = PosteriorMetadata(engine: "ic", seed: 51, model: "hmm", observations: observations.values)
-        let summaryA = batched.summary(metadata: metadata), summaryB = unbatched.summary(metadata: metadata)
+        let summaryA = batched.summary, summaryB = unbatched.summary
         if maxDifference == 0 { #expect(summaryA.jsonText() == summaryB.jsonText()) }
         for (name, statistics) in summaryA.variables {
             let other = try #require(summaryB.variables[name])
@@ -72,15 +72,16 @@ struct BatchingBenchmark {
         for workers in [8] {
             // Unbatched, then batched with at most 1 and 2 batches at once.
             for (batched, concurrency) in [(false, 1), (true, 1), (true, 2)] {
-                var job = CompiledInference(
-                    network: SharedNetwork(trainer.network), traceCount: 512, workers: workers, seed: 51,
-                    observations: HiddenMarkovModel.observationSet, batchesProposals: batched)
-                job.proposalBatchConcurrency = concurrency
+                let proposal = InferenceNetworkProposal(
+                    network: SharedNetwork(trainer.network), batchesProposals: batched, batchConcurrency: concurrency)
+                let run = InferenceRun(
+                    engine: .importance(proposal: .network(proposal)), traceCount: 512, workers: workers, seed: 51,
+                    observations: HiddenMarkovModel.observationSet, makeSimulator: { _ in HiddenMarkovModel() })
                 let start = clock.now
-                let output = try job.run(makeSimulator: { _ in HiddenMarkovModel() })
+                _ = try run.run()
                 print(
                     "workers \(workers) batched \(batched) concurrency \(concurrency): \(clock.now - start)",
-                    output.batching.map { "\($0.steps) steps in \($0.batches) batches" } ?? "")
+                    proposal.batching.map { "\($0.steps) steps in \($0.batches) batches" } ?? "")
             }
         }
     }

@@ -190,11 +190,12 @@ struct CalorimeterTests {
         let unnormalized = logPosterior.map { exp($0 - top) }
         let exact = unnormalized.map { $0 / unnormalized.reduce(0, +) }
 
-        let job = InferenceJob(
+        let run = InferenceRun(
+            engine: .importanceSampling,
             source: .launch(command: try Self.command("--fixed-kinematics " + options.joined(separator: " "))),
-            engine: .importanceSampling, traceCount: 20_000, workers: 2, seed: 75,
+            traceCount: 20_000, workers: 2, seed: 75,
             observations: ObservationSet(["calo": Tensor(shape: [4, 3, 3], scalars: image)]))
-        let posterior = try job.run().posterior
+        let posterior = try #require(try run.run()?.posterior)
         let ess = try #require(posterior.effectiveSampleSize)
         var estimate = [Double](repeating: 0, count: 29)
         for index in 0..<posterior.traceCount {

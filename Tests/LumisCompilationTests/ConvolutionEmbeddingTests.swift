@@ -154,8 +154,8 @@ struct ConvolutionEmbeddingTests {
         let traces = 1_000
         let observations = ObservationSet(["image": image])
         let output = try Training.infer(trainer, model, traces: traces, seed: 13, observations: observations)
-        #expect(output.unknownDrawCount == 0)
-        let posterior = output.job.posterior
+        #expect(output.summary.ic?.priorFallbackDraws == 0)
+        let posterior = try #require(output.posterior)
         let icESS = try #require(posterior.effectiveSampleSize)
         let prior = try Training.priorImportanceSampling(model, traces: traces, seed: 13, observations: observations)
         let priorESS = try #require(prior.effectiveSampleSize)

@@ -37,8 +37,8 @@ struct FallbackTests {
         let output = try Training.infer(
             trainer, GaussianWithExtraDraws(), traces: traces, seed: 7, observations: observations)
         let metadata = PosteriorMetadata(
-            engine: "ic", seed: 7, model: output.job.report.modelName, observations: observations.values)
-        let summary = output.summary(metadata: metadata)
+            engine: "ic", seed: 7, model: output.summary.metadata.model, observations: observations.values)
+        let summary = output.summary
         let ic = try #require(summary.ic)
         let extra1 = AddressKey(address: "extra", instance: 1, kind: .normal).description
         let extra2 = AddressKey(address: "extra", instance: 2, kind: .normal).description
@@ -58,8 +58,8 @@ struct FallbackTests {
         // A run reaching only known addresses reports an empty table; other engines write no `ic` key.
         let known = try Training.infer(
             trainer, GaussianUnknownMean(), traces: traces, seed: 8, observations: observations)
-        #expect(known.summary(metadata: metadata).ic?.priorFallbacks == [:])
-        let plain = output.job.posterior.summary(metadata: metadata)
+        #expect(known.summary.ic?.priorFallbacks == [:])
+        let plain = try #require(output.posterior).summary(metadata: metadata)
         #expect(!plain.jsonText().contains("\"ic\":"))
         #expect(try PosteriorSummary(jsonText: Array(plain.jsonText().utf8), path: "p.json").ic == nil)
 

@@ -144,11 +144,11 @@ struct NetworkMetadataTests {
         #expect(trainer.state.traces == 0)
         // The same model runs; a network without a recorded model runs on anything (as before the check).
         let output = try Training.infer(trainer, GaussianUnknownMean(), traces: 8, seed: 1, observations: observations)
-        #expect(output.job.posterior.traceCount == 8)
+        #expect(output.posterior?.traceCount == 8)
         trainer.network.signature = .unknown
         let unchecked = try Training.infer(
             trainer, MarsagliaGaussianUnknownMean(), traces: 8, seed: 1, observations: observations)
-        #expect(unchecked.job.posterior.traceCount == 8)
+        #expect(unchecked.posterior?.traceCount == 8)
     }
 }
 

@@ -128,7 +128,7 @@ struct NetworkTests {
         }
         var version = bytes
         version[8] = 9
-        #expect(throws: NetworkFileError.parameters(.unsupportedVersion(found: 9, supported: 1))) {
+        #expect(throws: NetworkFileError.parameters(.unsupportedVersion(found: 9, supported: 2))) {
             try NetworkFile.decode(version)
         }
         for cut in [0, 5, 12, 30, bytes.count / 2, bytes.count - 1] {
@@ -231,12 +231,47 @@ struct NetworkFileFixtureTests {
         #expect(missing?.description.contains(Self.path + ".x") == true)
     }
 
-    @Test("A file records the network's precision")
+    @Test(
+        "A float32 network stores Float parameters and moments, half a float64 file's payload, and resumes in float32")
     func recordsPrecision() throws {
-        let (trainer, _) = try Training.trainer(
-            Branching(), seed: 4, lstmHidden: 4, embedding: 4, validationCount: 8, precision: .float32)
-        let read = try NetworkFile.decode(NetworkFile.encode(trainer))
-        #expect(read.network.configuration.precision == .float32)
-        #expect(read.network.configuration == trainer.network.configuration)
+        var sizes: [Precision: (file: Int, parameters: Int)] = [:]
+        for precision in Precision.allCases {
+            let (trainer, _) = try Training.train(
+                Branching(), traces: 128, batchSize: 32, seed: 4, lstmHidden: 4, embedding: 4,
+                precision: precision)
+            #expect(trainer.network.store.precision == precision)
+            let file = NetworkFile.parameterFile(trainer)
+            #expect(file.precision == precision)
+            let bytes = file.encoded()
+            let read = try NetworkFile.decode(bytes)
+            #expect(read.network.configuration.precision == precision)
+            #expect(read.network.configuration == trainer.network.configuration)
+            #expect(read.network.store.precision == precision)
+            #expect(read.network.store.values == trainer.network.store.values)
+            #expect(read.optimizer == trainer.optimizer)
+            #expect(NetworkFile.encode(read) == bytes)
+            sizes[precision] = (bytes.count - file.metadata.count, trainer.network.parameterCount)
+        }
+        // Besides the description: values and Adam's two moments, 4 bytes each instead of 8.
+        let (file64, file32) = (try #require(sizes[.float64]), try #require(sizes[.float32]))
+        #expect(file64.parameters == file32.parameters)
+        #expect(file64.file - file32.file == 12 * file32.parameters)
+    }
+
+    /// What the default `--precision float32` wrote before float32 storage: parameter format 1 (float64 values and
+    /// moments) with `"precision":"float32"` in the description (this fixture is the float64 one with that field
+    /// added and its length and checksum recomputed).
+    @Test("A file with float64 parameters and a float32 configuration loads converted to float32")
+    func convertsMixedFile() throws {
+        let mixedPath = URL(fileURLWithPath: Self.path).deletingLastPathComponent()
+            .appendingPathComponent("gum-network-mixed-v1.lumisnet").path
+        let mixed = try NetworkFile.read(from: mixedPath)
+        let reference = try NetworkFile.read(from: Self.path)
+        #expect(mixed.network.configuration.precision == .float32)
+        #expect(mixed.network.store.precision == .float32)
+        #expect(mixed.network.store.values == reference.network.store.values.map { Double(Float($0)) })
+        // Adam's float64 moments become float32 at the next update; written back, the file is float32.
+        let written = try ParameterFile(decoding: NetworkFile.encode(mixed))
+        #expect(written.precision == .float32)
     }
 }

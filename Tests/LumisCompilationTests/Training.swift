@@ -50,11 +50,13 @@ enum Training {
     static func infer(
         _ trainer: Trainer, _ model: some Simulator & Sendable, traces: Int, seed: UInt64,
         observations: ObservationSet
-    ) throws -> CompiledInference.Output {
-        try CompiledInference(
-            network: SharedNetwork(trainer.network), traceCount: traces, workers: 2, seed: seed,
-            observations: observations
-        ).run(makeSimulator: { _ in model })
+    ) throws -> InferenceRun.Outcome {
+        let run = InferenceRun(
+            engine: .importance(proposal: .network(InferenceNetworkProposal(network: SharedNetwork(trainer.network)))),
+            traceCount: traces, workers: 2, seed: seed, observations: observations, makeSimulator: { _ in model })
+        // One process is rank 0, which always has the outcome.
+        guard let outcome = try run.run() else { fatalError("unreachable: no outcome on rank 0") }
+        return outcome
     }
 
     /// Importance sampling with the prior as proposal.

@@ -27,6 +27,7 @@ import Testing
 
     @Test func writesDeterministicBytes() throws {
         let directory = try Self.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = "\(directory)/a.json"
         let second = "\(directory)/b.json"
         try Self.summary().write(toFile: first)
@@ -47,6 +48,7 @@ import Testing
 
     @Test func roundTripsThroughTheReader() throws {
         let directory = try Self.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = "\(directory)/posterior.json"
         let summary = Self.summary()
         try summary.write(toFile: path)
@@ -78,6 +80,7 @@ import Testing
 
     @Test func unwritablePathThrowsAndLeavesNothing() throws {
         let directory = try Self.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let blocker = "\(directory)/not-a-directory"
         _ = FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
         let badPath = "\(blocker)/posterior.json"
@@ -103,6 +106,7 @@ import Testing
     ])
     func corruptFilesAreReportedWithTheirPath(content: String, expected: String) throws {
         let directory = try Self.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = "\(directory)/corrupt.json"
         _ = FileManager.default.createFile(atPath: path, contents: Data(content.utf8))
         let error = #expect(throws: PosteriorFileError.self) { try PosteriorSummary(contentsOfFile: path) }

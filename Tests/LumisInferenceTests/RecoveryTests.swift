@@ -13,12 +13,16 @@ struct RecoveryTests {
     static let traceCount = 400
     static let observations = ObservationSet(["obs0": Tensor(8), "obs1": Tensor(9)])
 
-    static func job(
-        _ source: InferenceJob.Source, workers: Int = 1, timeout: Duration = .seconds(20), maxFailures: Int = 10
-    ) -> InferenceJob {
-        InferenceJob(
-            source: source, engine: .importanceSampling, traceCount: traceCount, workers: workers, seed: 1,
-            observations: observations, timeout: timeout, maxConsecutiveFailures: maxFailures)
+    /// The traces of an IS run over `source`.
+    static func run(
+        _ source: SimulatorSource, workers: Int = 1, timeout: Duration = .seconds(20), maxFailures: Int = 10
+    ) throws -> JobOutput {
+        var run = InferenceRun(
+            engine: .importanceSampling, source: source, traceCount: traceCount, workers: workers, seed: 1,
+            observations: observations)
+        run.timeout = timeout
+        run.maxConsecutiveFailures = maxFailures
+        return try #require(try run.run()?.traces)
     }
 
     /// A launch command whose n-th process (counted across all workers) runs `faulty` with `faults[n - 1]`, and
@@ -62,19 +66,19 @@ struct RecoveryTests {
         // with one worker, the second worker's first process with two) hangs in its 5th; later launches are clean.
         let command = try Self.launcher(
             faults: ["--reset-at 3 --garbage-at 7 --die-at 12", "--hang-at 5"], in: directory)
-        let faulty = try Self.job(.launch(command: command), workers: workers, timeout: .seconds(1)).run()
+        let faulty = try Self.run(.launch(command: command), workers: workers, timeout: .seconds(1))
         #expect(faulty.report.discardedTraces == 4)
         #expect(faulty.report.restarts == 2)
         #expect(faulty.store.count == Self.traceCount)
 
-        let clean = try Self.job(.launch(command: try Executables.simulator("faulty") + " {endpoint}")).run()
+        let clean = try Self.run(.launch(command: try Executables.simulator("faulty") + " {endpoint}"))
         #expect(clean.report.discardedTraces == 0 && clean.report.restarts == 0)
         #expect(Self.differingTraces(faulty.store, clean.store).isEmpty)
         #expect(faulty.store.logWeights == clean.store.logWeights)
         #expect(Self.posteriorJSON(faulty) == Self.posteriorJSON(clean))
 
         // `gum` is the same model at other addresses (gum.cpp:N, not faulty.cpp:N): the same values and weights.
-        let gum = try Self.job(.launch(command: try Executables.simulator("gum") + " {endpoint}")).run()
+        let gum = try Self.run(.launch(command: try Executables.simulator("gum") + " {endpoint}"))
         #expect(gum.report.modelName == "Gaussian with unknown mean")
         #expect(gum.store.logWeights == faulty.store.logWeights)
         let sameValues = (0..<Self.traceCount).allSatisfy { index in
@@ -92,7 +96,7 @@ struct RecoveryTests {
     func repeatedFailure() throws {
         let command = try Executables.simulator("faulty") + " {endpoint} --die-at 1"
         do {
-            _ = try Self.job(.launch(command: command), maxFailures: 3).run()
+            _ = try Self.run(.launch(command: command), maxFailures: 3)
             Issue.record("a simulator that always dies should stop the run")
         } catch let error as RepeatedFailure {
             #expect(error.attempts == 3)  // --max-failures N gives up at the N-th failure
@@ -111,7 +115,7 @@ struct RecoveryTests {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            _ = try Self.job(.attach(endpoints: [endpoint]), timeout: .milliseconds(500)).run()
+            _ = try Self.run(.attach(endpoints: [endpoint]), timeout: .milliseconds(500))
             Issue.record("a run against an empty endpoint should fail")
         } catch let failure as SimulatorFailure {
             #expect(failure.kind == .timedOut && !failure.isRecoverable)

@@ -78,11 +78,11 @@ struct RemoteAcceptanceTests {
 
     @Test("(d) Branching: total variation to exact enumeration within the summed ESS bounds")
     func branching() throws {
-        let job = InferenceJob(
-            source: .launch(command: "\(try Executables.simulator("branching")) {endpoint}"),
-            engine: .importanceSampling, traceCount: 20_000, workers: 1, seed: 13,
-            observations: ObservationSet(["obs": Tensor(6)]))
-        let posterior = try job.run().posterior
+        let run = InferenceRun(
+            engine: .importanceSampling,
+            source: .launch(command: "\(try Executables.simulator("branching")) {endpoint}"), traceCount: 20_000,
+            workers: 1, seed: 13, observations: ObservationSet(["obs": Tensor(6)]))
+        let posterior = try #require(try run.run()?.posterior)
         let ess = try #require(posterior.effectiveSampleSize)
         var estimate = [Double](repeating: 0, count: 81)
         for index in 0..<posterior.traceCount {

@@ -6,8 +6,8 @@ import Testing
 struct ParameterFileTests {
     /// A small network trained a few steps with `optimizer`, so that every optimizer array is non-trivial; the
     /// store grows between steps so Adam has two segments.
-    static func trained(_ optimizer: Optimizer) -> (ParameterStore, Optimizer) {
-        let store = ParameterStore()
+    static func trained(_ optimizer: Optimizer, precision: Precision = .float64) -> (ParameterStore, Optimizer) {
+        let store = ParameterStore(precision: precision)
         let layer = Dense(inputSize: 3, outputSize: 2, store: store, seed: 1)
         var optimizer = optimizer
         for step in 0..<4 {
@@ -28,15 +28,46 @@ struct ParameterFileTests {
         .larcSGD(LARC(SGD(learningRate: 0.1, momentum: 0.5, weightDecay: 0.01), clip: false)),
     ]
 
-    @Test("Bytes round-trip with every optimizer", arguments: optimizers)
-    func roundTrip(_ optimizer: Optimizer) throws {
-        let (store, trainedOptimizer) = Self.trained(optimizer)
+    @Test("Bytes round-trip with every optimizer, in both precisions", arguments: optimizers, Precision.allCases)
+    func roundTrip(_ optimizer: Optimizer, precision: Precision) throws {
+        let (store, trainedOptimizer) = Self.trained(optimizer, precision: precision)
         let file = ParameterFile(store: store, optimizer: trainedOptimizer, metadata: Array("{\"lstm\":512}".utf8))
         let decoded = try ParameterFile(decoding: file.encoded())
         #expect(decoded == file)
         #expect(decoded.optimizer?.step == 4)
         let bare = ParameterFile(store: store)
         #expect(try ParameterFile(decoding: bare.encoded()) == bare)
+    }
+
+    @Test("A float32 file stores Float values and Adam moments: 12 bytes per parameter less than float64")
+    func float32Payload() throws {
+        var files: [ParameterFile] = []
+        for precision in Precision.allCases {
+            let (store, optimizer) = Self.trained(.adam(Adam(learningRate: 0.01)), precision: precision)
+            let file = ParameterFile(store: store, optimizer: optimizer)
+            #expect(file.precision == precision)
+            let decoded = try ParameterFile(decoding: file.encoded())
+            #expect(decoded.precision == precision && decoded.makeStore().precision == precision)
+            files.append(file)
+        }
+        let count = files[0].values.count
+        #expect(files[0].encoded().count - files[1].encoded().count == 12 * count)
+        // Converting on load: a float64 file into a float32 store rounds each value.
+        let converted = files[0].makeStore(precision: .float32)
+        #expect(converted.values == files[0].values.doubles.map { Double(Float($0)) })
+    }
+
+    @Test("A scalar width other than 8 or 4 is rejected with one line")
+    func badScalarWidth() throws {
+        let (store, optimizer) = Self.trained(.adam(Adam(learningRate: 0.01)), precision: .float32)
+        var bytes = ParameterFile(store: store, optimizer: optimizer).encoded()
+        bytes[48] = 2
+        let body = bytes.count - 8
+        let checksum = fnv1a64(bytes[0..<body])
+        withUnsafeBytes(of: checksum.littleEndian) { for k in 0..<8 { bytes[body + k] = $0[k] } }
+        let error = #expect(throws: ParameterFileError.self) { try ParameterFile(decoding: bytes) }
+        #expect(
+            error?.description == "parameter file is malformed: scalar width 2 is neither 8 (float64) nor 4 (float32)")
     }
 
     /// Saving and resuming gives bit-identical training to never having stopped.
@@ -77,8 +108,8 @@ struct ParameterFileTests {
         #expect(error(wrongMagic) == .wrongMagic)
         #expect(error(Array("PK\u{3}\u{4}".utf8)) == .wrongMagic)
         var newer = bytes
-        newer[8] = 2
-        #expect(error(newer) == .unsupportedVersion(found: 2, supported: 1))
+        newer[8] = 3
+        #expect(error(newer) == .unsupportedVersion(found: 3, supported: 2))
         #expect(
             error(Array(bytes.dropLast(10))) == .truncated(expectedBytes: bytes.count, actualBytes: bytes.count - 10))
         #expect(error(Array(bytes.prefix(20))) == .truncated(expectedBytes: 56, actualBytes: 20))

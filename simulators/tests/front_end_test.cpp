@@ -148,6 +148,7 @@ int main() {
     std::raise(SIGTERM);
     server.join();
     EXPECT(status == 0);
+    std::remove(endpoint.substr(std::string("ipc://").size()).c_str());  // the socket file outlives serve()
     EXPECT(!lumis::isConnected());
 
     // Standalone: prior draws; observe and tag do nothing.

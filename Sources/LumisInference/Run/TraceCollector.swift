@@ -1,49 +1,36 @@
 import Foundation
 import LumisCore
 import LumisDistributions
-public import LumisSimulation
+import LumisSimulation
 import Synchronization
 
-/// What an inference job produced: the traces in index order and the run's counters.
-public struct JobOutput: Sendable {
-    /// The finished traces.
-    public var store: TraceStore
-    /// How the traces are weighted.
-    public var weighting: Posterior.Weighting
-    /// Discarded attempts, restarts and the model name.
-    public var report: TraceSampler.Report
-
-    /// Creates an output from its parts.
-    public init(store: TraceStore, weighting: Posterior.Weighting, report: TraceSampler.Report) {
-        self.store = store
-        self.weighting = weighting
-        self.report = report
-    }
-
-    /// The weighted posterior over the traces.
-    public var posterior: Posterior { Posterior(store: store, weighting: weighting) }
-}
-
-/// Gathers traces into a ``TraceStore`` as the sampler hands them over, and keeps a running ESS for progress.
+/// Gathers traces into a ``TraceStore`` as the sampler hands them over, keeps a running ESS for progress and,
+/// with a network proposal, counts the controlled draws it had no head for.
 final class TraceCollector: Sendable {
     private struct State {
         var store = TraceStore()
         // Running log Σw and log Σw² over finite log weights, for the progress ESS.
         var logSum = -Double.infinity
         var logSumOfSquares = -Double.infinity
+        var controlledDraws = 0
+        var fallbacks: [String: Int] = [:]
     }
 
     private let state: Mutex<State>
     private let total: Int
     private let isWeighted: Bool
+    private let network: (any NetworkProposal)?
     private let progress: (@Sendable (RunProgress) -> Void)?
 
-    init(total: Int, isWeighted: Bool, progress: (@Sendable (RunProgress) -> Void)?) {
+    init(
+        total: Int, isWeighted: Bool, network: (any NetworkProposal)?, progress: (@Sendable (RunProgress) -> Void)?
+    ) {
         var initial = State()
         initial.store.reserveCapacity(traceCount: total)
         self.state = Mutex(initial)
         self.total = total
         self.isWeighted = isWeighted
+        self.network = network
         self.progress = progress
     }
 
@@ -51,6 +38,12 @@ final class TraceCollector: Sendable {
         let snapshot = state.withLock { state in
             for trace in traces {
                 state.store.append(trace)
+                if let network {
+                    for entry in trace.entries where entry.kind == .sample && entry.isControlled {
+                        state.controlledDraws += 1
+                        if let key = network.fallbackKey(for: entry) { state.fallbacks[key, default: 0] += 1 }
+                    }
+                }
                 let logWeight = isWeighted ? trace.logWeight : 0
                 if logWeight.isFinite {
                     state.logSum = logAddExp(state.logSum, logWeight)
@@ -65,9 +58,17 @@ final class TraceCollector: Sendable {
         progress?(snapshot)
     }
 
-    func output(report: TraceSampler.Report) -> JobOutput {
+    /// The traces and counters; with a network, its `ic` counts.
+    func output(report: TraceSampler.Report) -> (JobOutput, CompiledSummary?) {
         state.withLock { state in
-            JobOutput(store: state.store, weighting: isWeighted ? .importance : .uniform, report: report)
+            let counts = network.map {
+                CompiledSummary(
+                    networkAddresses: $0.addressCount, controlledDraws: state.controlledDraws,
+                    priorFallbacks: state.fallbacks)
+            }
+            return (
+                JobOutput(store: state.store, weighting: isWeighted ? .importance : .uniform, report: report), counts
+            )
         }
     }
 }

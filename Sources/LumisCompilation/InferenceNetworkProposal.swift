@@ -1,0 +1,106 @@
+import Foundation
+public import LumisCore
+import LumisDistributions
+public import LumisInference
+import Synchronization
+
+/// A trained inference network as the proposal of importance sampling: `lumis infer --engine ic` is
+/// ``InferenceRun`` with `.importance(proposal: .network(InferenceNetworkProposal(network)))`.
+///
+/// Each worker gets a ``CompiledProposal``; with several workers their LSTM steps can run as one batch (issue 4
+/// item 10) through an ``LSTMBatcher`` made per run. Made from a file, the network is read (network only, no
+/// trainer) by ``check(observations:)``, after the run has checked its outputs.
+public final class InferenceNetworkProposal: NetworkProposal {
+    /// The network file to read, or `nil` when the network was given.
+    public let path: String?
+    /// The network once given or read.
+    private let loaded: Mutex<SharedNetwork?>
+    /// Whether the workers' LSTM steps run as one batch (only matters with several workers).
+    public let batchesProposals: Bool
+    /// How many LSTM batches may be computed at once; `nil` for the run's share of the cores, so batching never
+    /// costs parallelism.
+    public let batchConcurrency: Int?
+    /// The most recent run's batcher, for its statistics.
+    private let batcher = Mutex<LSTMBatcher?>(nil)
+
+    /// Wraps `network`; with `batchesProposals`, several workers' LSTM steps run as one batch, at most
+    /// `batchConcurrency` batches at once.
+    public init(network: SharedNetwork, batchesProposals: Bool = true, batchConcurrency: Int? = nil) {
+        self.path = nil
+        self.loaded = Mutex(network)
+        self.batchesProposals = batchesProposals
+        self.batchConcurrency = batchConcurrency
+    }
+
+    /// The network of the file at `path`, read by ``check(observations:)``.
+    public init(contentsOfFile path: String, batchesProposals: Bool = true) {
+        self.path = path
+        self.loaded = Mutex(nil)
+        self.batchesProposals = batchesProposals
+        self.batchConcurrency = nil
+    }
+
+    /// The network.
+    ///
+    /// - Precondition: given, or read by ``check(observations:)``.
+    public var network: SharedNetwork {
+        guard let network = loaded.withLock({ $0 }) else { preconditionFailure("the network file was not read yet") }
+        return network
+    }
+
+    /// Proposal heads in the network.
+    public var addressCount: Int { network.network.addresses.count }
+
+    /// Reads the network file (once), then refuses observations that lack a value the network embeds, or have
+    /// another shape than the network was trained on.
+    ///
+    /// - Throws: ``NetworkFileError`` for a file that cannot be read as a network, ``CompiledInferenceError``,
+    ///   ``NetworkMismatch/observationShape(name:network:given:)``.
+    public func check(observations: ObservationSet) throws {
+        if let path, loaded.withLock({ $0 == nil }) {
+            let network = SharedNetwork(try NetworkFile.readNetwork(from: path))
+            loaded.withLock { $0 = network }
+        }
+        _ = try CompiledProposal(network: network, observations: observations)
+    }
+
+    /// Simulators whose model name is checked against the network's before their first trace (a PPX simulator
+    /// is connected first): another model throws ``NetworkMismatch/model(network:simulator:)``.
+    public func checkedSimulators(
+        _ makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+    ) -> @Sendable (Int) throws -> any Simulator {
+        SignatureCheckingSimulator.wrap(makeSimulator, signature: network.network.signature)
+    }
+
+    /// A ``CompiledProposal`` per worker; batched when asked and there are several workers.
+    public func policies(
+        observations: ObservationSet, workers: Int, concurrency: Int
+    ) -> @Sendable () -> any ProposalPolicy {
+        let network = self.network
+        let batcher =
+            batchesProposals && workers > 1
+            ? LSTMBatcher(network: network, concurrency: max(batchConcurrency ?? concurrency, 1)) : nil
+        self.batcher.withLock { $0 = batcher }
+        return {
+            // Checked before the run (``check(observations:)``), so this cannot throw; a fallback keeps the
+            // factory total.
+            if let policy = try? CompiledProposal(network: network, observations: observations, batcher: batcher) {
+                return policy
+            }
+            return PriorProposal()
+        }
+    }
+
+    /// The draw's address key when the network has no usable head for it.
+    public func fallbackKey(for entry: Trace.Entry) -> String? {
+        guard let prior = entry.distribution else { return nil }
+        let key = AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind)
+        return network.network.usableEntry(for: key, prior: prior) == nil ? key.description : nil
+    }
+
+    /// With batched proposals, the most recent run's LSTM steps, the batches they ran in, and the largest batch;
+    /// `nil` when that run did not batch.
+    public var batching: (steps: Int, batches: Int, largestBatch: Int)? {
+        batcher.withLock { $0?.statistics }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import LumisCore
+import LumisDistributed
+import LumisSimulation
+
+/// MCMC (`lmh`, `rmh`): chain *c* runs on the rank whose share of the chains holds *c*, with chain *c*'s random
+/// streams, initial state and simulator, and rank 0 appends the ranks' chains in order, so the merged chains
+/// equal one process's.
+extension InferenceRun {
+    func runChains(
+        kernel: MetropolisHastings.Kernel, outputs: (any RunOutputs)?,
+        progress: (@Sendable (RunProgress) -> Void)?
+    ) throws -> Outcome? {
+        var seed = self.seed
+        var observations = self.observations ?? ObservationSet()
+        var chainCount = chains.count
+        var initialStates: [ChainState?]?
+        var isResumed = false
+        // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
+        switch chains.start {
+        case .prior: break
+        case .resume(let path):
+            isResumed = true
+            let previous = try PosteriorSummary(contentsOfFile: path)
+            guard let section = previous.mcmc else {
+                throw InferenceRunError(.request, "--resume \(path): not an MCMC posterior file (no mcmc section)")
+            }
+            if let chainCount, chainCount != section.chains {
+                throw InferenceRunError(
+                    .request, "--resume \(path) holds \(section.chains) chains; --chains \(chainCount) differs")
+            }
+            chainCount = section.chains
+            if let seed, let previousSeed = previous.metadata.seed, seed != previousSeed {
+                throw InferenceRunError(
+                    .request, "--resume \(path) continues seed \(previousSeed); --seed \(seed) differs")
+            }
+            seed = seed ?? previous.metadata.seed
+            if self.observations == nil {
+                observations = ObservationSet(previous.metadata.observations)
+            } else if observations.values != previous.metadata.observations {
+                throw InferenceRunError(
+                    .request, "--resume \(path) was conditioned on other observations; omit --observe")
+            }
+            initialStates = section.chainStates
+        case .initialTrace(let path):
+            let file = try PosteriorSummary(contentsOfFile: path)
+            let states = (file.mcmc?.chainStates ?? []).compactMap { $0 }
+            guard !states.isEmpty else {
+                throw InferenceRunError(.request, "--initial-trace \(path): the file holds no mcmc.chain_states")
+            }
+            initialStates = (0..<(chainCount ?? defaultChainCount)).map { chain in
+                ChainState(steps: 0, entries: states[chain % states.count].entries)
+            }
+        }
+        let count = chainCount ?? defaultChainCount
+        let makeSimulator: @Sendable (Int) throws -> any Simulator
+        switch simulators {
+        case .source(let all):
+            // Chain c opens endpoint c (or its own launched process) whichever rank runs it.
+            makeSimulator = try all.share(rank: 0, of: 1, workers: count).source.simulatorFactory(timeout: timeout)
+        case .inProcess(let make): makeSimulator = make
+        }
+        let runSeed = try agreedSeed(seed)
+        let configuration = MetropolisHastings.Configuration(
+            kernel: kernel, steps: traceCount, burnIn: chains.burnIn ?? (isResumed ? 0 : 1_000), thin: chains.thin,
+            seed: runSeed, observations: observations, initialStates: initialStates,
+            maxConsecutiveFailures: maxConsecutiveFailures)
+        let share = world.share(of: count)
+        var local: (output: MCMCOutput, failure: MCMCFailure?)?
+        if !share.isEmpty {
+            do {
+                let output = try MetropolisHastings(configuration: configuration).run(
+                    chainRange: share, makeSimulator: makeSimulator, progress: progress)
+                local = (output, nil)
+            } catch let error as MCMCFailure {
+                local = (error.partial, error)
+            }
+        }
+        // A rank whose chains stopped on an error that rank 0 reports (with every rank's draws) ends here.
+        guard let (output, failure) = try gather(local) else { return nil }
+        var notes = output.notes + Self.seedNote(runSeed, given: seed)
+        let summary = Self.summary(of: output, configuration: configuration, chains: count, failure: failure)
+        let totals = output.chainSet.statistics
+        let restarts = totals.reduce(0) { $0 + $1.restarts }
+        let discarded = totals.reduce(0) { $0 + $1.discardedProposals }
+        if restarts > 0 || discarded > 0 {
+            notes.append("\(discarded) proposals redone after simulator failures; \(restarts) simulator restarts")
+        }
+        let rates = totals.map { $0.acceptanceRate.map { String(format: "%.3f", $0) } ?? "-" }
+        notes.append("acceptance rate per chain: \(rates.joined(separator: " "))")
+        let written = try Self.write(outputs, isPartial: failure != nil) {
+            try $0.write(summary, chains: output.chainSet)
+        }
+        return Outcome(
+            summary: summary, traces: nil, chains: output, seed: runSeed, notes: notes + written.notes,
+            writtenPaths: written.paths, failure: failure)
+    }
+
+    /// One chain per attached endpoint, else 4.
+    private var defaultChainCount: Int {
+        guard case .source(.attach(let endpoints)) = simulators else { return Chains.defaultCount(endpoints: 0) }
+        return Chains.defaultCount(endpoints: endpoints.count)
+    }
+
+    /// The posterior file's contents: the pooled draws' summary (with R-hat, bulk/tail ESS and MCSE per variable,
+    /// and one record per chain) plus the `mcmc` section.
+    static func summary(
+        of output: MCMCOutput, configuration: MetropolisHastings.Configuration, chains: Int, failure: MCMCFailure?
+    ) -> PosteriorSummary {
+        let statistics = output.chainSet.statistics
+        let metadata = PosteriorMetadata(
+            engine: configuration.kernel.engineName, seed: configuration.seed, model: output.modelName,
+            observations: configuration.observations.values,
+            failedTraces: statistics.reduce(0) { $0 + $1.discardedProposals },
+            restarts: statistics.reduce(0) { $0 + $1.restarts })
+        var summary = output.chainSet.summary(metadata: metadata)
+        var stepSize: Double?
+        if case .randomWalk(let size) = configuration.kernel { stepSize = size }
+        summary.mcmc = MCMCSummary(
+            chains: chains, steps: configuration.steps, burnIn: configuration.burnIn, thin: configuration.thin,
+            stepSize: stepSize, isComplete: failure == nil, note: failure.map { "stopped early: \($0)" },
+            chainStates: output.finalStates)
+        return summary
+    }
+
+    /// Gathers every rank's chains on rank 0, in chain order; `nil` on the other ranks.
+    ///
+    /// A rank whose chains stopped on an error still sends what they did; rank 0 returns the first such error
+    /// (lowest rank) holding the draws of all chains, as a single process does.
+    private func gather(
+        _ local: (output: MCMCOutput, failure: MCMCFailure?)?
+    ) throws -> (output: MCMCOutput, failure: MCMCFailure?)? {
+        let bytes =
+            world.isRoot
+            ? []
+            : local.map { $0.output.serialized(failure: $0.failure.map { ($0.chain, "\($0.underlying)") }) } ?? []
+        guard let parts = try world.gather(bytes) else { return nil }
+        var output =
+            local?.output ?? MCMCOutput(chainSet: ChainSet(chains: [], statistics: []), finalStates: [], modelName: "")
+        var failure = local?.failure
+        for rank in 1..<parts.count where !parts[rank].isEmpty {
+            try Self.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
+                let (remote, remoteFailure) = try MCMCOutput.deserialize(parts[rank])
+                output.chainSet.chains += remote.chainSet.chains
+                output.chainSet.statistics += remote.chainSet.statistics
+                output.chainSet.logJoints += remote.chainSet.logJoints
+                output.finalStates += remote.finalStates
+                output.notes += remote.notes
+                if output.modelName.isEmpty { output.modelName = remote.modelName }
+                if failure == nil, let (chain, message) = remoteFailure {
+                    failure = MCMCFailure(
+                        chain: chain, underlying: RemoteFailure(rank: rank, message: message), partial: remote)
+                }
+            }
+        }
+        failure?.partial = output
+        return (output, failure)
+    }
+}
