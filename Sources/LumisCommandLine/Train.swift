@@ -9,6 +9,7 @@ import LumisInference
 import LumisNeural
 import LumisOutput
 import LumisSimulation
+import LumisStorage
 import LumisTransport
 
 extension LumisCommand {
@@ -443,9 +444,9 @@ extension LumisCommand {
         private static func rootValue<T: Codable>(_ value: T, world: Communicator) throws -> T {
             guard world.usesMPI else { return value }
             // Plain Codable structs encode and decode without failing unless the bytes are damaged.
-            let bytes = world.isRoot ? Array((try? JSONEncoder().encode(value)) ?? Data()) : []
+            let bytes = world.isRoot ? Array(((try? JSONValue(encoding: value).text) ?? "").utf8) : []
             let received = try world.broadcast(bytes, root: 0)
-            guard let decoded = try? JSONDecoder().decode(T.self, from: Data(received)) else {
+            guard let decoded = try? JSONValue.parse(received).decode(T.self) else {
                 throw ValidationError("rank 0 sent an unreadable \(T.self)")
             }
             return decoded

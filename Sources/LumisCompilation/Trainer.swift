@@ -86,6 +86,11 @@ public struct TrainingState: Sendable, Hashable, Codable {
         validationSeed = SplitMix64.mix(seed ^ 0x7661_6c69_6461_7465)
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case seed, traces, iterations, skippedBatches, rejectedTraces, schedule, validationLoss, validationCount
+        case validationSeed, history
+    }
+
     /// Decodes a state; one written before the history was recorded has none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -99,6 +104,21 @@ public struct TrainingState: Sendable, Hashable, Codable {
         validationCount = try container.decode(Int.self, forKey: .validationCount)
         validationSeed = try container.decode(UInt64.self, forKey: .validationSeed)
         history = try container.decodeIfPresent([LossPoint].self, forKey: .history) ?? []
+    }
+
+    /// Encodes the state; an empty history is left out, so a state without one is written as before it existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(traces, forKey: .traces)
+        try container.encode(iterations, forKey: .iterations)
+        try container.encode(skippedBatches, forKey: .skippedBatches)
+        try container.encode(rejectedTraces, forKey: .rejectedTraces)
+        try container.encode(schedule, forKey: .schedule)
+        try container.encodeIfPresent(validationLoss, forKey: .validationLoss)
+        try container.encode(validationCount, forKey: .validationCount)
+        try container.encode(validationSeed, forKey: .validationSeed)
+        if !history.isEmpty { try container.encode(history, forKey: .history) }
     }
 }
 
