@@ -13,7 +13,10 @@ extension LumisCommand {
                 Given a network file (.lumisnet), draws its training and validation loss against the traces \
                 trained on (loss.svg; the history every validation of 'lumis train' recorded, resumes included).
 
-                Given a posterior file, the draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
+                For a calibration file (lumis calibrate), draws a rank (PIT) histogram per latent with the band \
+                a calibrated engine's counts fall in (docs/calibration.md).
+
+                For a posterior file, the draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
                 the posterior named <posterior without .json>.draws.csv. Every variable gets a histogram (a bar \
                 chart of probabilities when its values are few integers); MCMC and prior runs also get trace and \
                 autocorrelation plots, importance-weighted runs do not.
@@ -24,7 +27,10 @@ extension LumisCommand {
                   lumis plot gum.lumisnet --out loss/
                 """)
 
-        @Argument(help: "A posterior file written by 'lumis infer --out', or a network file written by 'lumis train'.")
+        @Argument(
+            help: ArgumentHelp(
+                "A posterior file written by 'lumis infer --out', a calibration file (rank histograms), or a network "
+                    + "file written by 'lumis train' (loss curves)."))
         var path: String
 
         @Option(help: ArgumentHelp("Directory for the SVG files (created if missing).", valueName: "directory"))
@@ -51,6 +57,15 @@ extension LumisCommand {
         func run() throws {
             if path.hasSuffix(".lumisnet") || NetworkFile.looksLikeNetworkFile(atPath: path) {
                 try plotLosses()
+                return
+            }
+            if let report = try CalibrationFiles.read(path) {
+                guard draws == nil && overlays.isEmpty && selection.isEmpty else {
+                    throw ValidationError("--draws, --overlay and --var apply to posterior files.")
+                }
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                let paths = try Plots.writeRankHistograms(report, to: out)
+                Console.note("wrote \(paths.count - 1) rank histograms and index.html to \(out)")
                 return
             }
             let summary = try PosteriorSummary(contentsOfFile: path)

@@ -34,3 +34,12 @@ public protocol NetworkProposal: Sendable {
     /// controlled draw, which then came from the prior; `nil` when the network proposed it.
     func fallbackKey(for entry: Trace.Entry) -> String?
 }
+
+extension NetworkProposal {
+    /// `makeSimulator` unchanged: a proposal that records nothing about the simulator checks nothing.
+    public func checkedSimulators(
+        _ makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+    ) -> @Sendable (Int) throws -> any Simulator {
+        makeSimulator
+    }
+}
