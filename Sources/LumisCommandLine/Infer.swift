@@ -182,6 +182,11 @@ extension LumisCommand {
                 throw ValidationError("--network: \(error.description)")
             } catch let error as CompiledInferenceError {
                 throw ValidationError(error.description)
+            } catch let mismatch as NetworkMismatch {
+                // Shapes are checked before any simulator starts (a usage error); a model once one answered.
+                let message = "--network \(network ?? ""): \(mismatch)"
+                if case .observationShape = mismatch { throw ValidationError(message) }
+                throw NetworkMismatchError(description: message)
             } catch let error as SimulatorSource.AssignmentError {
                 throw connection.simulators.usageError(
                     for: error, countOption: engine.isMCMC ? "--chains" : "--workers")
@@ -193,4 +198,9 @@ extension LumisCommand {
             if let failure = outcome.failure { throw failure }
         }
     }
+}
+
+/// A simulator of another model than the network's, found once it answered: a run failure (exit 1), naming the file.
+struct NetworkMismatchError: Error, CustomStringConvertible {
+    var description: String
 }

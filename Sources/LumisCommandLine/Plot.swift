@@ -1,17 +1,22 @@
 import ArgumentParser
 import Foundation
+import LumisCompilation
 import LumisInference
 import LumisOutput
 
 extension LumisCommand {
     struct Plot: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Draw SVG plots of every variable of a run, with an index.html showing them all.",
+            abstract:
+                "Draw SVG plots of every variable of a run, or of a network's loss curves, with an index.html.",
             discussion: """
+                Given a network file (.lumisnet), draws its training and validation loss against the traces \
+                trained on (loss.svg; the history every validation of 'lumis train' recorded, resumes included).
+
                 For a calibration file (lumis calibrate), draws a rank (PIT) histogram per latent with the band \
                 a calibrated engine's counts fall in (docs/calibration.md).
 
-                The draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
+                For a posterior file, the draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
                 the posterior named <posterior without .json>.draws.csv. Every variable gets a histogram (a bar \
                 chart of probabilities when its values are few integers); MCMC and prior runs also get trace and \
                 autocorrelation plots, importance-weighted runs do not.
@@ -19,10 +24,13 @@ extension LumisCommand {
                 Example:
                   lumis infer ... --out run.json --draws-csv run.draws.csv
                   lumis plot run.json --out plots/ --overlay 'mu=normal(7.25,0.9129)'
+                  lumis plot gum.lumisnet --out loss/
                 """)
 
         @Argument(
-            help: "A posterior file written by 'lumis infer --out', or a calibration file (rank histograms).")
+            help: ArgumentHelp(
+                "A posterior file written by 'lumis infer --out', a calibration file (rank histograms), or a network "
+                    + "file written by 'lumis train' (loss curves)."))
         var path: String
 
         @Option(help: ArgumentHelp("Directory for the SVG files (created if missing).", valueName: "directory"))
@@ -47,6 +55,10 @@ extension LumisCommand {
         var selection: [String] = []
 
         func run() throws {
+            if path.hasSuffix(".lumisnet") || NetworkFile.looksLikeNetworkFile(atPath: path) {
+                try plotLosses()
+                return
+            }
             if let report = try CalibrationFiles.read(path) {
                 guard draws == nil && overlays.isEmpty && selection.isEmpty else {
                     throw ValidationError("--draws, --overlay and --var apply to posterior files.")
@@ -95,6 +107,33 @@ extension LumisCommand {
             let paths = try Plots.writeAll(
                 series, isWeighted: summary.weighting == .importance, overlays: densities, to: out)
             Console.note("wrote \(paths.count - 1) plots and index.html to \(out)")
+        }
+
+        /// Draws a network file's loss history.
+        private func plotLosses() throws {
+            for (option, isGiven) in [
+                ("--draws", draws != nil), ("--overlay", !overlays.isEmpty), ("--var", !selection.isEmpty),
+            ]
+            where isGiven {
+                throw ValidationError("\(option) applies to posterior files; \(path) is a network file.")
+            }
+            let history = try NetworkFile.read(from: path).state.history
+            guard !history.isEmpty else {
+                throw ValidationError(
+                    "\(path) has no loss history (written before it was recorded, or never validated): nothing to plot."
+                )
+            }
+            let curves = [
+                PlotCurve(
+                    label: "training", points: history.compactMap { p in p.loss.map { (Double(p.traces), $0) } }),
+                PlotCurve(
+                    label: "validation",
+                    points: history.compactMap { p in p.validationLoss.map { (Double(p.traces), $0) } }),
+            ]
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let paths = try Plots.writeLossCurves(curves, title: "\(name): loss", to: out)
+            Console.note("wrote \(paths[0]) (\(history.count) points) and index.html")
         }
 
         /// `label=kind(a,b)` → the label and the density.

@@ -3,16 +3,18 @@ import LumisSimulation
 import Synchronization
 
 /// Shows ``RunProgress`` on standard error: a self-overwriting line on a terminal, else one plain line every few
-/// seconds (so a batch job's log shows how far it is without filling up).
+/// seconds and one at every milestone (each validation of a training run), so a batch job's log shows how far it
+/// is without filling up.
 ///
 /// Each line holds the phase (for MCMC, `burn-in` then `sampling`), the percentage, the counts, the rate, the
-/// estimated time to completion and, as they apply, the running ESS and the engine's measures (training loss).
+/// estimated time to completion (plain lines also the elapsed time) and, as they apply, the running ESS and the
+/// engine's measures (training and validation loss).
 final class ProgressReporter: Sendable {
     /// How lines are drawn.
     enum Style: Sendable, Equatable {
         /// One line redrawn in place at most ten times a second (a terminal).
         case live
-        /// A plain line every `seconds` seconds and one at the end (a log file).
+        /// A plain line every `seconds` seconds, one at every milestone and one at the end (a log file).
         case periodic(seconds: Double)
     }
 
@@ -41,8 +43,9 @@ final class ProgressReporter: Sendable {
 
     /// Shows `progress` if it is time to.
     ///
-    /// Live: at most ten times a second, and always for the last item. Periodic: once every interval; the
-    /// last item only if an earlier line was written, so a run shorter than the interval leaves no line.
+    /// Live: at most ten times a second, and always for the last item. Periodic: once every interval and at
+    /// every milestone; the last item only if an earlier line was written, so a run without milestones that is
+    /// shorter than the interval leaves no line.
     func update(_ progress: RunProgress) {
         let now = clock.now
         state.withLock { state in
@@ -51,12 +54,13 @@ final class ProgressReporter: Sendable {
             case .live:
                 guard isFinal || state.lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true else { return }
             case .periodic(let seconds):
-                let isDue = now - (state.lastDraw ?? start) >= .milliseconds(Int64(seconds * 1000))
+                let isDue =
+                    progress.isMilestone || now - (state.lastDraw ?? start) >= .milliseconds(Int64(seconds * 1000))
                 guard !state.hasWrittenFinal, isDue || (isFinal && state.lastDraw != nil) else { return }
                 state.hasWrittenFinal = isFinal
             }
             state.lastDraw = now
-            let line = Self.render(progress, elapsed: (now - start) / .seconds(1))
+            let line = Self.render(progress, elapsed: (now - start) / .seconds(1), showsElapsed: style != .live)
             if style == .live {
                 let padding = String(repeating: " ", count: max(0, state.lastLength - line.count))
                 state.lastLength = line.count
@@ -75,8 +79,9 @@ final class ProgressReporter: Sendable {
         }
     }
 
-    /// `phase  42% 420/1000 traces  85 traces/s  ETA 7 s  ESS 31.2  loss 1.2345`.
-    static func render(_ progress: RunProgress, elapsed: Double) -> String {
+    /// `phase  42% 420/1000 traces  85 traces/s  ETA 7 s  ESS 31.2  loss 1.2345`; with `showsElapsed`, `elapsed
+    /// 5 s` follows the ETA.
+    static func render(_ progress: RunProgress, elapsed: Double, showsElapsed: Bool = false) -> String {
         let fraction = progress.total > 0 ? Double(progress.completed) / Double(progress.total) : 1
         var line = "\(progress.phase.rawValue)  " + String(format: "%3.0f%%", (fraction * 100).rounded(.down))
         line += "  \(progress.completed)/\(progress.total) \(progress.unit)"
@@ -84,6 +89,7 @@ final class ProgressReporter: Sendable {
         line += String(format: "  %.0f \(progress.unit)/s", rate)
         if progress.completed < progress.total {
             line += "  ETA " + (rate > 0 ? duration(Double(progress.total - progress.completed) / rate) : "-")
+            if showsElapsed { line += "  elapsed " + duration(elapsed) }
         } else {
             line += "  done in " + duration(elapsed)
         }

@@ -38,9 +38,9 @@ public struct CompiledProposal: ProposalPolicy {
 
     /// Creates the policy for one worker.
     ///
-    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` or
-    /// ``CompiledInferenceError/observationShape(name:expected:found:)`` if `observations` lack a value the network
-    /// embeds.
+    /// - Throws: ``CompiledInferenceError/missingObservation(name:)`` if `observations` lack a value the network
+    ///   embeds; ``NetworkMismatch/observationShape(name:network:given:)`` if a value has another shape than the
+    ///   network was trained on.
     public init(network shared: SharedNetwork, observations: ObservationSet) throws {
         try self.init(network: shared, observations: observations, batcher: nil)
     }
@@ -50,14 +50,12 @@ public struct CompiledProposal: ProposalPolicy {
         let network = shared.network
         self.shared = shared
         self.batcher = batcher
+        try network.signature.checkShapes(of: observations, embedded: network.configuration.observations)
         var inputs: [Matrix] = []
         for spec in network.configuration.observations {
+            // Checked above: an embedded value has the spec's shape, so its element count.
             guard let value = observations[spec.name] else {
                 throw CompiledInferenceError.missingObservation(name: spec.name)
-            }
-            guard value.scalarCount == spec.elementCount else {
-                throw CompiledInferenceError.observationShape(
-                    name: spec.name, expected: spec.elementCount, found: value.scalarCount)
             }
             inputs.append(Matrix(rows: 1, columns: spec.elementCount, scalars: Array(value.scalars)))
         }
@@ -152,16 +150,12 @@ extension Distribution {
 public enum CompiledInferenceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The network embeds an observation that was not given.
     case missingObservation(name: String)
-    /// An observation has another number of elements than the network was trained on.
-    case observationShape(name: String, expected: Int, found: Int)
 
     /// A one-line message.
     public var description: String {
         switch self {
         case .missingObservation(let name):
             "the network embeds observation \(name): give it with --observe \(name)=VALUE"
-        case .observationShape(let name, let expected, let found):
-            "observation \(name) has \(found) elements; the network was trained on \(expected)"
         }
     }
 }

@@ -38,6 +38,8 @@ public final class InferenceNetwork {
 
     /// The sizes.
     public let configuration: NetworkConfiguration
+    /// The simulator the network was trained on (model name, observation shapes); saved in its file.
+    public var signature = SimulatorSignature.unknown
     /// Every parameter and its gradient.
     public internal(set) var store: ParameterStore
     let observationEmbedding: ObservationEmbedding

@@ -52,15 +52,24 @@ public final class InferenceNetworkProposal: NetworkProposal {
     public var addressCount: Int { network.network.addresses.count }
 
     /// Reads the network file (once), then refuses observations that lack a value the network embeds, or have
-    /// another size.
+    /// another shape than the network was trained on.
     ///
-    /// - Throws: ``NetworkFileError`` for a file that cannot be read as a network, ``CompiledInferenceError``.
+    /// - Throws: ``NetworkFileError`` for a file that cannot be read as a network, ``CompiledInferenceError``,
+    ///   ``NetworkMismatch/observationShape(name:network:given:)``.
     public func check(observations: ObservationSet) throws {
         if let path, loaded.withLock({ $0 == nil }) {
             let network = SharedNetwork(try NetworkFile.readNetwork(from: path))
             loaded.withLock { $0 = network }
         }
         _ = try CompiledProposal(network: network, observations: observations)
+    }
+
+    /// Simulators whose model name is checked against the network's before their first trace (a PPX simulator
+    /// is connected first): another model throws ``NetworkMismatch/model(network:simulator:)``.
+    public func checkedSimulators(
+        _ makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+    ) -> @Sendable (Int) throws -> any Simulator {
+        SignatureCheckingSimulator.wrap(makeSimulator, signature: network.network.signature)
     }
 
     /// A ``CompiledProposal`` per worker; batched when asked and there are several workers.

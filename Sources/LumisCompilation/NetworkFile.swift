@@ -1,4 +1,5 @@
 import Foundation
+import LumisCore
 import LumisDistributions
 public import LumisNeural
 import LumisStorage
@@ -10,8 +11,11 @@ import LumisStorage
 /// is the trainer's full optimizer state (Adam's moments and per-group step counts), and whose opaque metadata is
 /// the network description as UTF-8 JSON:
 /// ```
-/// {"format": "lumisnet", "version": 2, "configuration": …, "addresses": […], "training": …}
+/// {"format": "lumisnet", "version": 2, "configuration": …, "addresses": […], "training": …, "simulator": …}
 /// ```
+/// `simulator` (the ``SimulatorSignature``: model name and observation shapes) and `training.history` (the
+/// ``LossPoint``s) were added later without a version change: a file without them reads as unknown and empty, and
+/// earlier builds ignore them.
 /// The address table lists heads in creation order; loading rebuilds the network by creating the same layers in
 /// the same order, after checking that the description's parameter count equals the file's (so a damaged or
 /// hostile description cannot make the loader allocate more than the file holds), then checks the layout range
@@ -32,6 +36,7 @@ public enum NetworkFile {
         var configuration: NetworkConfiguration?
         var addresses: [InferenceNetwork.AddressRecord]?
         var training: TrainingState?
+        var simulator: SimulatorSignature?
     }
 
     /// The file's content for a trainer's network and state.
@@ -39,7 +44,7 @@ public enum NetworkFile {
         let network = trainer.network
         let header = Header(
             format: format, version: version, configuration: network.configuration, addresses: network.addresses,
-            training: trainer.state)
+            training: trainer.state, simulator: network.signature.isUnknown ? nil : network.signature)
         // Encoding plain structs of numbers and strings cannot fail; a failure is a programming error.
         guard let tree = try? JSONValue(encoding: header) else { preconditionFailure("network header not encodable") }
         // Compact, `/` escaped and no final newline: the bytes network files have always had.
@@ -90,6 +95,14 @@ public enum NetworkFile {
         try load(path) { (file) throws(NetworkFileError) in try network(from: file).network }
     }
 
+    /// Whether the file at `path` starts like a parameter file (magic `LUMISPRM`), so a command taking either a
+    /// network or another file can tell which it was given; it says nothing of whether the file is valid.
+    public static func looksLikeNetworkFile(atPath path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 8)) == Data("LUMISPRM".utf8)
+    }
+
     /// Decodes the parameter file at `path` and builds `T` from it; errors name the path.
     private static func load<T>(
         _ path: String, _ build: (ParameterFile) throws(NetworkFileError) -> T
@@ -132,6 +145,11 @@ public enum NetworkFile {
                     + "retrain the network with this build")
         }
         try validate(configuration, addresses)
+        let signature = probe.simulator ?? .unknown
+        for observation in signature.observations ?? []
+        where observation.shape.count > 16 || observation.shape.contains(where: { $0 < 0 }) {
+            throw .malformedHeader("observation \(observation.name.escapedForMessage) has an invalid shape")
+        }
         guard let expected = configuration.parameterCount(addresses: addresses), expected == file.values.count else {
             throw .layoutMismatch(
                 expected: configuration.parameterCount(addresses: addresses) ?? -1, found: file.values.count)
@@ -149,6 +167,7 @@ public enum NetworkFile {
         }
         // A file written before float32 storage (or in the other precision) is converted to the configuration's.
         network.store = file.makeStore(precision: configuration.precision)
+        network.signature = signature
         return (network, training)
     }
 

@@ -74,6 +74,9 @@ public struct TrainingState: Sendable, Hashable, Codable {
     public var validationCount: Int
     /// The validation set's seed.
     public var validationSeed: UInt64
+    /// The loss at every validation so far, over all runs (a resumed run continues it); empty for a file written
+    /// before it was recorded.
+    public var history: [LossPoint] = []
 
     /// Creates the state of a new network.
     public init(seed: UInt64, schedule: LearningRateSchedule, validationCount: Int = 256) {
@@ -81,6 +84,41 @@ public struct TrainingState: Sendable, Hashable, Codable {
         self.schedule = schedule
         self.validationCount = validationCount
         validationSeed = SplitMix64.mix(seed ^ 0x7661_6c69_6461_7465)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case seed, traces, iterations, skippedBatches, rejectedTraces, schedule, validationLoss, validationCount
+        case validationSeed, history
+    }
+
+    /// Decodes a state; one written before the history was recorded has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        traces = try container.decode(Int.self, forKey: .traces)
+        iterations = try container.decode(Int.self, forKey: .iterations)
+        skippedBatches = try container.decode(Int.self, forKey: .skippedBatches)
+        rejectedTraces = try container.decode(Int.self, forKey: .rejectedTraces)
+        schedule = try container.decode(LearningRateSchedule.self, forKey: .schedule)
+        validationLoss = try container.decodeIfPresent(Double.self, forKey: .validationLoss)
+        validationCount = try container.decode(Int.self, forKey: .validationCount)
+        validationSeed = try container.decode(UInt64.self, forKey: .validationSeed)
+        history = try container.decodeIfPresent([LossPoint].self, forKey: .history) ?? []
+    }
+
+    /// Encodes the state; an empty history is left out, so a state without one is written as before it existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(traces, forKey: .traces)
+        try container.encode(iterations, forKey: .iterations)
+        try container.encode(skippedBatches, forKey: .skippedBatches)
+        try container.encode(rejectedTraces, forKey: .rejectedTraces)
+        try container.encode(schedule, forKey: .schedule)
+        try container.encodeIfPresent(validationLoss, forKey: .validationLoss)
+        try container.encode(validationCount, forKey: .validationCount)
+        try container.encode(validationSeed, forKey: .validationSeed)
+        if !history.isEmpty { try container.encode(history, forKey: .history) }
     }
 }
 
@@ -179,7 +217,7 @@ public final class Trainer {
         guard !part.isEmpty else { return [] }
         let traces = try Self.sampleTraces(
             count: part.count, seed: state.validationSeed, firstStream: UInt64(part.lowerBound), workers: workers,
-            makeSimulator: makeSimulator
+            makeSimulator: SignatureCheckingSimulator.wrap(makeSimulator, signature: network.signature)
         ).traces
         return traces.compactMap { try? TrainingExample(trace: $0, observations: network.configuration.observations) }
     }
@@ -235,13 +273,15 @@ public final class Trainer {
     /// - Parameters:
     ///   - validation: this rank's validation examples (see ``validationExamples(workers:makeSimulator:)``); their
     ///     addresses get heads before the first step.
-    ///   - data: where the traces come from.
+    ///   - data: where the traces come from; simulators must be of the model the network was trained on, if
+    ///     it is known (``InferenceNetwork/signature``).
     ///   - checkpoint: called on rank 0 with this trainer at every checkpoint interval and at the end, after
     ///     checking that every rank holds the same network.
     ///   - progress: called after every batch.
     /// - Returns: what the run did.
     /// - Throws: the trace source's, the collectives' or the checkpoint's errors (the producers are stopped
-    ///   first); ``RankDivergence`` if ranks disagree at a checkpoint.
+    ///   first); ``NetworkMismatch`` for a simulator of another model; ``RankDivergence`` if ranks disagree at a
+    ///   checkpoint.
     public func train(
         _ configuration: TrainingConfiguration, validation: [TrainingExample], data: TrainingData,
         checkpoint: ((Trainer) throws -> Void)? = nil, progress: ((RunProgress) -> Void)? = nil
@@ -261,12 +301,16 @@ public final class Trainer {
             case .simulators(let makeSimulator):
                 SimulatorBatchSource(
                     split: split, seed: state.seed, workers: configuration.workers,
-                    maxConsecutiveFailures: configuration.maxConsecutiveFailures, makeSimulator: makeSimulator)
+                    maxConsecutiveFailures: configuration.maxConsecutiveFailures,
+                    makeSimulator: SignatureCheckingSimulator.wrap(makeSimulator, signature: network.signature))
             case .reader(let read): ReaderBatchSource(split: split, read: read)
             }
         defer { _ = source.stop() }
 
         var nextValidation = configuration.validateEvery
+        // The training loss since the last validation: Σ −Σ log q and the examples it is over (all ranks).
+        var windowLoss = 0.0
+        var windowExamples = 0
         for j in 0..<split.batchCount {
             let isLast = j + 1 == split.batchCount
             let dataStart = clock.now
@@ -322,6 +366,8 @@ public final class Trainer {
                     optimizer.update(network.store)
                     state.iterations += 1
                     report.loss = -sum / Double(globalExamples)
+                    windowLoss -= sum
+                    windowExamples += globalExamples
                 } else {
                     state.skippedBatches += 1
                     if let bad = outcome.nonFinite {
@@ -334,23 +380,32 @@ public final class Trainer {
             state.traces += globalTraces
             report.traces += globalTraces
             report.steps += 1
-            if report.traces >= nextValidation || isLast {
+            let validates = report.traces >= nextValidation || isLast
+            if validates {
                 nextValidation += configuration.validateEvery
-                if let loss = try validationLoss(validation, batchSize: configuration.batchSize) {
+                let loss = try validationLoss(validation, batchSize: configuration.batchSize)
+                if let loss {
                     state.validationLoss = loss
                     report.validationLoss = loss
                 }
+                state.history.append(
+                    LossPoint(
+                        traces: state.traces, loss: windowExamples > 0 ? windowLoss / Double(windowExamples) : nil,
+                        validationLoss: loss))
+                (windowLoss, windowExamples) = (0, 0)
             }
             if checkpointNow {
                 try saveCheckpoint(checkpoint)
                 lastCheckpoint = clock.now
             }
+            // At a validation the loss shown is the history point's (the mean since the previous validation).
+            let shownLoss = validates ? state.history.last?.loss : report.loss
             progress?(
                 RunProgress(
                     phase: .training, completed: min(report.traces, configuration.traceCount),
-                    total: configuration.traceCount,
+                    total: configuration.traceCount, isMilestone: validates,
                     measures: [
-                        .init("loss", report.loss), .init("valid", report.validationLoss),
+                        .init("loss", shownLoss), .init("validation", report.validationLoss),
                         .init("lr", state.schedule.learningRate(afterTraces: state.traces)),
                         .init("addresses", Double(network.entries.count)),
                         .init("skipped", Double(state.skippedBatches)),

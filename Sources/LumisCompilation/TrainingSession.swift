@@ -146,13 +146,23 @@ public final class TrainingSession {
         if let resumed {
             trainer = resumed
             trainer.communicator = world
+            let part = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
+            do {
+                if !part.model.isEmpty { try trainer.network.signature.checkModel(part.model) }
+            } catch {
+                throw RequestError(description: "--resume \(request.resume ?? ""): \(error.description)")
+            }
             if world.isRoot {
                 notes("resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
             }
-            validation = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
-                .compactMap {
-                    try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
-                }
+            if trainer.network.signature.isUnknown {
+                // A file from before the signature was recorded learns it from this run (rank 0's).
+                let local = part.traces.first.map { SimulatorSignature(model: part.model, example: $0) }
+                trainer.network.signature = try rootValue(local ?? .unknown)
+            }
+            validation = part.traces.compactMap {
+                try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
+            }
         } else {
             let runSeed = try request.seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
             if request.seed == nil && world.isRoot { notes("seed \(runSeed)") }
@@ -161,16 +171,16 @@ public final class TrainingSession {
                 kind: schedule.kind, initial: schedule.initial, final: schedule.final,
                 endTraces: schedule.endTraces ?? request.traceCount ?? request.untilTraces ?? 1)
             let state = TrainingState(seed: runSeed, schedule: rate, validationCount: request.validationTraces)
-            let (specs, validationTraces) = try embeddingSpecs(state: state, traces: traces)
+            let (specs, signature, validationTraces) = try embeddingSpecs(state: state, traces: traces)
             let sizes = request.network
             let configuration = NetworkConfiguration(
                 observations: specs, lstmHidden: sizes.lstmHidden, lstmLayers: sizes.lstmLayers,
                 sampleEmbedding: sizes.sampleEmbedding, addressEmbedding: sizes.addressEmbedding,
                 kindEmbedding: sizes.kindEmbedding, components: sizes.components, seed: runSeed,
                 precision: sizes.precision)
-            trainer = Trainer(
-                network: InferenceNetwork(configuration: configuration), optimizer: request.optimizer,
-                state: state, communicator: world)
+            let network = InferenceNetwork(configuration: configuration)
+            network.signature = signature
+            trainer = Trainer(network: network, optimizer: request.optimizer, state: state, communicator: world)
             validation = validationTraces.compactMap { try? TrainingExample(trace: $0, observations: specs) }
             let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
             if world.isRoot { notes("embedding \(names.joined(separator: ", "))") }
@@ -200,8 +210,9 @@ public final class TrainingSession {
     private struct Traces {
         /// The training data.
         var data: TrainingData
-        /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces).
-        var validation: (Range<Int>, TrainingState) throws -> [Trace]
+        /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces) and
+        /// the model name of the simulator or dataset (empty if no simulator ran).
+        var validation: (Range<Int>, TrainingState) throws -> (traces: [Trace], model: String)
         /// Heads known before training (a dataset's trace types), in creation order.
         var heads: [(key: AddressKey, prior: Distribution)] = []
         /// How many simulators (or dataset readers) run at once on this rank.
@@ -220,11 +231,11 @@ public final class TrainingSession {
             return Traces(
                 data: .simulators(makeSimulator),
                 validation: { range, state in
-                    guard !range.isEmpty else { return [] }
-                    return try Trainer.sampleTraces(
+                    guard !range.isEmpty else { return ([], "") }
+                    let sampled = try Trainer.sampleTraces(
                         count: range.count, seed: state.validationSeed, firstStream: UInt64(range.lowerBound),
-                        workers: workers, makeSimulator: makeSimulator
-                    ).traces
+                        workers: workers, makeSimulator: makeSimulator)
+                    return (sampled.traces, sampled.report.modelName)
                 },
                 workers: workers)
         }
@@ -254,23 +265,28 @@ public final class TrainingSession {
         return Traces(
             data: .cycling(count: trainingCount) { try reader.traces(in: $0) },
             validation: { range, _ in
-                try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
+                let traces = try reader.traces(
+                    in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
+                return (traces, reader.manifest.model)
             },
             heads: heads, workers: workers)
     }
 
-    /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.
+    /// The observation embeddings, normalized over the whole validation set, the simulator's signature (model
+    /// name, observation shapes), and this rank's validation traces.
     ///
-    /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings, so every rank builds the
-    /// same network; the other ranks read only their share.
+    /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings and signature, so every rank
+    /// builds the same network; the other ranks read only their share.
     private func embeddingSpecs(
         state: TrainingState, traces source: Traces
-    ) throws -> (specs: [ObservationEmbeddingSpec], validation: [Trace]) {
+    ) throws -> (specs: [ObservationEmbeddingSpec], signature: SimulatorSignature, validation: [Trace]) {
         let part = world.share(of: state.validationCount)
         var specs: [ObservationEmbeddingSpec] = []
+        var signature = SimulatorSignature.unknown
         var validation: [Trace] = []
         if world.isRoot {
-            let traces = try source.validation(0..<max(state.validationCount, 1), state)
+            let (traces, model) = try source.validation(0..<max(state.validationCount, 1), state)
+            signature = SimulatorSignature(model: model, example: traces[0])
             do {
                 specs = try ObservationEmbeddingSpec.specs(
                     for: request.embeddings, example: traces[0], normalizingOver: traces,
@@ -284,17 +300,20 @@ public final class TrainingSession {
             }
             validation = Array(traces[part])
         } else {
-            validation = try source.validation(part, state)
+            validation = try source.validation(part, state).traces
         }
-        if world.usesMPI {
-            // Plain Codable structs encode and decode without failing unless the bytes are damaged.
-            let bytes = world.isRoot ? Array(((try? JSONValue(encoding: specs).text) ?? "").utf8) : []
-            let received = try world.broadcast(bytes, root: 0)
-            guard let decoded = try? JSONValue.parse(received).decode([ObservationEmbeddingSpec].self) else {
-                throw RequestError(description: "rank 0 sent unreadable observation embeddings")
-            }
-            specs = decoded
+        return (try rootValue(specs), try rootValue(signature), validation)
+    }
+
+    /// Rank 0's `value`, on every rank (a collective under MPI).
+    private func rootValue<T: Codable>(_ value: T) throws -> T {
+        guard world.usesMPI else { return value }
+        // Plain Codable structs encode and decode without failing unless the bytes are damaged.
+        let bytes = world.isRoot ? Array(((try? JSONValue(encoding: value).text) ?? "").utf8) : []
+        let received = try world.broadcast(bytes, root: 0)
+        guard let decoded = try? JSONValue.parse(received).decode(T.self) else {
+            throw RequestError(description: "rank 0 sent an unreadable \(T.self)")
         }
-        return (specs, validation)
+        return decoded
     }
 }

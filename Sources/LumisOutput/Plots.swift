@@ -360,12 +360,18 @@ struct Frame {
 
     func legend(_ document: inout SVGDocument, chains: Int) {
         guard chains > 1 else { return }
-        for chain in 0..<min(chains, 10) {
-            let top = Plots.plotTop + 8 + Double(chain) * 14
-            let left = Plots.plotLeft + Plots.plotWidth - 70
+        legend(&document, labels: (0..<min(chains, 10)).map { "chain \($0)" })
+    }
+
+    /// One coloured line and label per entry, top right, in ``color(_:)`` order.
+    func legend(_ document: inout SVGDocument, labels: [String]) {
+        let width = 28 + 7 * Double(labels.map(\.count).max() ?? 0)
+        for (index, label) in labels.enumerated() {
+            let top = Plots.plotTop + 8 + Double(index) * 14
+            let left = Plots.plotLeft + Plots.plotWidth - width
             document.line(
-                x1: left, y1: top, x2: left + 16, y2: top, [("stroke", Self.color(chain)), ("stroke-width", "2")])
-            document.text("chain \(chain)", x: left + 20, y: top + 4)
+                x1: left, y1: top, x2: left + 16, y2: top, [("stroke", Self.color(index)), ("stroke-width", "2")])
+            document.text(label, x: left + 20, y: top + 4)
         }
     }
 

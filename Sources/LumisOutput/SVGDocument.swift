@@ -28,6 +28,12 @@ struct SVGDocument {
             + "y2=\"\(Self.number(y2))\"\(Self.render(attributes))/>\n"
     }
 
+    mutating func circle(x: Double, y: Double, radius: Double, _ attributes: [(String, String)] = []) {
+        body +=
+            "<circle cx=\"\(Self.number(x))\" cy=\"\(Self.number(y))\" r=\"\(Self.number(radius))\""
+            + "\(Self.render(attributes))/>\n"
+    }
+
     mutating func polyline(_ points: [(Double, Double)], _ attributes: [(String, String)] = []) {
         guard !points.isEmpty else { return }
         let text = points.map { "\(Self.number($0.0)),\(Self.number($0.1))" }.joined(separator: " ")

@@ -40,13 +40,16 @@ public struct RunProgress: Sendable {
     public var effectiveSampleSize: Double?
     /// Further figures, in display order.
     public var measures: [Measure]
+    /// Whether this event marks a step a log should always show (a validation in training), whatever its
+    /// reporting interval.
+    public var isMilestone: Bool
 
     /// Creates an event.
     ///
     /// - Precondition: `0 <= completed <= total`.
     public init(
         phase: Phase, unit: String = "traces", completed: Int, total: Int, effectiveSampleSize: Double? = nil,
-        measures: [Measure] = []
+        isMilestone: Bool = false, measures: [Measure] = []
     ) {
         precondition(completed >= 0 && completed <= total, "Progress \(completed) of \(total)")
         self.phase = phase
@@ -55,5 +58,6 @@ public struct RunProgress: Sendable {
         self.total = total
         self.effectiveSampleSize = effectiveSampleSize
         self.measures = measures
+        self.isMilestone = isMilestone
     }
 }

@@ -85,18 +85,19 @@ struct BadInputTableTests {
         return regex?.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
     }
 
-    /// The command with `lumis`, `GUM`, `HMM` and `DIR` replaced by real paths.
+    /// The command with `lumis`, `GUM`, `HMM`, `BRANCHING` and `DIR` replaced by real paths.
     static func resolve(_ command: String, directory: URL) throws -> String {
         try Executables.lumis()
             + command.dropFirst("lumis".count)
             .replacing("GUM {endpoint}", with: try Executables.simulator("gum") + " {endpoint}")
             .replacing("HMM {endpoint}", with: try Executables.simulator("hmm") + " {endpoint}")
+            .replacing("BRANCHING {endpoint}", with: try Executables.simulator("branching") + " {endpoint}")
             .replacing("DIR", with: directory.path)
     }
 
     /// A scratch directory with the files the rows name: a duplicate-key observation file, an empty network, a
-    /// corrupt posterior, and (only when `command` names them) a real posterior and a truncated and a corrupt
-    /// dataset.
+    /// corrupt posterior, and (only when `command` names them) a real posterior, a small network trained on gum and a
+    /// truncated and a corrupt dataset.
     static func fixtures(for command: String) throws -> URL {
         let directory = try Executables.temporaryDirectory("bad-input-table")
         let file = { (name: String) in directory.appendingPathComponent(name) }
@@ -113,6 +114,15 @@ struct BadInputTableTests {
                     "infer", "--launch", gum, "--observe", "obs0=8", "--observe", "obs1=9", "--traces", "100",
                     "--no-progress", "--out", file("posterior.json").path,
                 ])
+        }
+        if command.contains("gum.lumisnet") {
+            _ = try Executables.run(
+                lumis,
+                [
+                    "train", "--launch", gum, "--traces", "64", "--batch-size", "32", "--lstm-hidden", "4",
+                    "--embedding-dim", "4", "--validation-traces", "8", "--seed", "1", "--no-progress",
+                    "--out", file("gum.lumisnet").path,
+                ], environment: ["OPENBLAS_NUM_THREADS": "1"])
         }
         guard command.contains("-data") else { return directory }
         for name in ["truncated-data", "corrupt-data"] {

@@ -72,6 +72,19 @@ struct DistributedTrainingTests {
         } else {
             Issue.record("both runs must have validated")
         }
+        // The loss history is over all ranks' traces and examples: the same points, losses equal to the sums'
+        // rounding (issue 15 part 5: rank 0's file holds the totals).
+        #expect(a.state.history.map(\.traces) == b.state.history.map(\.traces) && !a.state.history.isEmpty)
+        for (p, q) in zip(a.state.history, b.state.history) {
+            for (x, y) in [(p.loss, q.loss), (p.validationLoss, q.validationLoss)] {
+                guard let x, let y else {
+                    Issue.record("a loss is missing at \(p.traces) traces: \(p) \(q)")
+                    continue
+                }
+                #expect(abs(x - y) <= tolerance * max(1, abs(x)), "\(p) \(q)")
+            }
+        }
+        #expect(a.network.signature == b.network.signature && a.network.signature.model == "Branching")
         let x = a.network.store.values, y = b.network.store.values
         guard x.count == y.count else {
             Issue.record("parameter counts differ: \(x.count) and \(y.count)")

@@ -36,7 +36,9 @@ extension InferenceRun {
                 policy = network.policies(observations: observations, workers: workers, concurrency: world.coresPerRank)
             }
             let sampler = TraceSampler(configuration: configuration)
-            let report = try sampler.run(workers: workers, makeSimulator: try makeSimulator(), policy: policy) {
+            let simulators = try makeSimulator()
+            let checked = network?.checkedSimulators(simulators) ?? simulators
+            let report = try sampler.run(workers: workers, makeSimulator: checked, policy: policy) {
                 _, traces in try collector.append(traces)
             }
             local = collector.output(report: report)

@@ -14,6 +14,14 @@ public protocol NetworkProposal: Sendable {
     /// - Throws: an error naming the observation or the file; ``InferenceRun/run(outputs:progress:)`` passes it on.
     func check(observations: ObservationSet) throws
 
+    /// `makeSimulator`'s simulators, each checked before its first trace against what the network was trained on
+    /// (the model name of its handshake); `makeSimulator` itself when the network records nothing to check.
+    ///
+    /// A checked simulator of another model throws (the run stops with that error) instead of running a trace.
+    func checkedSimulators(
+        _ makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+    ) -> @Sendable (Int) throws -> any Simulator
+
     /// A function that makes one worker's proposal policy, for a run on `workers` workers that computes at most
     /// `concurrency` network steps at once.
     ///
@@ -25,4 +33,13 @@ public protocol NetworkProposal: Sendable {
     /// The key of `entry`'s address (`address#instance:kind`) when the network has no usable head for this
     /// controlled draw, which then came from the prior; `nil` when the network proposed it.
     func fallbackKey(for entry: Trace.Entry) -> String?
+}
+
+extension NetworkProposal {
+    /// `makeSimulator` unchanged: a proposal that records nothing about the simulator checks nothing.
+    public func checkedSimulators(
+        _ makeSimulator: @escaping @Sendable (Int) throws -> any Simulator
+    ) -> @Sendable (Int) throws -> any Simulator {
+        makeSimulator
+    }
 }
