@@ -119,6 +119,9 @@ public struct InferenceRun: Sendable {
     public var maxConsecutiveFailures = 10
     /// The chains of an MCMC run.
     public var chains = Chains()
+    /// MCMC: whole-trace independence moves from a network's proposals mixed with the single-site moves
+    /// (`--network` with `lmh`/`rmh`); `nil` for single-site moves only.
+    public var independence: IndependenceMove?
     /// The processes of the launch; each runs its share and rank 0 merges and writes.
     public var world = Communicator.single
 
