@@ -62,6 +62,13 @@ extension LumisCommand {
 
         @OptionGroup var observed: ObservationOptions
 
+        @Flag(
+            help: """
+                Make an observation the simulator's first trace does not observe an error (default: a warning; the \
+                posterior file lists observations no trace observed).
+                """)
+        var strictObservations = false
+
         @Option(help: "Random seed (default: drawn at random and printed to stderr with the results).")
         var seed: UInt64?
 
@@ -189,6 +196,7 @@ extension LumisCommand {
             if engine.isMCMC, let network {
                 request.independence = try independenceMove(networkPath: network)
             }
+            request.rejectsUnusedObservations = strictObservations
             request.world = world
             Console.installInterruptHandlers()
             let line = runOptions.progressReporter(isRoot: world.isRoot)
@@ -197,7 +205,7 @@ extension LumisCommand {
             let outcome: InferenceRun.Outcome?
             do {
                 defer { line?.finish() }
-                outcome = try request.run(outputs: outputOptions, progress: progress)
+                outcome = try request.run(outputs: outputOptions, progress: progress) { Console.note($0) }
             } catch let error as InferenceRunError where error.kind == .request {
                 throw ValidationError(error.description)
             } catch let error as NetworkFileError {

@@ -148,6 +148,10 @@ public enum OutputWriters {
         ]
         if let seed = summary.metadata.seed { attributes.append(("seed", .unsigned(seed))) }
         attributes.append(("traces", .integer(Int64(summary.traceCount))))
+        if !summary.metadata.unusedObservations.isEmpty {
+            attributes.append(
+                ("unused_observations", .text(summary.metadata.unusedObservations.joined(separator: ", "))))
+        }
         if isWeighted {
             attributes.append(("weighting", .text("importance")))
             if let ess = summary.effectiveSampleSize { attributes.append(("effective_sample_size", .real(ess))) }

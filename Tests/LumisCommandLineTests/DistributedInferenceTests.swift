@@ -77,6 +77,17 @@ struct DistributedInferenceTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: split)) == Data(contentsOf: URL(fileURLWithPath: single)))
     }
 
+    @Test("An observation no rank's traces observe is listed once in the merged file, equal to one process's")
+    func unusedObservations() throws {
+        for engine in ["is", "lmh"] {
+            let arguments =
+                ["infer", "--launch", try Self.launch("gum"), "--engine", engine, "--traces", "100", "--seed", "8"]
+                + Self.gumObservations + ["--observe", "typo=1"] + (engine == "lmh" ? ["--burn-in", "10"] : [])
+            let summary = try Self.expectSameFile(arguments, ranks: 2, label: "unused-\(engine)")
+            #expect(summary.metadata.unusedObservations == ["typo"], "\(engine)")
+        }
+    }
+
     @Test("Uneven splits: 3 ranks over 100 IS traces; 3 LMH chains on 2 ranks")
     func unevenSplits() throws {
         let traces = try Self.expectSameFile(

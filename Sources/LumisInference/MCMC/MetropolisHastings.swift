@@ -132,13 +132,15 @@ public struct MetropolisHastings: Sendable {
     ///   - chainRange: the chains to run; each runs on a thread of its own.
     ///   - makeSimulator: creates chain *c*'s simulator (called with *c*, not its position in the range).
     ///   - progress: called now and then with the proposals made so far by these chains.
+    ///   - onTrace: called with every trace the chains execute (initial, proposed, replayed), on the chain's
+    ///     thread; an error it throws stops the chains like a simulator's.
     /// - Returns: the draws, statistics and final states of these chains, in order; an error's chain is *c*.
     /// - Throws: as ``run(chains:makeSimulator:progress:)``.
     /// - Precondition: `chainRange` is not empty and starts at 0 or above; `initialStates`, if given, has an
     ///   element for every chain of the range.
     public func run(
         chainRange: Range<Int>, makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (RunProgress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil, onTrace: (@Sendable (Trace) throws -> Void)? = nil
     ) throws -> MCMCOutput {
         precondition(!chainRange.isEmpty && chainRange.lowerBound >= 0, "invalid chain range")
         if let states = configuration.initialStates {
@@ -153,7 +155,7 @@ public struct MetropolisHastings: Sendable {
         let burnInTotal = chains * configuration.burnIn
         let work: @Sendable (Int) -> Void = { position in
             let chain = chainRange.lowerBound + position
-            var runner = ChainRunner(chain: chain, configuration: self.configuration)
+            var runner = ChainRunner(chain: chain, configuration: self.configuration, onTrace: onTrace)
             do {
                 var simulator = try makeSimulator(chain)
                 defer { runner.result.modelName = simulator.modelName }
@@ -265,6 +267,7 @@ private struct ChainRunner {
     let chain: Int
     let configuration: MetropolisHastings.Configuration
     let policy: ReuseProposal
+    let onTrace: (@Sendable (Trace) throws -> Void)?
     var execution: TraceExecution
     /// The independence move's execution (proposing whole traces from its ``TraceProposal``) and a copy of the
     /// proposal that scores the current state; `nil` without an independence move.
@@ -278,9 +281,10 @@ private struct ChainRunner {
     /// Whether the chain has a current state.
     private var hasState = false
 
-    init(chain: Int, configuration: MetropolisHastings.Configuration) {
+    init(chain: Int, configuration: MetropolisHastings.Configuration, onTrace: (@Sendable (Trace) throws -> Void)?) {
         self.chain = chain
         self.configuration = configuration
+        self.onTrace = onTrace
         switch configuration.kernel {
         case .lightweight: policy = ReuseProposal(siteKernel: .prior)
         case .randomWalk(let stepSize): policy = ReuseProposal(siteKernel: .randomWalk(stepSize: stepSize))
@@ -340,7 +344,9 @@ private struct ChainRunner {
                 }
                 execution.restart(generator: generator)
                 let value = try simulator.run(&execution)
-                return execution.finish(result: value)
+                let trace = execution.finish(result: value)
+                try onTrace?(trace)
+                return trace
             } catch let failure as SimulatorFailure where failure.isRecoverable {
                 result.statistics.discardedProposals += 1
                 failures += 1

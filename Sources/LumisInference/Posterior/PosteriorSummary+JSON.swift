@@ -36,6 +36,10 @@ extension PosteriorSummary {
         if let mcmc { members["mcmc"] = mcmc.jsonValue }
         if let chains { members["chains"] = .array(chains.map(\.jsonValue)) }
         if let ic { members["ic"] = ic.jsonValue }
+        // Added only when there are some, so that other files stay as they were.
+        if !metadata.unusedObservations.isEmpty {
+            members["unused_observations"] = .array(metadata.unusedObservations.map(JSONValue.string))
+        }
         return .object(members)
     }
 
@@ -92,6 +96,9 @@ extension PosteriorSummary {
             engine: try root.member("engine").string(), seed: seed, model: try root.member("model").string(),
             observations: observations, failedTraces: try root.member("failed_traces").count(),
             restarts: try root.member("restarts").count())
+        if let unused = try root.optionalMember("unused_observations") {
+            metadata.unusedObservations = try unused.array().map { field throws(FieldError) in try field.string() }
+        }
         let weightingField = try root.member("weighting")
         guard let weighting = Posterior.Weighting(rawValue: try weightingField.string()) else {
             throw FieldError(message: "\(weightingField.keyPath): expected \"importance\" or \"uniform\"")

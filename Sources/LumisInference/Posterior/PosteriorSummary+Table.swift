@@ -24,6 +24,10 @@ extension PosteriorSummary {
         lines.append(
             "traces: \(traceCount)  NaN weights: \(nanWeightCount)  failed: \(metadata.failedTraces)  "
                 + "restarts: \(metadata.restarts)")
+        if !metadata.unusedObservations.isEmpty {
+            lines.append(
+                "unused observations (no trace observed them): \(metadata.unusedObservations.joined(separator: ", "))")
+        }
         if chains != nil {
             lines.append("ESS: per variable (ess_bulk, ess_tail) for Markov chains")
         } else {

@@ -14,6 +14,9 @@ public struct PosteriorMetadata: Sendable, Equatable {
     public var failedTraces: Int
     /// Executions restarted after a failure.
     public var restarts: Int
+    /// Given observations that no trace of the run observed (a misspelt name, or one the model never observes),
+    /// sorted; under MPI, those no trace on any rank observed.
+    public var unusedObservations: [String] = []
 
     /// Creates metadata.
     ///

@@ -10,7 +10,7 @@ import LumisStorage
 extension InferenceRun {
     func runChains(
         kernel: MetropolisHastings.Kernel, outputs: (any RunOutputs)?,
-        progress: (@Sendable (RunProgress) -> Void)?
+        progress: (@Sendable (RunProgress) -> Void)?, warning: (@Sendable (String) -> Void)?
     ) throws -> Outcome? {
         var seed = self.seed
         var observations = self.observations ?? ObservationSet()
@@ -68,20 +68,26 @@ extension InferenceRun {
             maxConsecutiveFailures: maxConsecutiveFailures)
         configuration.independence = independence
         let share = world.share(of: count)
+        let observationUse = makeObservationUse(observations, warning: warning)
         var local: (output: MCMCOutput, failure: MCMCFailure?)?
         if !share.isEmpty {
             do {
                 let output = try MetropolisHastings(configuration: configuration).run(
-                    chainRange: share, makeSimulator: makeSimulator, progress: progress)
+                    chainRange: share, makeSimulator: makeSimulator, progress: progress,
+                    onTrace: { try observationUse.record($0) })
                 local = (output, nil)
             } catch let error as MCMCFailure {
+                // Refused observations end the run without files, as a usage error.
+                if let refusal = error.underlying as? InferenceRunError { throw refusal }
                 local = (error.partial, error)
             }
         }
+        let unused = try unusedOnAllRanks(share.isEmpty ? nil : observationUse.unused)
         // A rank whose chains stopped on an error that rank 0 reports (with every rank's draws) ends here.
         guard let (output, failure) = try gather(local) else { return nil }
         var notes = output.notes + Self.seedNote(runSeed, given: seed)
-        let summary = Self.summary(of: output, configuration: configuration, chains: count, failure: failure)
+        var summary = Self.summary(of: output, configuration: configuration, chains: count, failure: failure)
+        summary.metadata.unusedObservations = unused ?? []
         let totals = output.chainSet.statistics
         let restarts = totals.reduce(0) { $0 + $1.restarts }
         let discarded = totals.reduce(0) { $0 + $1.discardedProposals }

@@ -8,7 +8,10 @@ import LumisStorage
 /// `world.share(of: traceCount)`, trace *i* on random stream *i*, and rank 0 appends the ranks' traces in index
 /// order, so the merged store equals one process's.
 extension InferenceRun {
-    func runTraces(outputs: (any RunOutputs)?, progress: (@Sendable (RunProgress) -> Void)?) throws -> Outcome? {
+    func runTraces(
+        outputs: (any RunOutputs)?, progress: (@Sendable (RunProgress) -> Void)?,
+        warning: (@Sendable (String) -> Void)?
+    ) throws -> Outcome? {
         let observations = self.observations ?? ObservationSet()
         var network: (any NetworkProposal)?
         if case .importance(.network(let proposal)) = engine {
@@ -18,6 +21,7 @@ extension InferenceRun {
         let (makeSimulator, workers) = try localSimulators()
         let seed = try agreedSeed(self.seed)
         let share = world.share(of: traceCount)
+        let observationUse = makeObservationUse(observations, warning: warning)
         var local: (JobOutput, CompiledSummary?)?
         if !share.isEmpty {
             var configuration = TraceSampler.Configuration(
@@ -25,23 +29,26 @@ extension InferenceRun {
                 maxConsecutiveFailures: maxConsecutiveFailures)
             configuration.firstStream = UInt64(share.lowerBound)
             let collector = TraceCollector(
-                total: share.count, isWeighted: !isPrior, network: network, progress: progress)
+                total: share.count, isWeighted: !isPrior, network: network, observationUse: observationUse,
+                progress: progress)
             var policy: @Sendable () -> any ProposalPolicy = { PriorProposal() }
             if let network {
                 policy = network.policies(observations: observations, workers: workers, concurrency: world.coresPerRank)
             }
             let sampler = TraceSampler(configuration: configuration)
             let report = try sampler.run(workers: workers, makeSimulator: try makeSimulator(), policy: policy) {
-                _, traces in collector.append(traces)
+                _, traces in try collector.append(traces)
             }
             local = collector.output(report: report)
         }
+        let unused = try unusedOnAllRanks(share.isEmpty ? nil : observationUse.unused)
         guard let (output, counts) = try gather(local, hasCounts: network != nil) else { return nil }
         let posterior = output.posterior
         let report = output.report
-        let metadata = PosteriorMetadata(
+        var metadata = PosteriorMetadata(
             engine: engine.name, seed: seed, model: report.modelName, observations: observations.values,
             failedTraces: report.discardedTraces, restarts: report.restarts)
+        metadata.unusedObservations = unused ?? []
         var summary = posterior.summary(metadata: metadata)
         summary.ic = counts
         var notes = Self.seedNote(seed, given: self.seed)

@@ -122,6 +122,9 @@ public struct InferenceRun: Sendable {
     /// MCMC: whole-trace independence moves from a network's proposals mixed with the single-site moves
     /// (`--network` with `lmh`/`rmh`); `nil` for single-site moves only.
     public var independence: IndependenceMove?
+    /// Whether a given observation the first trace does not observe is an error (a ``InferenceRunError`` of kind
+    /// `.request`, before any output is written) rather than a warning.
+    public var rejectsUnusedObservations = false
     /// The processes of the launch; each runs its share and rank 0 merges and writes.
     public var world = Communicator.single
 
@@ -187,18 +190,24 @@ public struct InferenceRun: Sendable {
     ///   - outputs: the files to write; checked before any simulator starts.
     ///   - progress: called on rank 0 after each chunk of traces (or now and then with the chains' proposals),
     ///     never concurrently with itself.
+    ///   - warning: called on rank 0, during the run, with a line for the user: given observations the first trace
+    ///     did not observe.
     /// - Returns: the outcome on rank 0, `nil` on the other ranks.
     /// - Throws: ``InferenceRunError`` (`.request`: a usage error), `SimulatorSource.AssignmentError` (endpoints
     ///   that cannot be dealt out), the outputs' check or write error, a network proposal's check error, ``LaunchError``, ``SimulatorFailure``,
     ///   ``RepeatedFailure``, ``ModelError``, `ZMQError`, `MPIError`, or `ZMQSocket.WaitError.interrupted` after
     ///   a signal. Launched simulators are stopped in every case.
     public func run(
-        outputs: (any RunOutputs)? = nil, progress: (@Sendable (RunProgress) -> Void)? = nil
+        outputs: (any RunOutputs)? = nil, progress: (@Sendable (RunProgress) -> Void)? = nil,
+        warning: (@Sendable (String) -> Void)? = nil
     ) throws -> Outcome? {
         try check(outputs)
         let progress = world.isRoot ? progress : nil
-        if let kernel = engine.kernel { return try runChains(kernel: kernel, outputs: outputs, progress: progress) }
-        return try runTraces(outputs: outputs, progress: progress)
+        let warning = world.isRoot ? warning : nil
+        if let kernel = engine.kernel {
+            return try runChains(kernel: kernel, outputs: outputs, progress: progress, warning: warning)
+        }
+        return try runTraces(outputs: outputs, progress: progress, warning: warning)
     }
 
     // MARK: Shared steps
@@ -233,6 +242,39 @@ public struct InferenceRun: Sendable {
         // Rank 0 reports the error and aborts the launch, which ends this rank here.
         try world.barrier()
         throw InferenceRunError(.distributed, String(decoding: verdict, as: UTF8.self))
+    }
+
+    /// Tracks the given observations' use on this rank; only rank 0 judges the first trace, the run's.
+    func makeObservationUse(
+        _ observations: ObservationSet, warning: (@Sendable (String) -> Void)?
+    ) -> ObservationUse {
+        ObservationUse(
+            given: observations.values.keys, judgesFirstTrace: world.isRoot, isStrict: rejectsUnusedObservations,
+            warn: warning)
+    }
+
+    /// On rank 0, the given observations that no trace on any rank observed (`local`: this rank's, `nil` if it ran
+    /// no traces); `nil` on the other ranks.
+    func unusedOnAllRanks(_ local: [String]?) throws -> [String]? {
+        var writer = ByteWriter()
+        if let local {
+            writer.write(local.count)
+            for name in local { writer.write(name) }
+        }
+        guard let parts = try world.gather(world.isRoot ? [] : writer.bytes) else { return nil }
+        var unused = local.map(Set.init)
+        for rank in 1..<parts.count where !parts[rank].isEmpty {
+            try Self.decodingPart(of: rank) { () throws(ByteReader.Malformed) in
+                var reader = ByteReader(parts[rank])
+                var names = Set<String>()
+                for _ in 0..<(try reader.readCount("unused observation count", itemSize: 8)) {
+                    names.insert(try reader.readString("unused observation"))
+                }
+                try reader.expectEnd("rank \(rank)'s unused observations")
+                unused = unused?.intersection(names) ?? names
+            }
+        }
+        return (unused ?? []).sorted()
     }
 
     /// Writes `outputs` on rank 0 and returns the notes naming them.

@@ -2,8 +2,9 @@
 public struct InferenceRunError: Error, Equatable, CustomStringConvertible {
     /// What kind of problem.
     public enum Kind: Sendable, Equatable {
-        /// The request contradicts itself or its inputs (a resumed file, the observations a network needs): a usage
-        /// error, found before any simulator starts.
+        /// The request contradicts itself or its inputs (a resumed file, the observations a network needs, with
+        /// ``InferenceRun/rejectsUnusedObservations`` an observation the first trace did not observe): a usage
+        /// error, found before any output is written.
         case request
         /// The ranks of an MPI launch could not agree or merge.
         case distributed

@@ -4,8 +4,8 @@ import LumisDistributions
 import LumisSimulation
 import Synchronization
 
-/// Gathers traces into a ``TraceStore`` as the sampler hands them over, keeps a running ESS for progress and,
-/// with a network proposal, counts the controlled draws it had no head for.
+/// Gathers traces into a ``TraceStore`` as the sampler hands them over, keeps a running ESS for progress, notes
+/// which observations they observe and, with a network proposal, counts the controlled draws it had no head for.
 final class TraceCollector: Sendable {
     private struct State {
         var store = TraceStore()
@@ -20,10 +20,12 @@ final class TraceCollector: Sendable {
     private let total: Int
     private let isWeighted: Bool
     private let network: (any NetworkProposal)?
+    private let observationUse: ObservationUse
     private let progress: (@Sendable (RunProgress) -> Void)?
 
     init(
-        total: Int, isWeighted: Bool, network: (any NetworkProposal)?, progress: (@Sendable (RunProgress) -> Void)?
+        total: Int, isWeighted: Bool, network: (any NetworkProposal)?, observationUse: ObservationUse,
+        progress: (@Sendable (RunProgress) -> Void)?
     ) {
         var initial = State()
         initial.store.reserveCapacity(traceCount: total)
@@ -31,10 +33,15 @@ final class TraceCollector: Sendable {
         self.total = total
         self.isWeighted = isWeighted
         self.network = network
+        self.observationUse = observationUse
         self.progress = progress
     }
 
-    func append(_ traces: [Trace]) {
+    /// Adds traces that follow the earlier ones in index order.
+    ///
+    /// - Throws: the ``ObservationUse`` error of a strict run.
+    func append(_ traces: [Trace]) throws {
+        for trace in traces { try observationUse.record(trace) }
         let snapshot = state.withLock { state in
             for trace in traces {
                 state.store.append(trace)
