@@ -94,7 +94,10 @@ extension LumisCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Inference network file for --engine ic (from lumis train; default: none).", valueName: "file"))
+                "Inference network file (from lumis train) for --engine ic; with lmh or rmh, its proposals also make "
+                    + "whole-trace independence moves, accepted with the exact Metropolis-Hastings ratio (see "
+                    + "docs/mcmc.md; default: none).",
+                valueName: "file"))
         var network: String?
 
         @Flag(
@@ -114,9 +117,12 @@ extension LumisCommand {
             } else if workers != nil {
                 throw ValidationError("MCMC runs one simulator per chain: use --chains instead of --workers.")
             }
-            guard (engine == .ic) == (network != nil) else {
-                throw ValidationError(
-                    engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
+            if engine == .ic && network == nil { throw ValidationError("--engine ic needs --network FILE.") }
+            if network != nil && engine != .ic && !engine.isMCMC {
+                throw ValidationError("--network applies to --engine ic, lmh or rmh.")
+            }
+            if mcmc.networkMoveProbability != nil && (network == nil || !engine.isMCMC) {
+                throw ValidationError("--network-move-probability applies to --engine lmh or rmh with --network.")
             }
             try checkMemory()
             // Checked here rather than in run() so that the mistake is reported as a usage error before any work.
@@ -158,6 +164,27 @@ extension LumisCommand {
             }
         }
 
+        /// The independence move of `--engine lmh|rmh --network`: the network is read and checked against the
+        /// observations now, so that a bad file or a missing observation is one line before any simulator starts.
+        private func independenceMove(networkPath: String) throws -> IndependenceMove {
+            let network: SharedNetwork
+            do {
+                network = SharedNetwork(try NetworkFile.readNetwork(from: networkPath))
+            } catch {
+                throw ValidationError("--network: \(error)")
+            }
+            if !observed.isEmpty {
+                do {
+                    _ = try CompiledProposal(network: network, observations: try observed.observationSet())
+                } catch let error as CompiledInferenceError {
+                    throw ValidationError(error.description)
+                }
+            }
+            return IndependenceMove(
+                probability: mcmc.networkMoveProbability ?? MCMCOptions.defaultNetworkMoveProbability
+            ) { observations in try CompiledProposal(network: network, observations: observations) }
+        }
+
         func run() throws {
             let world = try Communicator.world()
             var request = InferenceRun(
@@ -166,6 +193,9 @@ extension LumisCommand {
             request.timeout = connection.timeoutDuration
             request.maxConsecutiveFailures = runOptions.maxFailures
             request.chains = mcmc.settings
+            if engine.isMCMC, let network {
+                request.independence = try independenceMove(networkPath: network)
+            }
             request.rejectsUnusedObservations = strictObservations
             request.world = world
             Console.installInterruptHandlers()

@@ -23,6 +23,16 @@ struct MCMCOptions: ParsableArguments {
     var stepSize: Double = 1
 
     @Option(
+        help: """
+            With --network: the probability that a step is a whole-trace independence move from the network's \
+            proposals rather than a single-site move (default: 0.2).
+            """)
+    var networkMoveProbability: Double?
+
+    /// The independence moves' share when none is given.
+    static let defaultNetworkMoveProbability = 0.2
+
+    @Option(
         help: ArgumentHelp(
             "Start chain k from state k of this posterior file's chain_states (default: a draw from the prior).",
             valueName: "file"))
@@ -49,6 +59,9 @@ struct MCMCOptions: ParsableArguments {
 
     func validate() throws {
         guard stepSize > 0, stepSize.isFinite else { throw ValidationError("--step-size must be a positive number.") }
+        if let probability = networkMoveProbability, !(probability > 0 && probability <= 1) {
+            throw ValidationError("--network-move-probability must be above 0 and at most 1.")
+        }
         if initialTrace != nil && resume != nil {
             throw ValidationError("Give either --initial-trace or --resume, not both.")
         }

@@ -1,5 +1,6 @@
 public import LumisCore
 public import LumisDistributions
+public import LumisInference
 import LumisNeural
 import LumisProposals
 public import LumisTensor
@@ -80,6 +81,46 @@ public struct CompiledProposal: ProposalPolicy {
     public mutating func choose(
         at site: Site, prior: Distribution, using generator: inout Xoshiro256StarStar
     ) throws -> (value: Tensor, logWeight: Double) {
+        let (entryIndex, proposal) = step(at: site, prior: prior)
+        var chosen: (Tensor, Double)?
+        if let proposal {
+            let value = proposal.sample(using: &generator)
+            let logQ = proposal.logProb(of: value)
+            if logQ.isFinite { chosen = (value, prior.logProb(of: value) - logQ) }
+        }
+        let usable = chosen == nil ? nil : entryIndex
+        let (value, logWeight) = chosen ?? (prior.sample(using: &generator), 0)
+        previous = (usable, prior.kind, value, prior)
+        return (value, logWeight)
+    }
+
+    /// The log density `log q(x)` of `trace`'s controlled draws under the proposal.
+    ///
+    /// The LSTM is run along the
+    /// trace with its recorded values, and each draw contributes its head's proposal density at the recorded
+    /// value, or its prior's where ``choose(at:prior:using:)`` would draw from the prior (no usable head, or
+    /// non-finite head outputs). It is the density of the whole trace as ``choose(at:prior:using:)`` proposes it,
+    /// whatever the trace's structure, except for the measure-zero event of a proposed value with non-finite
+    /// density (then redrawn from the prior). Uncontrolled draws are not counted: they come from the prior in
+    /// both the model and the proposal.
+    ///
+    /// Resets the LSTM state before and after, as a new trace does.
+    public mutating func logDensity(of trace: Trace) -> Double {
+        startTrace()
+        defer { startTrace() }
+        var total = 0.0
+        for entry in trace.entries where entry.kind == .sample && entry.isControlled {
+            guard let prior = entry.distribution else { continue }
+            let (entryIndex, proposal) = step(at: entry.site, prior: prior)
+            total += proposal?.logProb(of: entry.value) ?? prior.logProb(of: entry.value)
+            previous = (proposal == nil ? nil : entryIndex, prior.kind, entry.value, prior)
+        }
+        return total
+    }
+
+    /// Runs the LSTM one step for a draw at `site` and returns the address's head index and its proposal, or no
+    /// proposal where the draw falls back to the prior.
+    private mutating func step(at site: Site, prior: Distribution) -> (entry: Int?, proposal: Proposal?) {
         let network = shared.network
         let key = AddressKey(address: site.address, instance: site.instance, kind: prior.kind)
         let entryIndex = network.entryIndex[key]
@@ -113,26 +154,12 @@ public struct CompiledProposal: ProposalPolicy {
         } else {
             hidden = network.lstm.step(input, hoisted: hoisted, state: &state, store: network.store)
         }
-        var usable = entryIndex
-        var chosen: (Tensor, Double)?
-        if let index = network.usableEntry(for: key, prior: prior) {
-            let entry = network.entries[index]
-            let family = ProposalFamily(prior: prior, components: network.configuration.components)
-            let raw = entry.head.forward(hidden, store: network.store)
-            if raw.scalars.allSatisfy(\.isFinite) {
-                let proposal = raw.scalars.withUnsafeBufferPointer { family.proposal(raw: $0, prior: prior) }
-                let value = proposal.sample(using: &generator)
-                let logQ = proposal.logProb(of: value)
-                if logQ.isFinite { chosen = (value, prior.logProb(of: value) - logQ) }
-            }
-        }
-        if chosen == nil {
-            usable = nil
-            chosen = (prior.sample(using: &generator), 0)
-        }
-        let (value, logWeight) = chosen ?? (Tensor(0), 0)
-        previous = (usable, key.kind, value, prior)
-        return (value, logWeight)
+        guard let index = network.usableEntry(for: key, prior: prior) else { return (entryIndex, nil) }
+        let entry = network.entries[index]
+        let family = ProposalFamily(prior: prior, components: network.configuration.components)
+        let raw = entry.head.forward(hidden, store: network.store)
+        guard raw.scalars.allSatisfy(\.isFinite) else { return (entryIndex, nil) }
+        return (entryIndex, raw.scalars.withUnsafeBufferPointer { family.proposal(raw: $0, prior: prior) })
     }
 }
 
@@ -159,3 +186,5 @@ public enum CompiledInferenceError: Error, Sendable, Equatable, CustomStringConv
         }
     }
 }
+
+extension CompiledProposal: TraceProposal {}

@@ -46,6 +46,12 @@ public struct MetropolisHastings: Sendable {
         public var maxInitialAttempts: Int
         /// The failed attempt in a row at one proposal at which a chain gives up (0 and 1: the first).
         public var maxConsecutiveFailures: Int
+        /// The independence move mixed with the single-site moves (`--network`), `nil` for single-site moves only.
+        ///
+        /// With it, each proposal's random stream first decides the kernel (one uniform, below
+        /// ``IndependenceMove/probability`` for the independence move); without it, streams are used exactly as
+        /// before it existed.
+        public var independence: IndependenceMove?
         /// Whether the acceptance ratio includes the trace-size correction `|C(x)| / |C(x′)|`.
         ///
         /// Only tests turn it off, to show that they detect a wrong ratio.
@@ -263,6 +269,12 @@ private struct ChainRunner {
     let policy: ReuseProposal
     let onTrace: (@Sendable (Trace) throws -> Void)?
     var execution: TraceExecution
+    /// The independence move's execution (proposing whole traces from its ``TraceProposal``) and a copy of the
+    /// proposal that scores the current state; `nil` without an independence move.
+    var independent: (execution: TraceExecution, scorer: any TraceProposal)?
+    /// `log w(x) = log p(x, y) − log q(x)` of the current state under the independence proposal, once known; reset
+    /// when a single-site move changes the state.
+    var currentLogWeight: Double?
     var result = ChainResult()
     /// Proposals made so far, including those of earlier runs of a resumed chain.
     var steps = 0
@@ -286,6 +298,15 @@ private struct ChainRunner {
     mutating func run(
         simulator: inout any Simulator, isStopped: () -> Bool, progress: (Int) -> Void
     ) throws {
+        if let move = configuration.independence {
+            let proposal = try move.makeProposal(configuration.observations)
+            independent = (
+                TraceExecution(
+                    observations: configuration.observations, mode: .posterior, policy: proposal,
+                    generator: Xoshiro256StarStar(seed: configuration.seed, stream: 0)),
+                proposal
+            )
+        }
         try start(simulator: &simulator)
         let total = configuration.burnIn + configuration.steps
         var unreported = 0
@@ -307,14 +328,21 @@ private struct ChainRunner {
 
     /// Runs `body` with a fresh copy of the stream, again after each recoverable simulator failure.
     private mutating func withRetries(
-        stream: UInt64, simulator: inout any Simulator, _ body: (inout Xoshiro256StarStar) -> Void
+        stream: UInt64, simulator: inout any Simulator, isIndependent: Bool = false,
+        _ body: (inout Xoshiro256StarStar) -> Void
     ) throws -> Trace {
         var failures = 0
         while true {
             var generator = Xoshiro256StarStar(seed: configuration.seed, stream: stream)
             body(&generator)
-            execution.restart(generator: generator)
             do {
+                if isIndependent, var pair = independent {
+                    defer { independent = pair }
+                    pair.execution.restart(generator: generator)
+                    let value = try simulator.run(&pair.execution)
+                    return pair.execution.finish(result: value)
+                }
+                execution.restart(generator: generator)
                 let value = try simulator.run(&execution)
                 let trace = execution.finish(result: value)
                 try onTrace?(trace)
@@ -369,6 +397,7 @@ private struct ChainRunner {
 
     private mutating func accept(initial trace: Trace) throws {
         policy.setCurrent(trace)
+        currentLogWeight = nil
         guard !policy.controlledIndices.isEmpty else {
             throw MCMCError(
                 description: "the model's traces have no controlled samples: there is nothing for MCMC to move")
@@ -383,12 +412,21 @@ private struct ChainRunner {
 
     /// Makes one proposal and accepts or rejects it.
     private mutating func propose(simulator: inout any Simulator) throws {
+        let stream = MetropolisHastings.proposalStream(chain: chain, step: steps)
+        let move = configuration.independence
+        if let move {
+            var generator = Xoshiro256StarStar(seed: configuration.seed, stream: stream)
+            if generator.nextUniform() < move.probability {
+                try proposeIndependent(simulator: &simulator, stream: stream)
+                return
+            }
+        }
         let policy = self.policy
         let currentControlled = policy.controlledIndices.count
         var siteEntry = 0
-        var candidate = try withRetries(
-            stream: MetropolisHastings.proposalStream(chain: chain, step: steps), simulator: &simulator
-        ) { generator in
+        var candidate = try withRetries(stream: stream, simulator: &simulator) { generator in
+            // The kernel choice's uniform, drawn first when an independence move is mixed in.
+            if move != nil { _ = generator.nextUniform() }
             siteEntry = policy.controlledIndices[Int.random(in: 0..<currentControlled, using: &generator)]
             policy.begin(siteEntry: siteEntry)
         }
@@ -415,6 +453,41 @@ private struct ChainRunner {
             result.statistics.acceptedByAddress[siteAddress, default: 0] += 1
             candidate.logWeight = 0
             policy.setCurrent(candidate)
+            currentLogWeight = nil
+        }
+    }
+
+    /// Makes one independence move: a whole trace from the proposal, accepted with probability
+    /// `min(1, w(x′) / w(x))` (``IndependenceMove``, docs/mcmc.md).
+    private mutating func proposeIndependent(simulator: inout any Simulator, stream: UInt64) throws {
+        if currentLogWeight == nil, var pair = independent {
+            let current = policy.current
+            currentLogWeight = current.logPrior + current.logLikelihood - pair.scorer.logDensity(of: current)
+            independent = pair
+        }
+        var candidate = try withRetries(stream: stream, simulator: &simulator, isIndependent: true) { generator in
+            _ = generator.nextUniform()
+        }
+        steps += 1
+        // The candidate's log weight is Σ (log p − log q) over its controlled draws plus its log likelihood.
+        let candidateLogWeight = candidate.logWeight
+        let candidateControlled = candidate.entries.count(where: { $0.kind == .sample && $0.isControlled })
+        let logAlpha = candidateLogWeight - (currentLogWeight ?? .nan)
+        // The accept test's uniform continues the candidate's stream, as in a single-site move.
+        guard var acceptance = independent?.execution.generator else { return }
+        let logU = Foundation.log(acceptance.nextOpenUniform())
+        // A candidate without controlled draws leaves nothing for the single-site moves; NaN ratios reject.
+        let isAccepted = candidateControlled > 0 && candidate.logLikelihood > -.infinity && logU < logAlpha
+        let key = IndependenceMove.statisticsKey
+        result.statistics.proposals += 1
+        result.statistics.proposalsByAddress[key, default: 0] += 1
+        result.statistics.controlledSamples += candidateControlled
+        if isAccepted {
+            result.statistics.accepted += 1
+            result.statistics.acceptedByAddress[key, default: 0] += 1
+            candidate.logWeight = 0
+            policy.setCurrent(candidate)
+            currentLogWeight = candidateLogWeight
         }
     }
 }

@@ -62,10 +62,11 @@ extension InferenceRun {
         case .inProcess(let make): makeSimulator = make
         }
         let runSeed = try agreedSeed(seed)
-        let configuration = MetropolisHastings.Configuration(
+        var configuration = MetropolisHastings.Configuration(
             kernel: kernel, steps: traceCount, burnIn: chains.burnIn ?? (isResumed ? 0 : 1_000), thin: chains.thin,
             seed: runSeed, observations: observations, initialStates: initialStates,
             maxConsecutiveFailures: maxConsecutiveFailures)
+        configuration.independence = independence
         let share = world.share(of: count)
         let observationUse = makeObservationUse(observations, warning: warning)
         var local: (output: MCMCOutput, failure: MCMCFailure?)?

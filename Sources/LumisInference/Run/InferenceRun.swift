@@ -119,6 +119,9 @@ public struct InferenceRun: Sendable {
     public var maxConsecutiveFailures = 10
     /// The chains of an MCMC run.
     public var chains = Chains()
+    /// MCMC: whole-trace independence moves from a network's proposals mixed with the single-site moves
+    /// (`--network` with `lmh`/`rmh`); `nil` for single-site moves only.
+    public var independence: IndependenceMove?
     /// Whether a given observation the first trace does not observe is an error (a ``InferenceRunError`` of kind
     /// `.request`, before any output is written) rather than a warning.
     public var rejectsUnusedObservations = false
