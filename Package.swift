@@ -35,9 +35,10 @@ let package = Package(
         .target(name: "LumisWire", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
         .target(name: "LumisTransport", dependencies: ["CZeroMQ"], swiftSettings: strict),
         .target(name: "LumisDistributed", dependencies: ["CMPI"], swiftSettings: strict),
-        // The storage foundation: the one atomic file write every output goes through.
+        // The storage foundation: the one atomic file write, byte writer/reader and JSON writer/parser.
         .target(name: "LumisStorage", swiftSettings: strict),
-        .target(name: "LumisCore", dependencies: ["LumisTensor", "LumisDistributions"], swiftSettings: strict),
+        .target(
+            name: "LumisCore", dependencies: ["LumisTensor", "LumisDistributions", "LumisStorage"], swiftSettings: strict),
         // The simulator layer: the PPX client, launched processes, where simulators come from, parallel traces.
         .target(
             name: "LumisSimulation",
@@ -60,7 +61,7 @@ let package = Package(
             name: "LumisCommandLine",
             dependencies: [
                 "LumisInference", "LumisOutput", "LumisCore", "LumisTensor", "LumisCompilation", "LumisDistributed",
-                "LumisDatasets", "LumisSimulation", "LumisTransport", "LumisDistributions", "LumisNeural",
+                "LumisDatasets", "LumisSimulation", "LumisTransport", "LumisDistributions", "LumisNeural", "LumisStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -89,7 +90,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
-                "LumisTensor", "LumisDistributed", "LumisTransport",
+                "LumisTensor", "LumisDistributed", "LumisTransport", "LumisStorage",
             ],
             swiftSettings: strict),
 
@@ -107,6 +108,7 @@ let package = Package(
             ],
             resources: [.copy("Golden")],
             swiftSettings: strict),
+        .testTarget(name: "LumisStorageTests", dependencies: ["LumisStorage"], swiftSettings: strict),
         .testTarget(name: "LumisDistributedTests", dependencies: ["LumisDistributed"], swiftSettings: strict),
         .testTarget(
             name: "LumisTransportTests", dependencies: ["LumisTransport"], swiftSettings: strict),
@@ -125,7 +127,7 @@ let package = Package(
             name: "LumisInferenceTests",
             dependencies: [
                 "LumisInference", "LumisSimulation", "LumisCore", "LumisTensor", "LumisDistributions",
-                "LumisTestSupport",
+                "LumisTestSupport", "LumisStorage",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -9,6 +9,7 @@ import LumisInference
 import LumisNeural
 import LumisOutput
 import LumisSimulation
+import LumisStorage
 import LumisTransport
 
 extension LumisCommand {
@@ -421,9 +422,9 @@ extension LumisCommand {
             }
             if world.usesMPI {
                 // Plain Codable structs encode and decode without failing unless the bytes are damaged.
-                let bytes = world.isRoot ? Array((try? JSONEncoder().encode(specs)) ?? Data()) : []
+                let bytes = world.isRoot ? Array(((try? JSONValue(encoding: specs).text) ?? "").utf8) : []
                 let received = try world.broadcast(bytes, root: 0)
-                guard let decoded = try? JSONDecoder().decode([ObservationEmbeddingSpec].self, from: Data(received))
+                guard let decoded = try? JSONValue.parse(received).decode([ObservationEmbeddingSpec].self)
                 else { throw ValidationError("rank 0 sent unreadable observation embeddings") }
                 specs = decoded
             }

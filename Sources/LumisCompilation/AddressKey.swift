@@ -3,6 +3,9 @@ import LumisNeural
 
 /// What identifies a proposal head: a controlled draw's address, its instance in the trace and its prior's kind
 /// (pyprob's "address with instance" plus the distribution type, docs/reference/pyprob-engine.md §1.4 and §4.6).
+///
+/// Not a `Site` (LumisCore): a head is keyed by the prior's distribution kind, which a site does not hold, and not by the
+/// name, statement kind or controlled flag, which a site does (every head is a controlled sample's).
 public struct AddressKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The simulator's address text.
     public var address: String

@@ -24,7 +24,7 @@ public final class InferenceNetwork {
         var head: Dense
     }
 
-    /// One address of the table, as stored in a network file.
+    /// One address of the table, as stored in a network file: a head's key and sizes, not a `Site`.
     public struct AddressRecord: Sendable, Hashable, Codable {
         /// The address key.
         public var key: AddressKey

@@ -1,6 +1,7 @@
 import Foundation
 import LumisDistributions
 public import LumisNeural
+import LumisStorage
 
 /// A trained network on disk: parameters, optimizer state, configuration, address table and training state.
 ///
@@ -39,11 +40,12 @@ public enum NetworkFile {
         let header = Header(
             format: format, version: version, configuration: network.configuration, addresses: network.addresses,
             training: trainer.state)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         // Encoding plain structs of numbers and strings cannot fail; a failure is a programming error.
-        guard let metadata = try? encoder.encode(header) else { preconditionFailure("network header not encodable") }
-        return ParameterFile(store: network.store, optimizer: trainer.optimizer, metadata: Array(metadata))
+        guard let tree = try? JSONValue(encoding: header) else { preconditionFailure("network header not encodable") }
+        // Compact, `/` escaped and no final newline: the bytes network files have always had.
+        let metadata = tree.text(
+            style: JSONValue.Style(isIndented: false, escapesSlashes: true, endsWithNewline: false))
+        return ParameterFile(store: network.store, optimizer: trainer.optimizer, metadata: Array(metadata.utf8))
     }
 
     /// The bytes of a trainer's network and state.
@@ -117,7 +119,7 @@ public enum NetworkFile {
         from file: ParameterFile
     ) throws(NetworkFileError) -> (network: InferenceNetwork, training: TrainingState) {
         guard file.metadata.first == UInt8(ascii: "{"),
-            let probe = try? JSONDecoder().decode(Header.self, from: Data(file.metadata)), probe.format == format
+            let probe = try? JSONValue.parse(file.metadata).decode(Header.self), probe.format == format
         else { throw .notANetwork }
         guard probe.version == version || probe.version == 1 else {
             throw .unsupportedVersion(probe.version, supported: version)

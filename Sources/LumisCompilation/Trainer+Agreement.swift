@@ -2,6 +2,7 @@ import Foundation
 import LumisDistributed
 import LumisNeural
 import LumisProposals
+import LumisStorage
 
 /// The collectives that keep data-parallel ranks identical (docs/distributed.md).
 extension Trainer {
@@ -45,12 +46,12 @@ extension Trainer {
             return
         }
         // Encoding plain structs of numbers and strings cannot fail; a failure is a programming error.
-        guard let payload = try? JSONEncoder().encode(newHeads(examples)) else {
+        guard let payload = try? JSONValue(encoding: newHeads(examples)).text else {
             preconditionFailure("address records not encodable")
         }
-        let all = try timed(&communicationSeconds) { try communicator.allgather(Array(payload)) }
+        let all = try timed(&communicationSeconds) { try communicator.allgather(Array(payload.utf8)) }
         for (rank, bytes) in all.enumerated() {
-            guard let records = try? JSONDecoder().decode([InferenceNetwork.AddressRecord].self, from: Data(bytes))
+            guard let records = try? JSONValue.parse(bytes).decode([InferenceNetwork.AddressRecord].self)
             else { throw RankDivergence(description: "rank \(rank) sent an unreadable list of new addresses") }
             for record in records where !network.contains(record.key) {
                 network.addAddress(record.key, featureCount: record.featureCount, rawCount: record.rawCount)
@@ -133,9 +134,10 @@ extension Trainer {
                 ? fnv1a64(UnsafeRawBufferPointer(values.float32)) : fnv1a64(UnsafeRawBufferPointer(values.float64))
         }
         let file = fnv1a64(NetworkFile.encode(self))
-        var bytes: [UInt8] = []
-        for hash in [parameters, file] { withUnsafeBytes(of: hash.littleEndian) { bytes.append(contentsOf: $0) } }
-        let all = try communicator.allgather(bytes)
+        var hashes = ByteWriter()
+        hashes.write(parameters)
+        hashes.write(file)
+        let all = try communicator.allgather(hashes.bytes)
         let differing = all.indices.filter { all[$0] != all[0] }
         guard differing.isEmpty else {
             let what =

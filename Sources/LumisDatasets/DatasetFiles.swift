@@ -99,8 +99,9 @@ enum DatasetFiles {
         }
     }
 
-    /// Writes `bytes` to `path` through `path.tmp`, `fsync` and `rename`, so readers see the old file or the new.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DatasetError) {
+    /// Writes `bytes` to `path` through LumisStorage's `StagedFile` under the name `path.tmp`, so readers see the old
+    /// file or the new.
+    static func writeStaged(_ bytes: [UInt8], to path: String) throws(DatasetError) {
         let file = try stage(path)
         do {
             try file.write(bytes)

@@ -1,3 +1,5 @@
+import LumisStorage
+
 /// One complete shard as its writer's index file lists it.
 public struct DatasetShard: Sendable, Equatable {
     /// The global shard number *k*.
@@ -24,17 +26,12 @@ public struct DatasetShard: Sendable, Equatable {
     func recordOffsets() -> [Int] {
         var offsets = [ShardFormat.headerSize]
         offsets.reserveCapacity(traceCount + 1)
-        var value = 0
-        var shift = 0
-        for byte in recordSizeVarints {
-            value |= Int(byte & 0x7F) << shift
-            if byte & 0x80 == 0 {
-                offsets.append(offsets[offsets.count - 1] + value)
-                value = 0
-                shift = 0
-            } else {
-                shift += 7
+        var reader = ByteReader(recordSizeVarints)
+        while !reader.isAtEnd {
+            guard let size = try? reader.readIndex(below: Int.max, "record size") else {
+                preconditionFailure("record sizes are checked when the index is read")
             }
+            offsets.append(offsets[offsets.count - 1] + size)
         }
         return offsets
     }

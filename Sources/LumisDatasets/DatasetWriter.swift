@@ -172,7 +172,7 @@ public struct DatasetWriter: Sendable {
             try (simulator as? PPXSimulator)?.connect()
             model = simulator.modelName
             probe.put(simulator)
-            try DatasetFiles.writeAtomically(
+            try DatasetFiles.writeStaged(
                 IndexJSON.encode(IndexJSON.document(manifest(model: model))), to: manifestPath)
         }
         report.model = model
@@ -264,7 +264,7 @@ public struct DatasetWriter: Sendable {
                             let document = IndexJSON.RankIndexDocument(
                                 format: IndexJSON.indexFormat, version: DatasetManifest.currentVersion, rank: rank,
                                 shards: state.index.map(IndexJSON.document))
-                            try DatasetFiles.writeAtomically(
+                            try DatasetFiles.writeStaged(
                                 IndexJSON.encode(document), to: directory + "/" + DatasetLayout.index(rank: rank))
                         }
                     }

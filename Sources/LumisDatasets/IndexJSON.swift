@@ -1,6 +1,7 @@
 import Foundation
 import LumisCore
 import LumisDistributions
+import LumisStorage
 import LumisTensor
 
 /// The JSON documents of a dataset: the manifest and the per-rank index files, with their conversions.
@@ -23,6 +24,7 @@ enum IndexJSON {
         var parameters: [TensorDocument]
     }
 
+    /// A ``DatasetTraceType/Entry`` (a ``Site`` and its distribution) in the index file's field names.
     struct EntryDocument: Codable {
         var kind: String
         var address: String
@@ -89,25 +91,28 @@ enum IndexJSON {
 
     // MARK: Encoding
 
+    /// A document as indented JSON (the one JSON writer: ``JSONValue``), as dataset files have always been laid out.
     static func encode(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            return Array(try encoder.encode(value)) + [0x0A]
+            return Array(try JSONValue(encoding: value).text(style: .indented).utf8)
         } catch {
             // Every document here is plain structs of strings and numbers, with non-finite numbers as strings.
             fatalError("unreachable: JSON encoding failed: \(error)")
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws(DatasetError) -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    /// Parses `bytes` as JSON.
+    static func parse(_ bytes: [UInt8], path: String) throws(DatasetError) -> JSONValue {
         do {
-            return try decoder.decode(type, from: Data(bytes))
+            return try JSONValue.parse(bytes)
+        } catch {
+            throw DatasetError(path: path, reason: error.description)
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from tree: JSONValue, path: String) throws(DatasetError) -> T {
+        do {
+            return try tree.decode(type)
         } catch let error as DecodingError {
             throw DatasetError(path: path, reason: "invalid JSON: \(describe(error))")
         } catch {
@@ -119,7 +124,8 @@ enum IndexJSON {
     static func decodeVersioned<T: Decodable>(
         _ type: T.Type, format: String, from bytes: [UInt8], path: String
     ) throws(DatasetError) -> T {
-        let header = try decode(VersionDocument.self, from: bytes, path: path)
+        let tree = try parse(bytes, path: path)
+        let header = try decode(VersionDocument.self, from: tree, path: path)
         guard header.format == format else {
             throw DatasetError(path: path, reason: "format is '\(header.format)', expected '\(format)'")
         }
@@ -129,7 +135,7 @@ enum IndexJSON {
                 reason: "version \(header.version) is not supported (this lumis reads versions up to "
                     + "\(DatasetManifest.currentVersion)); a newer lumis wrote it")
         }
-        return try decode(type, from: bytes, path: path)
+        return try decode(type, from: tree, path: path)
     }
 
     private static func describe(_ error: DecodingError) -> String {
@@ -141,9 +147,7 @@ enum IndexJSON {
         case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)'\(at(context))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "wrong type\(at(context)): \(context.debugDescription)"
-        case .dataCorrupted(let context):
-            let detail = (context.underlyingError as? NSError)?.localizedDescription ?? context.debugDescription
-            return "\(detail)\(at(context))"
+        case .dataCorrupted(let context): return "\(context.debugDescription)\(at(context))"
         @unknown default: return "\(error)"
         }
     }
@@ -220,15 +224,13 @@ enum IndexJSON {
         var count = 0
         var total = 0
         var isValid = true
-        do throws(ByteReader.Fault) {
-            try bytes.withBytes { (buffer) throws(ByteReader.Fault) in
-                var reader = ByteReader(buffer, fileOffset: 0)
-                while !reader.isAtEnd {
-                    let size = try reader.index(below: Int(UInt32.max) + 9, "record size")
-                    isValid = isValid && size >= ShardFormat.recordPrefixSize
-                    count += 1
-                    total += size
-                }
+        do throws(ByteReader.Malformed) {
+            var reader = ByteReader(bytes)
+            while !reader.isAtEnd {
+                let size = try reader.readIndex(below: Int(UInt32.max) + 9, "record size")
+                isValid = isValid && size >= ShardFormat.recordPrefixSize
+                count += 1
+                total += size
             }
         } catch {
             throw Invalid(reason: "shard \(document.shard): record_sizes: \(error.reason)")

@@ -1,5 +1,6 @@
 import LumisCore
 import LumisDistributions
+import LumisStorage
 import LumisTensor
 
 /// Encodes the traces of one shard: interns strings, sites and trace types, and turns each trace into one
@@ -63,18 +64,18 @@ struct ShardEncoder {
         typeCounts[type] += 1
         traceCount += 1
         record.removeAll()
-        record.uint32(0)
-        record.uint32(0)
-        record.varint(type)
-        record.double(trace.logWeight)
-        record.double(trace.logLikelihood)
-        record.double(trace.logPrior)
+        record.write(UInt32(0))
+        record.write(UInt32(0))
+        record.writeVarint(type)
+        record.write(trace.logWeight)
+        record.write(trace.logLikelihood)
+        record.write(trace.logPrior)
         record.tensor(trace.result)
         for (position, entry) in trace.entries.enumerated() {
             let siteID = types[type][position]
             let flagsOffset = record.count
             var flags: UInt8 = 0
-            record.byte(0)
+            record.write(UInt8(0))
             if let distribution = stored(entry) {
                 for (slot, parameter) in distribution.parameters.enumerated() {
                     let shift = ShardFormat.parameterShift(slot)
@@ -83,7 +84,7 @@ struct ShardEncoder {
                             flags |= ShardFormat.representativeParameter << shift
                         } else {
                             flags |= ShardFormat.internedParameter << shift
-                            record.varint(position)
+                            record.writeVarint(position)
                         }
                     } else {
                         record.tensor(parameter)
@@ -99,17 +100,17 @@ struct ShardEncoder {
             if entry.logProb.bitPattern == 0 {
                 flags |= ShardFormat.zeroLogProb
             } else {
-                record.double(entry.logProb)
+                record.write(entry.logProb)
             }
-            record.setByte(flags, at: flagsOffset)
+            record.overwrite(flags, at: flagsOffset)
         }
         let payloadCount = record.count - ShardFormat.recordPrefixSize
         precondition(payloadCount <= Int(UInt32.max), "a trace record over 4 GiB")
         let checksum = record.bytes.withUnsafeBytes {
             CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[ShardFormat.recordPrefixSize...]))
         }
-        record.setUInt32(UInt32(payloadCount), at: 0)
-        record.setUInt32(checksum, at: 4)
+        record.overwrite(UInt32(payloadCount), at: 0)
+        record.overwrite(checksum, at: 4)
     }
 
     /// The position of `parameter` in the site's table for `slot`, adding it if there is room; `nil` if it is
@@ -187,32 +188,33 @@ struct ShardEncoder {
     /// The tables section: length, checksum, then strings, sites and trace types.
     func tables() -> ByteWriter {
         var payload = ByteWriter()
-        payload.varint(strings.count)
-        for text in strings { payload.string(text) }
-        payload.varint(sites.count)
+        payload.writeVarint(strings.count)
+        for text in strings { payload.write(text, lengthPrefix: .varint) }
+        payload.writeVarint(sites.count)
         for site in sites {
-            payload.byte(site.key.site.kind.rawValue)
-            payload.varint(site.addressID)
-            payload.varint(UInt64(bitPattern: Int64(site.key.site.instance << 1) ^ Int64(site.key.site.instance >> 63)))
-            payload.varint(site.nameID)
-            payload.byte(site.key.site.isControlled ? 1 : 0)
-            payload.byte(ShardFormat.code(site.key.distributionKind))
+            payload.write(site.key.site.kind.rawValue)
+            payload.writeVarint(site.addressID)
+            payload.writeVarint(
+                UInt64(bitPattern: Int64(site.key.site.instance << 1) ^ Int64(site.key.site.instance >> 63)))
+            payload.writeVarint(site.nameID)
+            payload.write(UInt8(site.key.site.isControlled ? 1 : 0))
+            payload.write(ShardFormat.code(site.key.distributionKind))
             for table in site.parameterTables {
-                payload.varint(table.count)
+                payload.writeVarint(table.count)
                 for parameter in table { payload.tensor(parameter) }
             }
             payload.tensor(site.value)
         }
-        payload.varint(types.count)
+        payload.writeVarint(types.count)
         for (type, siteList) in types.enumerated() {
-            payload.varint(siteList.count)
-            for id in siteList { payload.varint(id) }
-            payload.varint(typeCounts[type])
+            payload.writeVarint(siteList.count)
+            for id in siteList { payload.writeVarint(id) }
+            payload.writeVarint(typeCounts[type])
         }
         var section = ByteWriter()
-        section.uint32(UInt32(payload.count))
-        section.uint32(payload.bytes.withUnsafeBytes { CRC32.checksum($0) })
-        section.append(payload)
+        section.write(UInt32(payload.count))
+        section.write(payload.bytes.withUnsafeBytes { CRC32.checksum($0) })
+        section.write(payload)
         return section
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LumisCore
+import LumisStorage
 
 /// One open shard for reading: its header, trailer and tables checked against the index entry, records read
 /// on demand with `pread`, so only the bytes asked for are touched.
@@ -59,30 +60,31 @@ final class ShardFile {
         }
         var buffer: [UInt8] = []
         try bytes(descriptor, path: path, at: 0, count: ShardFormat.headerSize, into: &buffer, what: "header")
-        try buffer.withBytes { (raw) throws(DatasetError) in
+        let header = buffer
+        try header.withBytes { (raw) throws(DatasetError) in
             guard raw.prefix(8).elementsEqual(ShardFormat.magic) else {
                 throw fail(path, 0, "not a lumis dataset shard (bad magic)")
             }
             let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<40]))
-            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[8..<ShardFormat.headerSize]), fileOffset: 8)
-            do throws(ByteReader.Fault) {
-                let version = try reader.uint32("version")
+            var reader = ByteReader(header, in: 8..<ShardFormat.headerSize)
+            do throws(ByteReader.Malformed) {
+                let version = try reader.read(UInt32.self, "version")
                 guard version >= 1, version <= ShardFormat.version else {
                     throw reader.fault(
                         "shard format version \(version) is not supported (this lumis reads versions up to "
                             + "\(ShardFormat.version)); a newer lumis wrote it")
                 }
-                _ = try reader.uint32("flags")
-                let index = try reader.uint64("shard number")
-                let first = try reader.uint64("first trace")
-                let count = try reader.uint64("trace count")
-                guard try reader.uint32("header checksum") == crc else {
-                    throw ByteReader.Fault(offset: 40, reason: "header checksum mismatch")
+                _ = try reader.read(UInt32.self, "flags")
+                let index = try reader.read(UInt64.self, "shard number")
+                let first = try reader.read(UInt64.self, "first trace")
+                let count = try reader.read(UInt64.self, "trace count")
+                guard try reader.read(UInt32.self, "header checksum") == crc else {
+                    throw ByteReader.Malformed(offset: 40, reason: "header checksum mismatch")
                 }
                 guard index == UInt64(shard.index), first == UInt64(shard.firstTrace),
                     count == UInt64(shard.traceCount)
                 else {
-                    throw ByteReader.Fault(
+                    throw ByteReader.Malformed(
                         offset: 16,
                         reason: "header says shard \(index), traces from \(first), \(count) traces; the index says "
                             + "shard \(shard.index), from \(shard.firstTrace), \(shard.traceCount)")
@@ -97,21 +99,21 @@ final class ShardFile {
         }
         try bytes(
             descriptor, path: path, at: trailerOffset, count: ShardFormat.trailerSize, into: &buffer, what: "trailer")
-        try buffer.withBytes { (raw) throws(DatasetError) in
-            var reader = ByteReader(
-                UnsafeRawBufferPointer(rebasing: raw[0..<ShardFormat.trailerSize]), fileOffset: trailerOffset)
-            do throws(ByteReader.Fault) {
-                let offset = try reader.uint64("tables offset")
-                let count = try reader.uint64("record count")
+        let trailer = buffer
+        try trailer.withBytes { (raw) throws(DatasetError) in
+            var reader = ByteReader(trailer, in: 0..<ShardFormat.trailerSize, fileOffset: trailerOffset)
+            do throws(ByteReader.Malformed) {
+                let offset = try reader.read(UInt64.self, "tables offset")
+                let count = try reader.read(UInt64.self, "record count")
                 let crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<16]))
-                guard try reader.uint32("trailer checksum") == crc else {
-                    throw ByteReader.Fault(offset: trailerOffset + 16, reason: "trailer checksum mismatch")
+                guard try reader.read(UInt32.self, "trailer checksum") == crc else {
+                    throw ByteReader.Malformed(offset: trailerOffset + 16, reason: "trailer checksum mismatch")
                 }
                 guard raw[24..<32].elementsEqual(ShardFormat.endMagic) else {
-                    throw ByteReader.Fault(offset: trailerOffset + 24, reason: "bad end magic (incomplete shard)")
+                    throw ByteReader.Malformed(offset: trailerOffset + 24, reason: "bad end magic (incomplete shard)")
                 }
                 guard offset == UInt64(tablesOffset), count == UInt64(shard.traceCount) else {
-                    throw ByteReader.Fault(
+                    throw ByteReader.Malformed(
                         offset: trailerOffset,
                         reason: "trailer says \(count) records with tables at \(offset); the index says "
                             + "\(shard.traceCount) records with tables at \(tablesOffset)")
@@ -122,25 +124,25 @@ final class ShardFile {
         }
         let sectionSize = trailerOffset - tablesOffset
         try bytes(descriptor, path: path, at: tablesOffset, count: sectionSize, into: &buffer, what: "tables")
-        return try buffer.withBytes { (raw) throws(DatasetError) -> ShardTables in
-            let section = UnsafeRawBufferPointer(rebasing: raw[0..<sectionSize])
-            var reader = ByteReader(section, fileOffset: tablesOffset)
-            do throws(ByteReader.Fault) {
-                let length = Int(try reader.uint32("tables length"))
-                let crc = try reader.uint32("tables checksum")
+        let section = buffer
+        return try section.withBytes { (raw) throws(DatasetError) -> ShardTables in
+            var reader = ByteReader(section, in: 0..<sectionSize, fileOffset: tablesOffset)
+            do throws(ByteReader.Malformed) {
+                let length = Int(try reader.read(UInt32.self, "tables length"))
+                let crc = try reader.read(UInt32.self, "tables checksum")
                 guard length == sectionSize - 8 else {
-                    throw ByteReader.Fault(
+                    throw ByteReader.Malformed(
                         offset: tablesOffset,
                         reason: "tables length \(length) does not fill the \(sectionSize - 8) bytes")
                 }
-                let payload = UnsafeRawBufferPointer(rebasing: section[8...])
+                let payload = UnsafeRawBufferPointer(rebasing: raw[8..<sectionSize])
                 guard CRC32.checksum(payload) == crc else {
-                    throw ByteReader.Fault(offset: tablesOffset + 4, reason: "tables checksum mismatch")
+                    throw ByteReader.Malformed(offset: tablesOffset + 4, reason: "tables checksum mismatch")
                 }
-                var tablesReader = ByteReader(payload, fileOffset: tablesOffset + 8)
+                var tablesReader = ByteReader(section, in: 8..<sectionSize, fileOffset: tablesOffset + 8)
                 let tables = try ShardTables(parsing: &tablesReader)
                 guard tables.typeCounts.reduce(0, +) == shard.traceCount else {
-                    throw ByteReader.Fault(offset: tablesOffset + 8, reason: "trace type counts do not add up")
+                    throw ByteReader.Malformed(offset: tablesOffset + 8, reason: "trace type counts do not add up")
                 }
                 return tables
             } catch {
@@ -160,30 +162,31 @@ final class ShardFile {
         try Self.bytes(descriptor, path: path, at: start, count: count, into: &buffer, what: "records")
         var traces: [Trace] = []
         traces.reserveCapacity(range.count)
-        let tables = tables, offsets = offsets, path = path, firstTrace = shard.firstTrace
-        try buffer.withBytes { (raw) throws(DatasetError) in
+        let tables = tables, offsets = offsets, path = path, firstTrace = shard.firstTrace, records = buffer
+        try records.withBytes { (raw) throws(DatasetError) in
             for position in range {
                 let recordStart = offsets[position] - start
                 let recordEnd = offsets[position + 1] - start
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[recordStart..<recordEnd])
-                var reader = ByteReader(bytes, fileOffset: offsets[position])
-                do throws(ByteReader.Fault) {
-                    let length = Int(try reader.uint32("record length"))
-                    let crc = try reader.uint32("record checksum")
+                var reader = ByteReader(records, in: recordStart..<recordEnd, fileOffset: offsets[position])
+                do throws(ByteReader.Malformed) {
+                    let length = Int(try reader.read(UInt32.self, "record length"))
+                    let crc = try reader.read(UInt32.self, "record checksum")
                     guard length == bytes.count - ShardFormat.recordPrefixSize else {
-                        throw ByteReader.Fault(
+                        throw ByteReader.Malformed(
                             offset: offsets[position],
                             reason: "record of trace \(firstTrace + position) has length \(length), the index says "
                                 + "\(bytes.count - ShardFormat.recordPrefixSize)")
                     }
                     let payload = UnsafeRawBufferPointer(rebasing: bytes[ShardFormat.recordPrefixSize...])
                     guard CRC32.checksum(payload) == crc else {
-                        throw ByteReader.Fault(
+                        throw ByteReader.Malformed(
                             offset: offsets[position],
                             reason: "checksum mismatch: the record of trace \(firstTrace + position) is corrupt")
                     }
                     var payloadReader = ByteReader(
-                        payload, fileOffset: offsets[position] + ShardFormat.recordPrefixSize)
+                        records, in: recordStart + ShardFormat.recordPrefixSize..<recordEnd,
+                        fileOffset: offsets[position] + ShardFormat.recordPrefixSize)
                     traces.append(try tables.decode(&payloadReader))
                 } catch {
                     throw Self.fail(path, error.offset, error.reason)

@@ -34,16 +34,16 @@ struct ShardFileWriter {
         staged = try DatasetFiles.stage(path)
         descriptor = try DatasetFiles.create(temporary)
         var header = ByteWriter()
-        for byte in ShardFormat.magic { header.byte(byte) }
-        header.uint32(ShardFormat.version)
-        header.uint32(0)
-        header.uint64(UInt64(index))
-        header.uint64(UInt64(firstTrace))
-        header.uint64(UInt64(traceCount))
-        header.uint32(header.bytes.withUnsafeBytes { CRC32.checksum($0) })
-        header.uint32(0)
+        header.write(bytes: ShardFormat.magic)
+        header.write(ShardFormat.version)
+        header.write(UInt32(0))
+        header.write(UInt64(index))
+        header.write(UInt64(firstTrace))
+        header.write(UInt64(traceCount))
+        header.write(header.bytes.withUnsafeBytes { CRC32.checksum($0) })
+        header.write(UInt32(0))
         assert(header.count == ShardFormat.headerSize)
-        buffer.append(header)
+        buffer.write(header)
     }
 
     /// Whether every trace of the shard has been appended.
@@ -55,9 +55,9 @@ struct ShardFileWriter {
     mutating func append(_ trace: Trace) throws(DatasetError) {
         precondition(recordCount < traceCount, "more traces than the shard holds")
         encoder.encode(trace)
-        recordSizes.varint(encoder.record.count)
+        recordSizes.writeVarint(encoder.record.count)
         recordCount += 1
-        buffer.append(encoder.record)
+        buffer.write(encoder.record)
         if buffer.count >= Self.flushThreshold { try flush() }
     }
 
@@ -78,15 +78,15 @@ struct ShardFileWriter {
     mutating func finish() throws(DatasetError) -> DatasetShard {
         precondition(recordCount == traceCount, "the shard is missing traces")
         let tablesOffset = byteCount + buffer.count
-        buffer.append(encoder.tables())
+        buffer.write(encoder.tables())
         var trailer = ByteWriter()
-        trailer.uint64(UInt64(tablesOffset))
-        trailer.uint64(UInt64(traceCount))
-        trailer.uint32(trailer.bytes.withUnsafeBytes { CRC32.checksum($0) })
-        trailer.uint32(0)
-        for byte in ShardFormat.endMagic { trailer.byte(byte) }
+        trailer.write(UInt64(tablesOffset))
+        trailer.write(UInt64(traceCount))
+        trailer.write(trailer.bytes.withUnsafeBytes { CRC32.checksum($0) })
+        trailer.write(UInt32(0))
+        trailer.write(bytes: ShardFormat.endMagic)
         assert(trailer.count == ShardFormat.trailerSize)
-        buffer.append(trailer)
+        buffer.write(trailer)
         try flush()
         // syncAndClose closes the descriptor whatever happens: never close it twice.
         let open = descriptor

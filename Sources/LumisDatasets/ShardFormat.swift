@@ -1,4 +1,5 @@
 import LumisDistributions
+import LumisStorage
 import LumisTensor
 
 /// The constants and value codecs of shard files, version 1 (docs/datasets.md gives the full layout).
@@ -65,88 +66,88 @@ enum ShardFormat {
 extension ByteWriter {
     /// A tensor: a tag byte, then the shape as needed, then the elements (see ``ShardFormat``).
     mutating func tensor(_ tensor: Tensor?) {
-        guard let tensor else { return byte(ShardFormat.absentTag) }
+        guard let tensor else { return write(ShardFormat.absentTag) }
         if tensor.shape.isEmpty {
             let value = tensor.scalars[0]
             if let integer = ShardFormat.exactInteger(value) {
-                byte(ShardFormat.integerTag)
-                varint(UInt64(bitPattern: (integer << 1) ^ (integer >> 63)))
+                write(ShardFormat.integerTag)
+                writeVarint(UInt64(bitPattern: (integer << 1) ^ (integer >> 63)))
             } else {
-                byte(ShardFormat.scalarTag)
-                double(value)
+                write(ShardFormat.scalarTag)
+                write(value)
             }
             return
         }
         let isIntegral = tensor.scalars.allSatisfy { ShardFormat.exactInteger($0) != nil }
         if isIntegral && !tensor.scalars.isEmpty {
-            byte(ShardFormat.integerTensorTag)
-            varint(tensor.shape.count)
+            write(ShardFormat.integerTensorTag)
+            writeVarint(tensor.shape.count)
         } else if tensor.shape.count == 1 {
-            byte(ShardFormat.vectorTag)
+            write(ShardFormat.vectorTag)
         } else {
-            byte(ShardFormat.generalTag)
-            varint(tensor.shape.count)
+            write(ShardFormat.generalTag)
+            writeVarint(tensor.shape.count)
         }
-        for dimension in tensor.shape { varint(dimension) }
+        for dimension in tensor.shape { writeVarint(dimension) }
         if isIntegral && !tensor.scalars.isEmpty {
             for value in tensor.scalars {
                 // Exact integers by the check above.
                 let integer = Int64(value)
-                varint(UInt64(bitPattern: (integer << 1) ^ (integer >> 63)))
+                writeVarint(UInt64(bitPattern: (integer << 1) ^ (integer >> 63)))
             }
         } else {
-            for value in tensor.scalars { double(value) }
+            for value in tensor.scalars { write(value) }
         }
     }
 }
 
 extension ByteReader {
     /// A tensor written by ``ByteWriter/tensor(_:)``; `nil` for the absent tag.
-    mutating func tensor(_ what: String) throws(Fault) -> Tensor? {
-        let tagPosition = fileOffset
-        switch try byte("\(what) tag") {
+    mutating func tensor(_ what: String) throws(Malformed) -> Tensor? {
+        let tagPosition = offset
+        switch try read(UInt8.self, "\(what) tag") {
         case ShardFormat.absentTag: return nil
-        case ShardFormat.scalarTag: return Tensor(try double(what))
+        case ShardFormat.scalarTag: return Tensor(try readDouble(what))
         case ShardFormat.integerTag:
-            let zigzag = try varint(what)
+            let zigzag = try readVarint(what)
             let integer = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
             return Tensor(Double(integer))
         case ShardFormat.vectorTag:
-            let count = try index(below: remaining / 8 + 1, "\(what) length")
-            return Tensor(shape: [count], scalars: try doubles(count, what))
+            let count = try readIndex(below: remaining / 8 + 1, "\(what) length")
+            return Tensor(shape: [count], scalars: try readScalars(count: count, what))
         case ShardFormat.generalTag:
-            let rank = try index(below: remaining + 1, "\(what) rank")
+            let rank = try readIndex(below: remaining + 1, "\(what) rank")
             var shape: [Int] = []
             shape.reserveCapacity(rank)
-            for _ in 0..<rank { shape.append(try index(below: Int.max, "\(what) dimension")) }
+            for _ in 0..<rank { shape.append(try readIndex(below: Int.max, "\(what) dimension")) }
             guard let count = Tensor.elementCount(of: shape), count <= remaining / 8 else {
                 throw fault("\(what) of shape \(shape) does not fit in the \(remaining) bytes left")
             }
-            return Tensor(shape: shape, scalars: try doubles(count, what))
+            return Tensor(shape: shape, scalars: try readScalars(count: count, what))
         case ShardFormat.integerTensorTag:
-            let rank = try index(below: remaining + 1, "\(what) rank")
+            let rank = try readIndex(below: remaining + 1, "\(what) rank")
             var shape: [Int] = []
             shape.reserveCapacity(rank)
-            for _ in 0..<rank { shape.append(try index(below: Int.max, "\(what) dimension")) }
+            for _ in 0..<rank { shape.append(try readIndex(below: Int.max, "\(what) dimension")) }
             guard let count = Tensor.elementCount(of: shape), count <= remaining else {
                 throw fault("\(what) of shape \(shape) does not fit in the \(remaining) bytes left")
             }
             var scalars = ContiguousArray<Double>()
             scalars.reserveCapacity(count)
             for _ in 0..<count {
-                let zigzag = try varint(what)
+                let zigzag = try readVarint(what)
                 scalars.append(Double(Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)))
             }
             return Tensor(shape: shape, scalars: scalars)
         case let tag:
-            throw Fault(offset: tagPosition, reason: "\(what) has unknown tensor tag \(tag)")
+            throw Malformed(offset: tagPosition, reason: "\(what) has unknown tensor tag \(tag)")
         }
     }
 
     /// A tensor that must be present.
-    mutating func presentTensor(_ what: String) throws(Fault) -> Tensor {
-        let start = fileOffset
-        guard let tensor = try tensor(what) else { throw Fault(offset: start, reason: "\(what) is missing") }
+    mutating func presentTensor(_ what: String) throws(Malformed) -> Tensor {
+        let start = offset
+        guard let tensor = try tensor(what) else { throw Malformed(offset: start, reason: "\(what) is missing") }
         return tensor
     }
 }

@@ -1,5 +1,6 @@
 import LumisCore
 import LumisDistributions
+import LumisStorage
 import LumisTensor
 
 /// The string, site and trace-type tables of one shard, read back, and the decoder of its records.
@@ -17,35 +18,37 @@ struct ShardTables {
     private(set) var typeCounts: [Int] = []
 
     /// Parses the payload of a tables section.
-    init(parsing reader: inout ByteReader) throws(ByteReader.Fault) {
-        let stringCount = try reader.index(below: reader.remaining + 1, "string count")
+    init(parsing reader: inout ByteReader) throws(ByteReader.Malformed) {
+        let stringCount = try reader.readIndex(below: reader.remaining + 1, "string count")
         var strings: [String] = []
         strings.reserveCapacity(stringCount)
-        for _ in 0..<stringCount { strings.append(try reader.string("string")) }
-        let siteCount = try reader.index(below: reader.remaining + 1, "site count")
+        for _ in 0..<stringCount { strings.append(try reader.readString("string", lengthPrefix: .varint)) }
+        let siteCount = try reader.readIndex(below: reader.remaining + 1, "site count")
         sites.reserveCapacity(siteCount)
         for _ in 0..<siteCount {
-            let kindStart = reader.fileOffset
-            guard let kind = Trace.Kind(rawValue: try reader.byte("site kind")) else {
-                throw ByteReader.Fault(offset: kindStart, reason: "unknown entry kind")
+            let kindStart = reader.offset
+            guard let kind = Trace.Kind(rawValue: try reader.read(UInt8.self, "site kind")) else {
+                throw ByteReader.Malformed(offset: kindStart, reason: "unknown entry kind")
             }
-            let address = strings[try reader.index(below: strings.count, "site address id")]
-            let zigzag = try reader.varint("site instance")
+            let address = strings[try reader.readIndex(below: strings.count, "site address id")]
+            let zigzag = try reader.readVarint("site instance")
             let instance = Int(Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
-            let name = strings[try reader.index(below: strings.count, "site name id")]
-            let flagStart = reader.fileOffset
-            let flags = try reader.byte("site flags")
-            guard flags <= 1 else { throw ByteReader.Fault(offset: flagStart, reason: "unknown site flags \(flags)") }
-            let codeStart = reader.fileOffset
-            let code = try reader.byte("distribution kind")
+            let name = strings[try reader.readIndex(below: strings.count, "site name id")]
+            let flagStart = reader.offset
+            let flags = try reader.read(UInt8.self, "site flags")
+            guard flags <= 1 else {
+                throw ByteReader.Malformed(offset: flagStart, reason: "unknown site flags \(flags)")
+            }
+            let codeStart = reader.offset
+            let code = try reader.read(UInt8.self, "distribution kind")
             var distribution: Distribution? = nil
             var parameterTables: [[Tensor]] = []
             if code != 0 {
                 guard let kind = DistributionKind(rawValue: code) else {
-                    throw ByteReader.Fault(offset: codeStart, reason: "unknown distribution kind \(code)")
+                    throw ByteReader.Malformed(offset: codeStart, reason: "unknown distribution kind \(code)")
                 }
                 for parameter in kind.parameterNames {
-                    let count = try reader.index(below: reader.remaining + 1, "\(kind.name) \(parameter) count")
+                    let count = try reader.readIndex(below: reader.remaining + 1, "\(kind.name) \(parameter) count")
                     guard count > 0 else { throw reader.fault("\(kind.name) \(parameter) has no representative") }
                     var table: [Tensor] = []
                     for _ in 0..<count { table.append(try reader.presentTensor("\(kind.name) \(parameter)")) }
@@ -62,33 +65,33 @@ struct ShardTables {
                         distributionKind: distribution?.kind),
                     distribution: distribution, value: value, parameterTables: parameterTables))
         }
-        let typeCount = try reader.index(below: reader.remaining + 1, "trace type count")
+        let typeCount = try reader.readIndex(below: reader.remaining + 1, "trace type count")
         for _ in 0..<typeCount {
-            let length = try reader.index(below: reader.remaining + 1, "trace type length")
+            let length = try reader.readIndex(below: reader.remaining + 1, "trace type length")
             var siteList: [Int] = []
             siteList.reserveCapacity(length)
-            for _ in 0..<length { siteList.append(try reader.index(below: sites.count, "site id")) }
+            for _ in 0..<length { siteList.append(try reader.readIndex(below: sites.count, "site id")) }
             types.append(siteList)
-            typeCounts.append(try reader.index(below: Int.max, "trace type count"))
+            typeCounts.append(try reader.readIndex(below: Int.max, "trace type count"))
         }
         guard reader.isAtEnd else { throw reader.fault("\(reader.remaining) unexpected bytes after the tables") }
     }
 
     /// Decodes one record payload (after its length and checksum).
-    func decode(_ reader: inout ByteReader) throws(ByteReader.Fault) -> Trace {
-        let type = try reader.index(below: types.count, "trace type id")
+    func decode(_ reader: inout ByteReader) throws(ByteReader.Malformed) -> Trace {
+        let type = try reader.readIndex(below: types.count, "trace type id")
         var trace = Trace()
-        trace.logWeight = try reader.double("log weight")
-        trace.logLikelihood = try reader.double("log likelihood")
-        trace.logPrior = try reader.double("log prior")
+        trace.logWeight = try reader.readDouble("log weight")
+        trace.logLikelihood = try reader.readDouble("log likelihood")
+        trace.logPrior = try reader.readDouble("log prior")
         trace.result = try reader.tensor("result")
         trace.entries.reserveCapacity(types[type].count)
         for id in types[type] {
             let site = sites[id]
-            let flagStart = reader.fileOffset
-            let flags = try reader.byte("entry flags")
+            let flagStart = reader.offset
+            let flags = try reader.read(UInt8.self, "entry flags")
             guard flags & ~(ShardFormat.sameValue | ShardFormat.zeroLogProb | 0x0F) == 0 else {
-                throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
+                throw ByteReader.Malformed(offset: flagStart, reason: "invalid entry flags \(flags)")
             }
             var distribution: Distribution? = nil
             if let representative = site.distribution {
@@ -99,18 +102,18 @@ struct ShardTables {
                     case ShardFormat.inlineParameter: parameters.append(try reader.presentTensor("parameter"))
                     case ShardFormat.representativeParameter: parameters.append(table[0])
                     case ShardFormat.internedParameter:
-                        parameters.append(table[try reader.index(below: table.count, "interned parameter")])
-                    default: throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
+                        parameters.append(table[try reader.readIndex(below: table.count, "interned parameter")])
+                    default: throw ByteReader.Malformed(offset: flagStart, reason: "invalid entry flags \(flags)")
                     }
                 }
                 distribution = Distribution(kind: representative.kind, parameters: parameters)
             }
             let usedBits: UInt8 = site.parameterTables.isEmpty ? 0 : site.parameterTables.count == 1 ? 0x03 : 0x0F
             guard flags & 0x0F & ~usedBits == 0 else {
-                throw ByteReader.Fault(offset: flagStart, reason: "invalid entry flags \(flags)")
+                throw ByteReader.Malformed(offset: flagStart, reason: "invalid entry flags \(flags)")
             }
             let value = flags & ShardFormat.sameValue != 0 ? site.value : try reader.presentTensor("entry value")
-            let logProb = flags & ShardFormat.zeroLogProb != 0 ? 0 : try reader.double("log probability")
+            let logProb = flags & ShardFormat.zeroLogProb != 0 ? 0 : try reader.readDouble("log probability")
             trace.entries.append(
                 Trace.Entry(
                     kind: site.key.site.kind, address: site.key.site.address, instance: site.key.site.instance,

@@ -66,34 +66,31 @@ public struct ParameterFile: Sendable, Equatable {
     /// The file's bytes.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
-        writer.bytes.append(contentsOf: ParameterFile.magic)
-        writer.append(UInt32(ParameterFile.version))
-        writer.append(UInt32(optimizerKind))
-        let lengthOffset = writer.bytes.count
-        writer.append(UInt64(0))  // total length, patched below
-        writer.append(UInt64(values.count))
-        writer.append(UInt64(ranges.count))
-        writer.append(UInt64(metadata.count))
-        writer.append(UInt64(precision == .float64 ? 8 : 4))
-        for range in ranges { writer.append(UInt64(range.count)) }
-        writer.append(values)
+        writer.write(bytes: ParameterFile.magic)
+        writer.write(ParameterFile.version)
+        writer.write(UInt32(optimizerKind))
+        let lengthOffset = writer.count
+        writer.write(UInt64(0))  // total length, patched below
+        writer.write(UInt64(values.count))
+        writer.write(UInt64(ranges.count))
+        writer.write(UInt64(metadata.count))
+        writer.write(UInt64(precision == .float64 ? 8 : 4))
+        for range in ranges { writer.write(UInt64(range.count)) }
+        writer.write(values)
         switch optimizer {
         case nil: break
-        case .adam(let adam): writer.append(adam, precision: precision)
-        case .sgd(let sgd): writer.append(sgd)
+        case .adam(let adam): writer.write(adam, precision: precision)
+        case .sgd(let sgd): writer.write(sgd)
         case .larcAdam(let larc):
-            writer.appendLARC(larc)
-            writer.append(larc.base, precision: precision)
+            writer.writeLARC(larc)
+            writer.write(larc.base, precision: precision)
         case .larcSGD(let larc):
-            writer.appendLARC(larc)
-            writer.append(larc.base)
+            writer.writeLARC(larc)
+            writer.write(larc.base)
         }
-        writer.bytes.append(contentsOf: metadata)
-        let total = UInt64(writer.bytes.count + 8)
-        withUnsafeBytes(of: total.littleEndian) { raw in
-            for k in 0..<8 { writer.bytes[lengthOffset + k] = raw[k] }
-        }
-        writer.append(fnv1a64(writer.bytes))
+        writer.write(bytes: metadata)
+        writer.overwrite(UInt64(writer.count + 8), at: lengthOffset)
+        writer.write(fnv1a64(writer.bytes))
         return writer.bytes
     }
 
@@ -123,34 +120,47 @@ public struct ParameterFile: Sendable, Equatable {
             throw .wrongMagic
         }
         guard bytes[0..<8].elementsEqual(ParameterFile.magic) else { throw .wrongMagic }
-        var reader = ByteReader(bytes: bytes, position: 8)
         // Version 1's header is 48 bytes; enough to read the version and the declared length.
         guard bytes.count >= 48 + 8 else { throw .truncated(expectedBytes: 48 + 8, actualBytes: bytes.count) }
-        let version = try reader.uint32()
+        let bodyEnd = bytes.count - 8
+        var header = ByteReader(bytes, in: 8..<24)
+        var checksumReader = ByteReader(bytes, in: bodyEnd..<bytes.count)
+        // In range by the length check above.
+        guard let version = try? header.read(UInt32.self), let kind = try? header.read(UInt32.self),
+            let declared = try? header.read(UInt64.self), let stored = try? checksumReader.read(UInt64.self)
+        else { preconditionFailure("the header was length-checked") }
         guard version == ParameterFile.version || version == 1 else {
             throw .unsupportedVersion(found: version, supported: ParameterFile.version)
         }
-        let kind = try reader.uint32()
-        let declared = try reader.uint64()
         guard declared <= UInt64(Int.max) else { throw .malformed("declared length \(declared) is impossible") }
         if Int(declared) > bytes.count { throw .truncated(expectedBytes: Int(declared), actualBytes: bytes.count) }
         if Int(declared) < bytes.count { throw .trailingBytes(expectedBytes: Int(declared), actualBytes: bytes.count) }
-        let bodyEnd = bytes.count - 8
-        var checksumReader = ByteReader(bytes: bytes, position: bodyEnd)
-        let stored = try checksumReader.uint64()
         let computed = fnv1a64(bytes[0..<bodyEnd])
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
-        reader.end = bodyEnd
+        var reader = ByteReader(bytes, in: 24..<bodyEnd)
+        do throws(ByteReader.Malformed) {
+            try self.init(decodingBody: &reader, version: version, optimizerKind: kind)
+        } catch {
+            throw .malformed(error.description)
+        }
+    }
 
+    /// Decodes what follows the first 24 bytes (magic, version, optimizer kind, length), up to the checksum.
+    private init(
+        decodingBody reader: inout ByteReader, version: UInt32, optimizerKind kind: UInt32
+    ) throws(ByteReader.Malformed) {
         let parameterCount = try reader.count("parameter count")
         let rangeCount = try reader.count("range count")
         let metadataCount = try reader.count("metadata length")
         var precision = Precision.float64
         if version >= 2 {
-            switch try reader.uint64("scalar width") {
+            let start = reader.offset
+            switch try reader.read(UInt64.self, "scalar width") {
             case 8: precision = .float64
             case 4: precision = .float32
-            case let other: throw .malformed("scalar width \(other) is neither 8 (float64) nor 4 (float32)")
+            case let other:
+                throw ByteReader.Malformed(
+                    offset: start, reason: "scalar width \(other) is neither 8 (float64) nor 4 (float32)")
             }
         }
         var ranges: [ParameterRange] = []
@@ -158,12 +168,12 @@ public struct ParameterFile: Sendable, Equatable {
         for _ in 0..<rangeCount {
             let length = try reader.count("range length")
             guard length <= parameterCount - next else {
-                throw .malformed("ranges exceed \(parameterCount) parameters")
+                throw reader.fault("ranges exceed \(parameterCount) parameters")
             }
             ranges.append(ParameterRange(start: next, count: length))
             next += length
         }
-        guard next == parameterCount else { throw .malformed("ranges cover \(next) of \(parameterCount) parameters") }
+        guard next == parameterCount else { throw reader.fault("ranges cover \(next) of \(parameterCount) parameters") }
         values = try reader.scalars(parameterCount, precision, "parameter values")
         self.ranges = ranges
         switch kind {
@@ -180,12 +190,10 @@ public struct ParameterFile: Sendable, Equatable {
             let base = try reader.sgd(parameterCount: parameterCount)
             optimizer = .larcSGD(
                 LARC(base, trustCoefficient: trust, clip: clip, epsilon: epsilon, fallbackRate: fallback))
-        default: throw .malformed("unknown optimizer kind \(kind)")
+        default: throw ByteReader.Malformed(offset: 12, reason: "unknown optimizer kind \(kind)")
         }
-        metadata = try reader.bytes(metadataCount, "metadata")
-        guard reader.position == bodyEnd else {
-            throw .malformed("\(bodyEnd - reader.position) unexplained bytes before the checksum")
-        }
+        metadata = try reader.readBytes(count: metadataCount, "metadata")
+        guard reader.isAtEnd else { throw reader.fault("\(reader.remaining) unexplained bytes before the checksum") }
     }
 
     // MARK: Files
@@ -228,149 +236,81 @@ public struct ParameterFile: Sendable, Equatable {
     }
 }
 
-/// Appends little-endian fields.
-private struct ByteWriter {
-    var bytes: [UInt8] = []
-
-    mutating func append(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func append(_ value: UInt64) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func append(_ value: Double) {
-        append(value.bitPattern)
-    }
-
-    mutating func append(_ values: [Double]) {
-        bytes.reserveCapacity(bytes.count + 8 * values.count)
-        for value in values { append(value.bitPattern) }
-    }
-
-    mutating func append(_ values: ScalarArray) {
+// The value and optimizer sections (layout in the type's documentation).
+extension ByteWriter {
+    fileprivate mutating func write(_ values: ScalarArray) {
         switch values {
-        case .float64(let doubles): append(doubles)
-        case .float32(let floats):
-            bytes.reserveCapacity(bytes.count + 4 * floats.count)
-            for value in floats { append(value.bitPattern) }
+        case .float64(let doubles): write(doubles: doubles)
+        case .float32(let floats): write(floats: floats)
         }
     }
 
     /// Adam's state, its moments in `precision` (the parameters').
-    mutating func append(_ adam: Adam, precision: Precision) {
-        for value in [adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.weightDecay] { append(value) }
-        append(UInt64(adam.step))
-        append(UInt64(adam.firstMoments.count))
-        append(UInt64(adam.segments.count))
+    fileprivate mutating func write(_ adam: Adam, precision: Precision) {
+        write(doubles: [adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.weightDecay])
+        write(UInt64(adam.step))
+        write(UInt64(adam.firstMoments.count))
+        write(UInt64(adam.segments.count))
         for segment in adam.segments {
-            append(UInt64(segment.start))
-            append(UInt64(segment.stepsBefore))
+            write(UInt64(segment.start))
+            write(UInt64(segment.stepsBefore))
         }
-        append(adam.storedFirstMoments.converted(to: precision))
-        append(adam.storedSecondMoments.converted(to: precision))
+        write(adam.storedFirstMoments.converted(to: precision))
+        write(adam.storedSecondMoments.converted(to: precision))
     }
 
-    mutating func append(_ sgd: SGD) {
-        for value in [sgd.learningRate, sgd.momentum, sgd.weightDecay] { append(value) }
-        append(UInt64(sgd.nesterov ? 1 : 0))
-        append(UInt64(sgd.step))
-        append(UInt64(sgd.velocities.count))
-        append(sgd.velocities)
+    fileprivate mutating func write(_ sgd: SGD) {
+        write(doubles: [sgd.learningRate, sgd.momentum, sgd.weightDecay])
+        write(UInt64(sgd.nesterov ? 1 : 0))
+        write(UInt64(sgd.step))
+        write(UInt64(sgd.velocities.count))
+        write(doubles: sgd.velocities)
     }
 
-    mutating func appendLARC<Base>(_ larc: LARC<Base>) {
-        for value in [larc.trustCoefficient, larc.epsilon, larc.fallbackRate] { append(value) }
-        append(UInt64(larc.clip ? 1 : 0))
+    fileprivate mutating func writeLARC<Base>(_ larc: LARC<Base>) {
+        write(doubles: [larc.trustCoefficient, larc.epsilon, larc.fallbackRate])
+        write(UInt64(larc.clip ? 1 : 0))
     }
 }
 
-/// Reads little-endian fields, throwing instead of reading past `end`.
-private struct ByteReader {
-    let bytes: [UInt8]
-    var position: Int
-    var end: Int
-
-    init(bytes: [UInt8], position: Int) {
-        self.bytes = bytes
-        self.position = position
-        self.end = bytes.count
-    }
-
-    mutating func take(_ count: Int, _ what: String) throws(ParameterFileError) -> Int {
-        guard count >= 0, count <= end - position else {
-            throw .malformed("\(what) runs past the end of the data")
+extension ByteReader {
+    /// A 64-bit count that must fit in the remaining data (each counted item is at least one byte).
+    fileprivate mutating func count(_ what: String) throws(Malformed) -> Int {
+        let start = offset
+        let value = try read(UInt64.self, what)
+        guard value <= UInt64(remaining) else {
+            throw Malformed(offset: start, reason: "\(what) \(value) exceeds the file size")
         }
-        defer { position += count }
-        return position
-    }
-
-    mutating func uint32() throws(ParameterFileError) -> UInt32 {
-        let start = try take(4, "a 32-bit field")
-        var value: UInt32 = 0
-        for k in 0..<4 { value |= UInt32(bytes[start + k]) << (8 * k) }
-        return value
-    }
-
-    mutating func uint64(_ what: String = "a 64-bit field") throws(ParameterFileError) -> UInt64 {
-        let start = try take(8, what)
-        var value: UInt64 = 0
-        for k in 0..<8 { value |= UInt64(bytes[start + k]) << (8 * k) }
-        return value
-    }
-
-    /// A count that must fit in the remaining data (each counted item is at least one byte).
-    mutating func count(_ what: String) throws(ParameterFileError) -> Int {
-        let value = try uint64(what)
-        guard value <= UInt64(end - position) else { throw .malformed("\(what) \(value) exceeds the file size") }
         return Int(value)
     }
 
-    mutating func double(_ what: String) throws(ParameterFileError) -> Double {
-        Double(bitPattern: try uint64(what))
+    fileprivate mutating func scalars(_ count: Int, _ precision: Precision, _ what: String) throws(Malformed)
+        -> ScalarArray
+    {
+        switch precision {
+        case .float64: .float64(try readDoubles(count: count, what))
+        case .float32: .float32(try readFloats(count: count, what))
+        }
     }
 
-    mutating func doubles(_ count: Int, _ what: String) throws(ParameterFileError) -> [Double] {
-        guard count <= (end - position) / 8 else { throw .malformed("\(what) run past the end of the data") }
-        var values: [Double] = []
-        values.reserveCapacity(count)
-        for _ in 0..<count { values.append(try double(what)) }
-        return values
-    }
-
-    mutating func scalars(
-        _ count: Int, _ precision: Precision, _ what: String
-    ) throws(ParameterFileError) -> ScalarArray {
-        guard precision == .float32 else { return .float64(try doubles(count, what)) }
-        guard count <= (end - position) / 4 else { throw .malformed("\(what) run past the end of the data") }
-        var values: [Float] = []
-        values.reserveCapacity(count)
-        for _ in 0..<count { values.append(Float(bitPattern: try uint32())) }
-        return .float32(values)
-    }
-
-    mutating func bytes(_ count: Int, _ what: String) throws(ParameterFileError) -> [UInt8] {
-        let start = try take(count, what)
-        return Array(bytes[start..<(start + count)])
-    }
-
-    mutating func flag(_ what: String) throws(ParameterFileError) -> Bool {
-        switch try uint64(what) {
+    fileprivate mutating func flag(_ what: String) throws(Malformed) -> Bool {
+        let start = offset
+        switch try read(UInt64.self, what) {
         case 0: return false
         case 1: return true
-        case let other: throw .malformed("\(what) is \(other), expected 0 or 1")
+        case let other: throw Malformed(offset: start, reason: "\(what) is \(other), expected 0 or 1")
         }
     }
 
     /// Checks a hyperparameter against `valid`, so that decoding never reaches an optimizer's precondition.
-    mutating func hyperparameter(_ what: String, _ valid: (Double) -> Bool) throws(ParameterFileError) -> Double {
-        let value = try double(what)
-        guard valid(value) else { throw .malformed("\(what) \(value) is out of range") }
+    fileprivate mutating func hyperparameter(_ what: String, _ valid: (Double) -> Bool) throws(Malformed) -> Double {
+        let start = offset
+        let value = try readDouble(what)
+        guard valid(value) else { throw Malformed(offset: start, reason: "\(what) \(value) is out of range") }
         return value
     }
 
-    mutating func adam(parameterCount: Int, precision: Precision) throws(ParameterFileError) -> Adam {
+    fileprivate mutating func adam(parameterCount: Int, precision: Precision) throws(Malformed) -> Adam {
         let learningRate = try hyperparameter("Adam learning rate") { $0 >= 0 && $0.isFinite }
         let beta1 = try hyperparameter("Adam beta1") { $0 >= 0 && $0 < 1 }
         let beta2 = try hyperparameter("Adam beta2") { $0 >= 0 && $0 < 1 }
@@ -379,7 +319,7 @@ private struct ByteReader {
         let step = try count("Adam step")
         let momentCount = try count("Adam moment count")
         guard momentCount <= parameterCount else {
-            throw .malformed("Adam has \(momentCount) moments for \(parameterCount) parameters")
+            throw fault("Adam has \(momentCount) moments for \(parameterCount) parameters")
         }
         let segmentCount = try count("Adam segment count")
         var segments: [Adam.Segment] = []
@@ -389,11 +329,11 @@ private struct ByteReader {
             let previous = segments.last
             guard (index == 0 ? start == 0 : start > previous!.start) && start < momentCount,  // index > 0: non-nil
                 stepsBefore >= (previous?.stepsBefore ?? 0), stepsBefore < step
-            else { throw .malformed("Adam segment \(index) (start \(start), step \(stepsBefore)) is inconsistent") }
+            else { throw fault("Adam segment \(index) (start \(start), step \(stepsBefore)) is inconsistent") }
             segments.append(Adam.Segment(start: start, stepsBefore: stepsBefore))
         }
         guard segments.isEmpty == (momentCount == 0) else {
-            throw .malformed("Adam segments do not cover its \(momentCount) moments")
+            throw fault("Adam segments do not cover its \(momentCount) moments")
         }
         let first = try scalars(momentCount, precision, "Adam first moments")
         let second = try scalars(momentCount, precision, "Adam second moments")
@@ -402,24 +342,24 @@ private struct ByteReader {
             step: step, firstMoments: first, secondMoments: second, segments: segments)
     }
 
-    mutating func sgd(parameterCount: Int) throws(ParameterFileError) -> SGD {
+    fileprivate mutating func sgd(parameterCount: Int) throws(Malformed) -> SGD {
         let learningRate = try hyperparameter("SGD learning rate") { $0 >= 0 && $0.isFinite }
         let momentum = try hyperparameter("SGD momentum") { $0 >= 0 && $0.isFinite }
         let weightDecay = try hyperparameter("SGD weight decay") { $0 >= 0 && $0.isFinite }
         let nesterov = try flag("SGD nesterov flag")
-        guard !nesterov || momentum > 0 else { throw .malformed("SGD is Nesterov with zero momentum") }
+        guard !nesterov || momentum > 0 else { throw fault("SGD is Nesterov with zero momentum") }
         let step = try count("SGD step")
         let velocityCount = try count("SGD velocity count")
         guard velocityCount <= parameterCount else {
-            throw .malformed("SGD has \(velocityCount) velocities for \(parameterCount) parameters")
+            throw fault("SGD has \(velocityCount) velocities for \(parameterCount) parameters")
         }
-        let velocities = try doubles(velocityCount, "SGD velocities")
+        let velocities = try readDoubles(count: velocityCount, "SGD velocities")
         return SGD(
             learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, step: step,
             velocities: velocities)
     }
 
-    mutating func larcFields() throws(ParameterFileError) -> (Double, Double, Double, Bool) {
+    fileprivate mutating func larcFields() throws(Malformed) -> (Double, Double, Double, Bool) {
         let trust = try hyperparameter("LARC trust coefficient") { $0 > 0 && $0.isFinite }
         let epsilon = try hyperparameter("LARC epsilon") { $0 > 0 && $0.isFinite }
         let fallback = try hyperparameter("LARC fallback rate") { $0 > 0 && $0.isFinite }

@@ -220,6 +220,14 @@ struct NetworkFileFixtureTests {
         #expect(configuration.precision == .float64)
     }
 
+    @Test("The network description is written byte for byte as main at 2013fb8 wrote it for the same trainer")
+    func sameDescriptionBytes() throws {
+        let trainer = try NetworkFile.read(from: Self.path)
+        let expected = URL(fileURLWithPath: Self.path).deletingLastPathComponent()
+            .appendingPathComponent("gum-network-header-2013fb8.json")
+        #expect(NetworkFile.parameterFile(trainer).metadata == Array(try Data(contentsOf: expected)))
+    }
+
     @Test("Inference's network-only view of the file holds the trainer's network exactly")
     func networkOnlyView() throws {
         let trainer = try NetworkFile.read(from: Self.path)

@@ -26,12 +26,26 @@ struct SourceTreeTests {
             ("logAddExp", #"func logAddExp\("#),
             ("Site", #"(struct|class|enum|typealias) Site\b"#),
             ("the atomic write (StagedFile)", #"struct StagedFile\b"#),
+            ("the atomic write of a whole file", #"func writeAtomically\("#),
             ("the rename of a temporary into place", #"\brename\("#),
+            ("the byte writer", #"(struct|class|enum|typealias) \w*(Byte|Binary)Writer\b"#),
+            ("the byte reader", #"(struct|class|enum|typealias) \w*(Byte|Binary)Reader\b"#),
+            ("the LEB128 varint writer", #"func writeVarint\(_ value: UInt64"#),
+            ("the LEB128 varint reader", #"func readVarint\("#),
+            ("the JSON tree and writer (JSONValue)", #"(struct|class|enum|typealias) \w*JSONValue\b"#),
+            ("the JSON parser", #"(struct|class|enum|typealias) \w*JSONParser\b"#),
         ])
     func definedOnce(name: String, pattern: String) throws {
         let regex = try Regex(pattern)
         let count = try Self.sources().reduce(0) { $0 + $1.text.matches(of: regex).count }
         #expect(count == 1, "\(name) is defined \(count) times in Sources")
+    }
+
+    @Test("One JSON policy: no Foundation JSON coder in Sources, only LumisStorage's JSONValue")
+    func oneJSONStack() throws {
+        let foundationJSON = try Regex(#"\bJSON(Encoder|Decoder)\(|\bJSONSerialization\."#)
+        let users = try Self.sources().filter { $0.text.contains(foundationJSON) }.map(\.target)
+        #expect(users.isEmpty, "Foundation's JSON coders are used in \(users)")
     }
 
     @Test("Package.swift declares every module each target (and test target) imports")

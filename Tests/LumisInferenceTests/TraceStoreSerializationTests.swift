@@ -2,6 +2,7 @@ import LumisCore
 import LumisDistributions
 import LumisInference
 import LumisSimulation
+import LumisStorage
 import LumisTensor
 import Testing
 

@@ -67,7 +67,8 @@ struct ParameterFileTests {
         withUnsafeBytes(of: checksum.littleEndian) { for k in 0..<8 { bytes[body + k] = $0[k] } }
         let error = #expect(throws: ParameterFileError.self) { try ParameterFile(decoding: bytes) }
         #expect(
-            error?.description == "parameter file is malformed: scalar width 2 is neither 8 (float64) nor 4 (float32)")
+            error?.description
+                == "parameter file is malformed: scalar width 2 is neither 8 (float64) nor 4 (float32) at byte 48")
     }
 
     /// Saving and resuming gives bit-identical training to never having stopped.

@@ -1,4 +1,5 @@
 import Foundation
+import LumisStorage
 import LumisTensor
 
 /// Why an observation given on the command line or in a file could not be read.
@@ -22,9 +23,7 @@ extension ObservationSet {
         let text = String(assignment[assignment.index(after: equals)...])
         guard !name.isEmpty else { throw ObservationParseError("observation '\(assignment)' has an empty name") }
         guard values[name] == nil else { throw ObservationParseError("observation '\(name)' is given twice") }
-        guard let data = text.data(using: .utf8),
-            let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        else {
+        guard let json = try? JSONValue.parse(Array(text.utf8)) else {
             throw ObservationParseError("observation '\(name)': '\(text)' is neither a number nor a JSON array")
         }
         values[name] = try Self.tensor(fromJSON: json, name: name)
@@ -37,86 +36,52 @@ extension ObservationSet {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ObservationParseError("cannot read observation file \(path)")
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(Array(data))
+        } catch {
+            if let repeated = error.duplicateKey {
+                throw ObservationParseError("observation '\(repeated)' is given twice in \(path)")
+            }
             throw ObservationParseError("observation file \(path) is not a JSON object of name: value")
         }
-        // JSONSerialization keeps the last of repeated keys without a word; a repeated name is a mistake.
-        if let repeated = Self.firstRepeatedTopLevelKey(in: data) {
-            throw ObservationParseError("observation '\(repeated)' is given twice in \(path)")
+        guard case .object(let object) = root else {
+            throw ObservationParseError("observation file \(path) is not a JSON object of name: value")
         }
         for name in object.keys.sorted() {
             guard values[name] == nil else {
                 throw ObservationParseError("observation '\(name)' in \(path) is given twice")
             }
             do throws(ObservationParseError) {
-                values[name] = try Self.tensor(fromJSON: object[name] as Any, name: name)
+                values[name] = try Self.tensor(fromJSON: object[name] ?? .null, name: name)
             } catch {
                 throw ObservationParseError("\(path): \(error.description)")
             }
         }
     }
 
-    /// The first key that occurs twice among the members of the top-level JSON object in `data`, if any.
-    ///
-    /// - Precondition: `data` is valid JSON (checked by the caller), so strings and nesting are well formed.
-    static func firstRepeatedTopLevelKey(in data: Data) -> String? {
-        let bytes = [UInt8](data)
-        var seen = Set<String>()
-        var depth = 0
-        var index = 0
-        var expectsKey = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let start = index
-                index += 1
-                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-                }
-                if depth == 1 && expectsKey {
-                    // The token with its quotes is a JSON string: decoding it resolves escapes.
-                    let token = Data(bytes[start...min(index, bytes.count - 1)])
-                    if let key = (try? JSONSerialization.jsonObject(with: token, options: .fragmentsAllowed))
-                        as? String
-                    {
-                        if !seen.insert(key).inserted { return key }
-                    }
-                    expectsKey = false
-                }
-            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
-                depth += 1
-                expectsKey = depth == 1 && byte == UInt8(ascii: "{")
-            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
-                depth -= 1
-            } else if byte == UInt8(ascii: ",") && depth == 1 {
-                expectsKey = true
-            }
-            index += 1
-        }
-        return nil
-    }
-
     /// Converts a JSON number or rectangular nested array into a tensor.
-    static func tensor(fromJSON json: Any, name: String) throws(ObservationParseError) -> Tensor {
+    static func tensor(fromJSON json: JSONValue, name: String) throws(ObservationParseError) -> Tensor {
         var scalars: [Double] = []
         var shape: [Int]? = nil
-        func walk(_ node: Any, depth: Int, dims: inout [Int]) throws(ObservationParseError) {
-            if let array = node as? [Any] {
+        func walk(_ node: JSONValue, depth: Int, dims: inout [Int]) throws(ObservationParseError) {
+            switch node {
+            case .array(let array):
                 if depth == dims.count { dims.append(array.count) }
                 guard depth < dims.count, dims[depth] == array.count else {
                     throw ObservationParseError("observation '\(name)' is not a rectangular array")
                 }
                 for element in array { try walk(element, depth: depth + 1, dims: &dims) }
-            } else if let number = node as? NSNumber, String(cString: number.objCType) != "c" {
-                // JSON true/false arrive as NSNumber of type "c" (char); they are not numbers here.
+            case .number(let text):
                 if shape == nil { shape = dims }
                 guard depth == dims.count, shape == dims else {
                     throw ObservationParseError("observation '\(name)' is not a rectangular array")
                 }
-                let value = number.doubleValue
-                guard value.isFinite else { throw ObservationParseError("observation '\(name)' is not finite") }
+                guard let value = Double(text), value.isFinite else {
+                    throw ObservationParseError("observation '\(name)' is not finite")
+                }
                 scalars.append(value)
-            } else {
+            default:
                 throw ObservationParseError("observation '\(name)' holds something other than numbers")
             }
         }

@@ -10,22 +10,26 @@ public import LumisTensor
 /// would have made (for models without uncontrolled draws; uncontrolled values are drawn afresh on resuming, as
 /// they are at every proposal).
 public struct ChainState: Sendable, Equatable {
-    /// One controlled sample of the chain's current trace.
-    public struct Entry: Sendable, Equatable {
-        /// The sample's address.
-        public var address: String
-        /// The 1-based instance of `address` within the trace.
-        public var instance: Int
-        /// The sample's name, `""` when none.
-        public var name: String
+    /// One controlled sample of the chain's current trace: its site (always a controlled sample) and value.
+    public struct Entry: Sendable, Equatable, SiteRecord {
+        /// Where the sample was made: `kind == .sample`, `isControlled`.
+        public var site: Site
         /// The value.
         public var value: Tensor
 
-        /// Creates an entry.
+        /// Creates the entry of the controlled sample at (`address`, `instance`) named `name`.
         public init(address: String, instance: Int, name: String, value: Tensor) {
-            self.address = address
-            self.instance = instance
-            self.name = name
+            self.init(
+                site: Site(kind: .sample, address: address, instance: instance, name: name, isControlled: true),
+                value: value)
+        }
+
+        /// Creates the entry of a controlled sample made at `site`.
+        ///
+        /// - Precondition: `site` is a controlled sample.
+        public init(site: Site, value: Tensor) {
+            precondition(site.kind == .sample && site.isControlled, "a chain state holds controlled samples only")
+            self.site = site
             self.value = value
         }
     }
@@ -50,7 +54,7 @@ public struct ChainState: Sendable, Equatable {
         self.init(
             steps: steps,
             entries: trace.entries.filter { $0.kind == .sample && $0.isControlled }.map {
-                Entry(address: $0.address, instance: $0.instance, name: $0.name, value: $0.value)
+                Entry(site: $0.site, value: $0.value)
             })
     }
 

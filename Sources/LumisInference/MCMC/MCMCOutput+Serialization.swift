@@ -1,3 +1,5 @@
+import LumisCore
+package import LumisStorage
 import LumisTensor
 
 /// The byte form of an MCMC run's output, for merging the chains of a run split over processes (beside
@@ -80,15 +82,16 @@ extension MCMCOutput {
         var states: [ChainState?] = []
         var logJoints: [[Double]] = []
         for _ in 0..<(try reader.readCount("chain count", itemSize: 8)) {
+            let storeOffset = reader.offset
             let bytes = try reader.readBytes(count: try reader.readCount("store length", itemSize: 1))
             do {
                 stores.append(try TraceStore(serialized: bytes))
             } catch {
-                throw ByteReader.Malformed("\(error)")
+                throw ByteReader.Malformed(offset: storeOffset, reason: "\(error)")
             }
             let draws = stores[stores.count - 1].count
             guard draws <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("a chain's log joints need more bytes than are left")
+                throw reader.fault("a chain's log joints need more bytes than are left")
             }
             logJoints.append(try reader.readDoubles(count: draws))
             statistics.append(try decodeStatistics(from: &reader))
@@ -136,15 +139,11 @@ extension MCMCOutput {
                 shape.append(try reader.readInt("dimension", in: 0...Int.max))
             }
             guard let count = Tensor.elementCount(of: shape), count <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("the value of \(address) has more elements than the bytes left")
+                throw reader.fault("the value of \(address) has more elements than the bytes left")
             }
-            let scalars = try reader.readDoubles(count: count)
+            let scalars = try reader.readScalars(count: count)
             entries.append(
-                .init(
-                    address: address, instance: instance, name: name,
-                    value: Tensor(
-                        shape: shape,
-                        scalars: ContiguousArray(scalars))))
+                .init(address: address, instance: instance, name: name, value: Tensor(shape: shape, scalars: scalars)))
         }
         return ChainState(steps: steps, entries: entries)
     }

@@ -22,7 +22,8 @@ final class ReuseProposal: ProposalPolicy {
         case randomWalk(stepSize: Double)
     }
 
-    /// A controlled statement's identity within a trace.
+    /// A controlled statement's identity within a trace; not a ``Site``: pyprob reuses a value by address and
+    /// instance alone, whatever its name.
     struct Key: Hashable {
         var address: String
         var instance: Int

@@ -1,3 +1,5 @@
+package import LumisStorage
+
 /// The byte form of an inference-compilation run's counts, for merging the parts of a run split over MPI ranks
 /// (beside `TraceStore+Serialization.swift`).
 extension CompiledSummary {

@@ -1,3 +1,5 @@
+import LumisStorage
+
 /// The `ic` section of a posterior file, written by inference-compilation runs (`lumis infer --engine ic`): how
 /// many controlled draws the network proposed and which fell back to the prior (docs/posterior-format.md, "The ic
 /// section").

@@ -1,3 +1,5 @@
+import LumisCore
+import LumisStorage
 import LumisTensor
 
 /// The `mcmc` section of a posterior file: how the chains ran and where each stopped (docs/posterior-format.md,

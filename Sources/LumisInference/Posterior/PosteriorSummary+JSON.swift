@@ -1,3 +1,4 @@
+import LumisStorage
 import LumisTensor
 
 extension PosteriorSummary {
@@ -297,15 +298,10 @@ struct Field {
 
     /// A number, or one of the strings "inf", "-inf", "nan" standing for non-finite values.
     func double() throws(FieldError) -> Double {
-        switch value {
-        case .number(let text):
-            if let number = Double(text) { return number }
-        case .string("inf"): return .infinity
-        case .string("-inf"): return -.infinity
-        case .string("nan"): return .nan
-        default: break
+        guard let number = value.doubleValue else {
+            throw FieldError(message: "\(keyPath): expected a number (or \"inf\", \"-inf\", \"nan\")")
         }
-        throw FieldError(message: "\(keyPath): expected a number (or \"inf\", \"-inf\", \"nan\")")
+        return number
     }
 
     func optional<T>(_ body: (Field) throws(FieldError) -> T) throws(FieldError) -> T? {

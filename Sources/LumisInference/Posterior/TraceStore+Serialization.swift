@@ -1,4 +1,5 @@
 import LumisCore
+import LumisStorage
 import LumisTensor
 
 /// Why bytes could not be read back as a ``TraceStore``.
@@ -75,32 +76,32 @@ extension TraceStore {
     private mutating func decode(from reader: inout ByteReader) throws(ByteReader.Malformed) {
         for byte in Self.magic {
             guard try reader.read(UInt8.self) == byte else {
-                throw ByteReader.Malformed("not a serialized trace store (bad magic)")
+                throw reader.fault("not a serialized trace store (bad magic)")
             }
         }
         let version = try reader.read(UInt32.self)
         guard version == Self.formatVersion else {
-            throw ByteReader.Malformed("version \(version) is not supported (only \(Self.formatVersion))")
+            throw reader.fault("version \(version) is not supported (only \(Self.formatVersion))")
         }
         let shapeCount = try reader.readCount("shape count", itemSize: 8)
-        guard shapeCount <= Int(Int32.max) else { throw ByteReader.Malformed("too many shapes (\(shapeCount))") }
+        guard shapeCount <= Int(Int32.max) else { throw reader.fault("too many shapes (\(shapeCount))") }
         for index in 0..<shapeCount {
             let rank = try reader.readCount("rank of shape \(index)", itemSize: 8)
             var shape: [Int] = []
             for _ in 0..<rank { shape.append(try reader.readInt("dimension of shape \(index)", in: 0...Int.max)) }
             // Every shape of a real store holds values somewhere in it, so this bounds every later size sum.
             guard let elements = Tensor.elementCount(of: shape), elements <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("shape \(index) \(shape) has more elements than the input holds")
+                throw reader.fault("shape \(index) \(shape) has more elements than the input holds")
             }
             guard internShape(shape) == Int32(index) else {
-                throw ByteReader.Malformed("shape \(index) \(shape) repeats an earlier one")
+                throw reader.fault("shape \(index) \(shape) repeats an earlier one")
             }
         }
         let siteCount = try reader.readCount("site count", itemSize: 31)
         for index in 0..<siteCount {
             let rawKind = try reader.read(UInt8.self)
             guard let kind = Trace.Kind(rawValue: rawKind) else {
-                throw ByteReader.Malformed("site \(index) has unknown kind \(rawKind)")
+                throw reader.fault("site \(index) has unknown kind \(rawKind)")
             }
             let address = try reader.readString("address of site \(index)")
             let instance = try reader.readInt("instance of site \(index)", in: 1...Int.max)
@@ -108,18 +109,18 @@ extension TraceStore {
             let isControlled = try reader.readBool("controlled flag of site \(index)")
             let shapeID = try reader.read(UInt32.self)
             guard Int(shapeID) < shapes.count else {
-                throw ByteReader.Malformed("site \(index) has unknown shape \(shapeID)")
+                throw reader.fault("site \(index) has unknown shape \(shapeID)")
             }
             let shape = shapes[Int(shapeID)]
             let site = ShapedSite(
                 kind: kind, address: address, instance: instance, name: name, isControlled: isControlled, shape: shape)
             let hasConstant = try reader.readBool("constant flag of site \(index)")
             guard hasConstant == (kind == .observe) else {
-                throw ByteReader.Malformed("site \(index): only observe sites have a first value")
+                throw reader.fault("site \(index): only observe sites have a first value")
             }
             let constant: [Double]? =
                 hasConstant ? try reader.readDoubles(count: Tensor.elementCount(of: shape) ?? 0) : nil
-            guard siteIDs[site] == nil else { throw ByteReader.Malformed("site \(index) repeats an earlier one") }
+            guard siteIDs[site] == nil else { throw reader.fault("site \(index) repeats an earlier one") }
             _ = addSite(site, constant: constant)
         }
         let typeCount = try reader.readCount("trace type count", itemSize: 12)
@@ -131,39 +132,39 @@ extension TraceStore {
                 let code = try reader.read(UInt32.self)
                 let site = Int(code >> 1)
                 guard site < sites.count, code & 1 == 0 || siteConstantOffsets[site] >= 0 else {
-                    throw ByteReader.Malformed("trace type \(index) has invalid site code \(code)")
+                    throw reader.fault("trace type \(index) has invalid site code \(code)")
                 }
                 codes.append(code)
             }
             let resultShapeID = try reader.read(Int32.self)
             guard resultShapeID >= -1, Int(resultShapeID) < shapes.count else {
-                throw ByteReader.Malformed("trace type \(index) has unknown result shape \(resultShapeID)")
+                throw reader.fault("trace type \(index) has unknown result shape \(resultShapeID)")
             }
             guard addType(codes: codes, resultShapeID: resultShapeID) == index else {
-                throw ByteReader.Malformed("trace type \(index) repeats an earlier one")
+                throw reader.fault("trace type \(index) repeats an earlier one")
             }
         }
         let traceCount = try reader.readCount("trace count", itemSize: 12)
-        guard traceCount <= Int(UInt32.max) else { throw ByteReader.Malformed("too many traces (\(traceCount))") }
+        guard traceCount <= Int(UInt32.max) else { throw reader.fault("too many traces (\(traceCount))") }
         var types: [UInt32] = []
         types.reserveCapacity(traceCount)
         var valueCount = 0
         for index in 0..<traceCount {
             let type = try reader.read(UInt32.self)
             guard Int(type) < traceTypeCount else {
-                throw ByteReader.Malformed("trace \(index) has unknown trace type \(type)")
+                throw reader.fault("trace \(index) has unknown trace type \(type)")
             }
             types.append(type)
             // Bounded by the bytes left below, so the sum cannot overflow before that check trips.
             valueCount += typeValueCounts[Int(type)]
             guard valueCount <= reader.remaining / 8 else {
-                throw ByteReader.Malformed("trace \(index): its values exceed the bytes left")
+                throw reader.fault("trace \(index): its values exceed the bytes left")
             }
         }
         let weights = try reader.readDoubles(count: traceCount)
         let storedValueCount = try reader.readCount("value count", itemSize: 8)
         guard storedValueCount == valueCount else {
-            throw ByteReader.Malformed("\(storedValueCount) values stored; the trace types need \(valueCount)")
+            throw reader.fault("\(storedValueCount) values stored; the trace types need \(valueCount)")
         }
         let arena = try reader.readDoubles(count: valueCount)
         try reader.expectEnd("the trace store")

@@ -2,6 +2,7 @@ import Foundation
 import LumisCore
 import LumisDistributed
 import LumisSimulation
+import LumisStorage
 
 /// MCMC (`lmh`, `rmh`): chain *c* runs on the rank whose share of the chains holds *c*, with chain *c*'s random
 /// streams, initial state and simulator, and rank 0 appends the ranks' chains in order, so the merged chains

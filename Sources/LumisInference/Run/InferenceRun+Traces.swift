@@ -2,6 +2,7 @@ import Foundation
 import LumisCore
 import LumisDistributed
 import LumisSimulation
+import LumisStorage
 
 /// Prior and importance sampling (with the prior or a network as proposal): rank *r* runs trace indices
 /// `world.share(of: traceCount)`, trace *i* on random stream *i*, and rank 0 appends the ranks' traces in index

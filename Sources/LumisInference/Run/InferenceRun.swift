@@ -2,6 +2,7 @@ import Foundation
 public import LumisCore
 public import LumisDistributed
 public import LumisSimulation
+import LumisStorage
 
 /// One inference run, whatever the engine: what `lumis infer` does, as a library call.
 ///

@@ -1,4 +1,5 @@
 import LumisSimulation
+package import LumisStorage
 
 /// The byte form of an importance-sampling (or prior, or IC) run's output, for merging the traces of a run split
 /// over processes (beside `TraceStore+Serialization.swift`, whose store bytes it embeds).
@@ -30,6 +31,7 @@ extension JobOutput {
         let modelName = try reader.readString("model name")
         let discarded = try reader.readInt("discarded traces", in: 0...Int.max)
         let restarts = try reader.readInt("restarts", in: 0...Int.max)
+        let storeOffset = reader.offset
         let storeBytes = try reader.readBytes(count: try reader.readCount("store length", itemSize: 1))
         let extra = try reader.readBytes(count: try reader.readCount("extra length", itemSize: 1))
         try reader.expectEnd("the result")
@@ -37,7 +39,7 @@ extension JobOutput {
         do {
             part = try TraceStore(serialized: storeBytes)
         } catch {
-            throw ByteReader.Malformed("\(error)")
+            throw ByteReader.Malformed(offset: storeOffset, reason: "\(error)")
         }
         report.discardedTraces += discarded
         report.restarts += restarts

@@ -1,90 +1,19 @@
-/// A JSON document tree with deterministic output: object keys sorted by their UTF-8 bytes, doubles in Swift's
-/// shortest round-trip form, no insignificant whitespace except one newline at the end.
-///
-/// Numbers keep their source text when parsed, so integers of any size and doubles read back exactly.
-enum JSONValue: Equatable {
-    case null
-    case bool(Bool)
-    /// A number's literal text (always valid JSON number syntax).
-    case number(String)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    /// A finite double in shortest round-trip form; ±∞ and NaN become the strings `"inf"`, `"-inf"`, `"nan"`.
-    static func double(_ value: Double) -> JSONValue {
-        if value.isNaN { return .string("nan") }
-        if value.isInfinite { return .string(value < 0 ? "-inf" : "inf") }
-        return .number(value.description)
-    }
-
-    /// An integer, written exactly.
-    static func integer<T: BinaryInteger>(_ value: T) -> JSONValue { .number(String(value)) }
-
-    /// The serialised document followed by a newline.
-    var text: String {
-        var output = ""
-        write(to: &output)
-        output += "\n"
-        return output
-    }
-
-    private func write(to output: inout String) {
-        switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .number(let text): output += text
-        case .string(let text): Self.writeString(text, to: &output)
-        case .array(let items):
-            output += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { output += "," }
-                item.write(to: &output)
-            }
-            output += "]"
-        case .object(let members):
-            output += "{"
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
-                Self.writeString(key, to: &output)
-                output += ":"
-                members[key]?.write(to: &output)
-            }
-            output += "}"
-        }
-    }
-
-    private static func writeString(_ text: String, to output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
-    }
-}
-
 /// A syntax error in a JSON document.
-struct JSONSyntaxError: Error {
+package struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     /// The byte offset where parsing failed.
-    var offset: Int
+    package var offset: Int
     /// What was wrong.
-    var message: String
+    package var message: String
+    /// The key an object repeats, when that is what was wrong.
+    package var duplicateKey: String?
+
+    /// `invalid JSON at byte <offset>: <message>`.
+    package var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 
 extension JSONValue {
     /// Parses a complete JSON document (RFC 8259), rejecting duplicate keys and nesting deeper than 64.
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -142,7 +71,11 @@ private struct JSONParser {
                 throw error("expected a string key")
             }
             let key = try parseString()
-            guard members[key] == nil else { throw error("duplicate key \"\(key)\"") }
+            guard members[key] == nil else {
+                var repeated = error("duplicate key \"\(key)\"")
+                repeated.duplicateKey = key
+                throw repeated
+            }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
