@@ -67,7 +67,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "LumisDatasets",
-            dependencies: ["LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage"],
+            dependencies: [
+                "LumisCore", "LumisSimulation", "LumisTensor", "LumisDistributions", "LumisStorage", "LumisDistributed",
+            ],
             swiftSettings: strict),
         .executableTarget(name: "lumis", dependencies: ["LumisCommandLine"], swiftSettings: strict),
         .target(
@@ -90,7 +92,7 @@ let package = Package(
             name: "LumisCompilation",
             dependencies: [
                 "LumisNeural", "LumisProposals", "LumisInference", "LumisSimulation", "LumisCore", "LumisDistributions",
-                "LumisTensor", "LumisDistributed", "LumisTransport", "LumisStorage",
+                "LumisTensor", "LumisDistributed", "LumisTransport", "LumisStorage", "LumisDatasets",
             ],
             swiftSettings: strict),
 

@@ -93,77 +93,59 @@ extension LumisCommand {
         }
 
         func run() throws {
-            let observationSet = try observed.observationSet()
-            let existing = resume ? try DatasetReader.manifest(in: out) : nil
-            guard let traces = traceCount ?? existing?.traceCount else {
-                throw ValidationError("--resume: \(out) holds no dataset yet; give --traces to start one.")
-            }
             let world = try Communicator.world()
-            var runSeed = seed ?? existing?.seed ?? UInt64.random(in: 0...UInt64.max)
-            if seed == nil && existing == nil {
-                // Every rank must use rank 0's random seed.
-                runSeed = try world.broadcast(runSeed)
-                if world.isRoot { Console.note("seed \(runSeed)") }
+            let request = DatasetRun.Request(
+                directory: out, traceCount: traceCount, shardTraces: shardTraces, seed: seed,
+                observations: try observed.observationSet(), keepsLikelihoods: keepLikelihoods, resumes: resume,
+                rank: rank, rankCount: rankCount, simulators: connection.simulators.allSimulators, workers: workers,
+                timeout: connection.timeoutDuration, maxConsecutiveFailures: runOptions.maxFailures)
+            let run: DatasetRun
+            do {
+                run = try DatasetRun(request, world: world)
+            } catch let error as DatasetRun.RequestError {
+                throw ValidationError(error.description)
+            } catch let error as SimulatorSource.AssignmentError {
+                throw connection.simulators.usageError(for: error, countOption: "--workers")
             }
-            let configuration = DatasetWriter.Configuration(
-                traceCount: traces, seed: runSeed,
-                shardTraces: shardTraces ?? existing?.shardTraces ?? DatasetWriter.Configuration.defaultShardTraces,
-                observations: observationSet, maxConsecutiveFailures: runOptions.maxFailures,
-                keepsLikelihoods: keepLikelihoods)
-            if world.size > 1 && rankCount > 1 {
-                throw ValidationError("--rank and --rank-count apply without mpirun; under MPI the ranks are MPI's.")
-            }
-            let (writerRank, writerCount) = world.size > 1 ? (world.rank, world.size) : (rank, rankCount)
-            let writer = DatasetWriter(
-                directory: out, configuration: configuration, rank: writerRank, rankCount: writerCount,
-                resume: resume)
-            // The one rule of every command: under MPI each rank gets its share of the --simulator endpoints.
-            let (source, workerCount) = try connection.simulators.source(
-                workers: workers, rank: world.rank, of: world.size)
+            if run.isSeedDrawn && world.isRoot { Console.note("seed \(run.seed)") }
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.
-            let line = runOptions.progressReporter(isRoot: writerRank == 0)
+            let line = runOptions.progressReporter(isRoot: run.writerRank == 0)
             let clock = ContinuousClock()
             let start = clock.now
             var progress: (@Sendable (RunProgress) -> Void)? = nil
             if let line { progress = { line.update($0) } }
-            var report: DatasetWriter.Report
+            let report: DatasetWriter.Report
             do {
-                report = try writer.write(
-                    workers: workerCount,
-                    makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration),
-                    progress: progress, synchronize: { try world.barrier() })
+                report = try run.write(progress: progress)
                 line?.finish()
             } catch {
                 line?.finish()
                 throw error
             }
-            // Under MPI rank 0 reports the totals of all ranks.
-            let totals = try world.allreduceSum([
-                report.tracesWritten, report.shardsWritten, report.bytesWritten, report.shardsSkipped,
-                report.discardedTraces, report.restarts,
-            ])
-            report.tracesWritten = totals[0]
-            report.shardsWritten = totals[1]
-            report.bytesWritten = totals[2]
-            report.shardsSkipped = totals[3]
-            report.discardedTraces = totals[4]
-            report.restarts = totals[5]
             guard world.isRoot else { return }
-            let seconds = (clock.now - start) / .seconds(1)
+            for line in Self.summary(report, seconds: (clock.now - start) / .seconds(1), directory: out) {
+                Console.note(line)
+            }
+        }
+
+        /// The closing lines: retries, then what was written and how fast.
+        static func summary(_ report: DatasetWriter.Report, seconds: Double, directory: String) -> [String] {
+            var lines: [String] = []
             if report.discardedTraces > 0 || report.restarts > 0 {
-                Console.note(
+                lines.append(
                     "\(report.discardedTraces) trace attempts discarded and run again; \(report.restarts) simulator "
                         + "restarts")
             }
             let perTrace = report.tracesWritten > 0 ? Double(report.bytesWritten) / Double(report.tracesWritten) : 0
             var summary =
-                "wrote \(report.tracesWritten) traces in \(report.shardsWritten) shards to \(out) "
+                "wrote \(report.tracesWritten) traces in \(report.shardsWritten) shards to \(directory) "
                 + String(
                     format: "(%.1f bytes/trace, %.1f s, %.0f traces/s)", perTrace, seconds,
                     Double(report.tracesWritten) / max(seconds, 1e-9))
             if report.shardsSkipped > 0 { summary += "; \(report.shardsSkipped) shards were already complete" }
-            Console.note(summary)
+            lines.append(summary)
+            return lines
         }
     }
 

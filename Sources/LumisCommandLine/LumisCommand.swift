@@ -12,7 +12,9 @@ public struct LumisCommand: ParsableCommand {
         abstract: "Posterior inference over scientific simulators that speak PPX.",
         version: LumisVersion.current,
         subcommands: [
-            Infer.self, Train.self, Dataset.self, DatasetInfo.self, Summary.self, Diagnose.self, Plot.self, Ping.self,
+            Infer.self, Calibrate.self, Train.self, Dataset.self, DatasetInfo.self, Summary.self, Diagnose.self,
+            Plot.self,
+            Ping.self,
         ])
 
     /// Creates the command (argument-parser fills it in).

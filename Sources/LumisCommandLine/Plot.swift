@@ -8,6 +8,9 @@ extension LumisCommand {
         static let configuration = CommandConfiguration(
             abstract: "Draw SVG plots of every variable of a run, with an index.html showing them all.",
             discussion: """
+                For a calibration file (lumis calibrate), draws a rank (PIT) histogram per latent with the band \
+                a calibrated engine's counts fall in (docs/calibration.md).
+
                 The draws come from the CSV file 'lumis infer --draws-csv' wrote; by default the file next to \
                 the posterior named <posterior without .json>.draws.csv. Every variable gets a histogram (a bar \
                 chart of probabilities when its values are few integers); MCMC and prior runs also get trace and \
@@ -18,7 +21,8 @@ extension LumisCommand {
                   lumis plot run.json --out plots/ --overlay 'mu=normal(7.25,0.9129)'
                 """)
 
-        @Argument(help: "A posterior file written by 'lumis infer --out'.")
+        @Argument(
+            help: "A posterior file written by 'lumis infer --out', or a calibration file (rank histograms).")
         var path: String
 
         @Option(help: ArgumentHelp("Directory for the SVG files (created if missing).", valueName: "directory"))
@@ -43,6 +47,15 @@ extension LumisCommand {
         var selection: [String] = []
 
         func run() throws {
+            if let report = try CalibrationFiles.read(path) {
+                guard draws == nil && overlays.isEmpty && selection.isEmpty else {
+                    throw ValidationError("--draws, --overlay and --var apply to posterior files.")
+                }
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                let paths = try Plots.writeRankHistograms(report, to: out)
+                Console.note("wrote \(paths.count - 1) rank histograms and index.html to \(out)")
+                return
+            }
             let summary = try PosteriorSummary(contentsOfFile: path)
             let drawsPath = draws ?? (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".draws.csv"
             guard FileManager.default.fileExists(atPath: drawsPath) else {

@@ -4,13 +4,15 @@ import LumisInference
 extension LumisCommand {
     struct Summary: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a posterior file as a table.",
+            abstract: "Print a posterior or calibration file as a table.",
             discussion: """
                 Variables are listed in natural order (x2 before x10). An interrupted MCMC run's file is flagged \
-                INCOMPLETE on the first line.
+                INCOMPLETE on the first line. A calibration file (lumis calibrate) gets one row per latent, with \
+                MISCALIBRATED where a coverage leaves its binomial 4-sigma band or the KS p-value is below 0.001.
                 """)
 
-        @Argument(help: "A posterior file written by 'lumis infer --out'.")
+        @Argument(
+            help: "A posterior file written by 'lumis infer --out', or a calibration file from 'lumis calibrate'.")
         var path: String
 
         @Option(
@@ -22,6 +24,11 @@ extension LumisCommand {
         var selection: [String] = []
 
         func run() throws {
+            if let report = try CalibrationFiles.read(path) {
+                guard selection.isEmpty else { throw ValidationError("--var applies to posterior files.") }
+                print(report.renderTable(), terminator: "")
+                return
+            }
             let summary = try PosteriorSummary(contentsOfFile: path)
             let names = try Self.check(selection, known: summary.variableNames, in: path)
             print(summary.renderTable(selecting: names), terminator: "")

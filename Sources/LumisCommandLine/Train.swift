@@ -204,108 +204,75 @@ extension LumisCommand {
 
         func run() throws {
             let world = try Communicator.world()
-            guard batchSize >= world.size else {
-                throw ValidationError("--batch-size \(batchSize) must be at least the number of ranks (\(world.size)).")
-            }
             if world.isRoot { try OutputOptions(posterior: out).check() }
-            // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
-            let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
-            BLASThreading.threads = threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? world.coresPerRank
-            var resumed: Trainer?
-            if let resume {
-                do {
-                    resumed = try NetworkFile.read(from: resume)
-                } catch {
-                    throw ValidationError("--resume: \(error.description)")
+            let source: TrainingSession.TraceSource =
+                if let directory = connection.dataset {
+                    .dataset(directory: directory, workers: workers ?? 1)
+                } else {
+                    .simulators(
+                        connection.simulators.allSimulators, workers: workers, timeout: connection.timeoutDuration)
                 }
-            }
-            let traces = try traceSource(
-                world: world, validationCount: resumed?.state.validationCount ?? validationTraces)
-            let workerCount = traces.workers
+            let kind: LearningRateSchedule.Kind =
+                switch schedule {
+                case .none: .none
+                case .poly1: .poly1
+                case .poly2: .poly2
+                }
+            let request = TrainingSession.Request(
+                source: source, output: out, resume: resume, traceCount: traceCount, untilTraces: untilTraces,
+                batchSize: batchSize, validationTraces: validationTraces, validateEvery: validateEvery,
+                checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)),
+                maxConsecutiveFailures: runOptions.maxFailures, seed: seed, embeddings: try embeddings.map(requests),
+                embeddingDimension: embeddingDim,
+                network: NetworkConfiguration(
+                    observations: [], lstmHidden: lstmHidden, lstmLayers: lstmLayers, sampleEmbedding: sampleEmbedding,
+                    addressEmbedding: addressEmbedding, components: components,
+                    precision: precision == .float32 ? .float32 : .float64),
+                optimizer: makeOptimizer(),
+                schedule: (kind, learningRate, learningRateEnd, scheduleTraces), threads: threads)
+            let session = TrainingSession(request, world: world)
             Console.installInterruptHandlers()
-            let trainer: Trainer
-            var validation: [TrainingExample]
-            if let resumed {
-                trainer = resumed
-                trainer.communicator = world
-                if world.isRoot {
+            let line = runOptions.progressReporter(isRoot: world.isRoot)
+            let outcome: TrainingSession.Outcome
+            do {
+                outcome = try session.run(notes: Console.note, progress: { line?.update($0) })
+                line?.finish()
+            } catch let error as TrainingSession.RequestError {
+                line?.finish()
+                throw ValidationError(error.description)
+            } catch let error as SimulatorSource.AssignmentError {
+                line?.finish()
+                throw connection.simulators.usageError(for: error, countOption: "--workers")
+            } catch {
+                line?.finish()
+                if Interrupt.isRequested && !world.usesMPI, let trainer = session.trainer {
                     Console.note(
-                        "resuming after \(trainer.state.traces) traces (\(trainer.network.addresses.count) addresses)")
+                        "checkpoint after \(trainer.state.traces) traces written to \(out); continue with "
+                            + "--resume \(out)")
                 }
-                validation = try traces.validation(world.share(of: trainer.state.validationCount), trainer.state)
-                    .compactMap {
-                        try? TrainingExample(trace: $0, observations: trainer.network.configuration.observations)
-                    }
-            } else {
-                let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
-                if seed == nil && world.isRoot { Console.note("seed \(runSeed)") }
-                let kind: LearningRateSchedule.Kind =
-                    switch schedule {
-                    case .none: .none
-                    case .poly1: .poly1
-                    case .poly2: .poly2
-                    }
-                let rate = LearningRateSchedule(
-                    kind: kind, initial: learningRate, final: learningRateEnd,
-                    endTraces: scheduleTraces ?? traceCount ?? untilTraces ?? 1)
-                let state = TrainingState(seed: runSeed, schedule: rate, validationCount: validationTraces)
-                let (specs, validationTraces) = try embeddingSpecs(state: state, world: world, traces: traces)
-                let configuration = NetworkConfiguration(
-                    observations: specs, lstmHidden: lstmHidden, lstmLayers: lstmLayers,
-                    sampleEmbedding: sampleEmbedding, addressEmbedding: addressEmbedding, components: components,
-                    seed: runSeed, precision: precision == .float32 ? .float32 : .float64)
-                trainer = Trainer(
-                    network: InferenceNetwork(configuration: configuration), optimizer: makeOptimizer(),
-                    state: state, communicator: world)
-                validation = validationTraces.compactMap { try? TrainingExample(trace: $0, observations: specs) }
-                let names = specs.map { "\($0.name) \($0.shape) \($0.architecture.rawValue)" }
-                if world.isRoot { Console.note("embedding \(names.joined(separator: ", "))") }
+                throw error
             }
-            // Every rank reads the same index, so the heads are created in the same order everywhere.
-            trainer.network.addHeads(for: traces.heads)
-            let count = traceCount ?? (untilTraces ?? 0) - trainer.state.traces
-            guard count > 0 else {
-                // Every rank holds the same state, so all of them stop here.
-                let ranks = try trainer.verifyIdenticalAcrossRanks()
+            guard let trainer = session.trainer else { return }
+            switch outcome {
+            case .nothingToTrain(let ranks):
                 if world.usesMPI && world.isRoot { Console.note("parameters identical on \(ranks) ranks") }
                 if world.isRoot {
-                    try NetworkFile.write(trainer, to: out)
                     Console.note(
                         "the network has seen \(trainer.state.traces) traces, --until-traces \(untilTraces ?? 0): "
                             + "nothing to train; wrote \(out)")
                 }
-                return
-            }
-            let configuration = TrainingConfiguration(
-                traceCount: count, batchSize: batchSize, validateEvery: validateEvery, workers: workerCount,
-                maxConsecutiveFailures: runOptions.maxFailures,
-                checkpointInterval: .milliseconds(Int64(checkpointEvery * 1000)))
-            let line = runOptions.progressReporter(isRoot: world.isRoot)
-            let outPath = out
-            let report: TrainingReport
-            do {
-                report = try trainer.train(
-                    configuration, validation: validation, data: traces.data,
-                    checkpoint: { try NetworkFile.write($0, to: outPath) },
-                    progress: { line?.update($0) })
-                line?.finish()
-            } catch {
-                line?.finish()
-                if Interrupt.isRequested && !world.usesMPI {
-                    Console.note(
-                        "checkpoint after \(trainer.state.traces) traces written to \(outPath); continue with "
-                            + "--resume \(outPath)")
+            case .trained(let report):
+                for bad in report.badLosses.prefix(20) { Console.note(bad.description) }
+                if report.badLosses.count > 20 {
+                    Console.note("... \(report.badLosses.count - 20) more skipped batches")
                 }
-                throw error
+                guard world.isRoot else { return }
+                if report.rejectedTraces > 0 {
+                    Console.note("\(report.rejectedTraces) traces lacked an embedded observation and were not used")
+                }
+                if world.usesMPI { Console.note("parameters identical on \(report.identicalRanks) ranks") }
+                Console.note(Self.summary(report, trainer: trainer, ranks: world.size, outPath: out))
             }
-            for bad in report.badLosses.prefix(20) { Console.note(bad.description) }
-            if report.badLosses.count > 20 { Console.note("... \(report.badLosses.count - 20) more skipped batches") }
-            guard world.isRoot else { return }
-            if report.rejectedTraces > 0 {
-                Console.note("\(report.rejectedTraces) traces lacked an embedded observation and were not used")
-            }
-            if world.usesMPI { Console.note("parameters identical on \(report.identicalRanks) ranks") }
-            Console.note(Self.summary(report, trainer: trainer, ranks: world.size, outPath: outPath))
         }
 
         /// The closing line: throughput, losses, network size and where the time of a step went.
@@ -328,107 +295,6 @@ extension LumisCommand {
                 + "with \(BLASThreading.threads) network thread\(BLASThreading.threads == 1 ? "" : "s")\(ranks > 1 ? " each" : ""); "
                 + "loss \(loss), validation loss \(validationLoss); \(trainer.network.addresses.count) addresses, "
                 + "\(trainer.network.parameterCount) parameters; \(timing); wrote \(outPath)"
-        }
-
-        /// Where this run's traces come from.
-        private struct TraceSource {
-            /// The training data.
-            var data: TrainingData
-            /// Traces `range` of the validation set (the state's validation stream, or the dataset's last traces).
-            var validation: (Range<Int>, TrainingState) throws -> [Trace]
-            /// Heads known before training (a dataset's trace types), in creation order.
-            var heads: [(key: AddressKey, prior: Distribution)] = []
-            /// How many simulators (or dataset readers) run at once on this rank.
-            var workers: Int
-        }
-
-        /// The simulators of this rank (the one rule of every command: `--launch` starts `--workers` per rank;
-        /// `--simulator` endpoints are dealt out to the ranks in order), or the dataset.
-        private func traceSource(world: Communicator, validationCount: Int) throws -> TraceSource {
-            if let directory = connection.dataset {
-                return try datasetSource(directory, validationCount: validationCount, workers: workers ?? 1)
-            }
-            let (source, workers) = try connection.simulators.source(
-                workers: workers, rank: world.rank, of: world.size)
-            let makeSimulator = try source.simulatorFactory(timeout: connection.timeoutDuration)
-            return TraceSource(
-                data: .simulators(makeSimulator),
-                validation: { range, state in
-                    guard !range.isEmpty else { return [] }
-                    return try Trainer.sampleTraces(
-                        count: range.count, seed: state.validationSeed, firstStream: UInt64(range.lowerBound),
-                        workers: workers, makeSimulator: makeSimulator
-                    ).traces
-                },
-                workers: workers)
-        }
-
-        /// A dataset: validation on its last `validationCount` traces, training cycling over the others.
-        private func datasetSource(_ directory: String, validationCount: Int, workers: Int) throws -> TraceSource {
-            let reader: DatasetReader
-            do {
-                reader = try DatasetReader(directory: directory)
-            } catch {
-                throw ValidationError("--dataset: \(error.description)")
-            }
-            guard validationCount >= 1, validationCount < reader.traceCount else {
-                throw ValidationError(
-                    "--dataset \(directory) has \(reader.traceCount) traces; --validation-traces must be at least 1 and "
-                        + "leave traces to train on (it is \(validationCount))")
-            }
-            let trainingCount = reader.traceCount - validationCount
-            var heads: [(key: AddressKey, prior: Distribution)] = []
-            for type in reader.traceTypes {
-                for entry in type.entries where entry.kind == .sample && entry.isControlled {
-                    guard let prior = entry.distribution else { continue }
-                    heads.append(
-                        (AddressKey(address: entry.address, instance: entry.instance, kind: prior.kind), prior))
-                }
-            }
-            return TraceSource(
-                data: .cycling(count: trainingCount) { try reader.traces(in: $0) },
-                validation: { range, _ in
-                    try reader.traces(in: (trainingCount + range.lowerBound)..<(trainingCount + range.upperBound))
-                },
-                heads: heads, workers: workers)
-        }
-
-        /// The observation embeddings, normalized over the whole validation set, and this rank's validation traces.
-        ///
-        /// Under MPI rank 0 reads (simulates) the whole set and broadcasts the embeddings, so every rank builds the
-        /// same network; the other ranks read only their share.
-        private func embeddingSpecs(
-            state: TrainingState, world: Communicator, traces source: TraceSource
-        ) throws -> (specs: [ObservationEmbeddingSpec], validation: [Trace]) {
-            let part = world.share(of: state.validationCount)
-            var specs: [ObservationEmbeddingSpec] = []
-            var validation: [Trace] = []
-            if world.isRoot {
-                let traces = try source.validation(0..<max(state.validationCount, 1), state)
-                do {
-                    specs = try ObservationEmbeddingSpec.specs(
-                        for: try embeddings.map(requests), example: traces[0], normalizingOver: traces,
-                        defaultDimension: embeddingDim)
-                } catch let rejection as TrainingExample.Rejection {
-                    throw ValidationError("--observe-embedding: \(rejection.description)")
-                }
-                guard !specs.isEmpty else {
-                    throw ValidationError(
-                        "the simulator made no named observation to embed; name them with --observe-embedding")
-                }
-                validation = Array(traces[part])
-            } else {
-                validation = try source.validation(part, state)
-            }
-            if world.usesMPI {
-                // Plain Codable structs encode and decode without failing unless the bytes are damaged.
-                let bytes = world.isRoot ? Array(((try? JSONValue(encoding: specs).text) ?? "").utf8) : []
-                let received = try world.broadcast(bytes, root: 0)
-                guard let decoded = try? JSONValue.parse(received).decode([ObservationEmbeddingSpec].self)
-                else { throw ValidationError("rank 0 sent unreadable observation embeddings") }
-                specs = decoded
-            }
-            return (specs, validation)
         }
     }
 }

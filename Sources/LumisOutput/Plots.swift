@@ -315,7 +315,7 @@ public enum Plots {
 }
 
 /// The axes of one plot: maps data to pixels and draws the frame, ticks and labels.
-private struct Frame {
+struct Frame {
     let xRange: ClosedRange<Double>
     let yRange: ClosedRange<Double>
 

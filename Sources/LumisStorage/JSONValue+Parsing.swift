@@ -12,9 +12,20 @@ package struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
 }
 
 extension JSONValue {
-    /// Parses a complete JSON document (RFC 8259), rejecting duplicate keys and nesting deeper than 64.
-    package static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// What a key repeated in an object below the top level does.
+    package enum NestedDuplicateKeys: Sendable {
+        /// It is a syntax error, as at the top level.
+        case rejected
+        /// The last value is kept (a document whose top level is a list of names, each given once).
+        case lastKept
+    }
+
+    /// Parses a complete JSON document (RFC 8259), rejecting duplicate keys (below the top level as
+    /// `nestedDuplicateKeys` says) and nesting deeper than 64.
+    package static func parse(_ bytes: [UInt8], nestedDuplicateKeys: NestedDuplicateKeys = .rejected)
+        throws(JSONSyntaxError) -> JSONValue
+    {
+        var parser = JSONParser(bytes: bytes, keepsNestedDuplicates: nestedDuplicateKeys == .lastKept)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -25,9 +36,13 @@ extension JSONValue {
 
 private struct JSONParser {
     let bytes: [UInt8]
+    let keepsNestedDuplicates: Bool
     var position = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], keepsNestedDuplicates: Bool) {
+        self.bytes = bytes
+        self.keepsNestedDuplicates = keepsNestedDuplicates
+    }
 
     func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(offset: position, message: message) }
 
@@ -71,7 +86,7 @@ private struct JSONParser {
                 throw error("expected a string key")
             }
             let key = try parseString()
-            guard members[key] == nil else {
+            guard members[key] == nil || (keepsNestedDuplicates && depth > 0) else {
                 var repeated = error("duplicate key \"\(key)\"")
                 repeated.duplicateKey = key
                 throw repeated

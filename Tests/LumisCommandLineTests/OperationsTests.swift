@@ -226,7 +226,7 @@ struct OperationsTests {
 
     @Test(
         "Every option with a value states its default in --help",
-        arguments: ["infer", "train", "dataset", "dataset-info", "summary", "diagnose", "plot", "ping"])
+        arguments: ["infer", "calibrate", "train", "dataset", "dataset-info", "summary", "diagnose", "plot", "ping"])
     func helpStatesDefaults(subcommand: String) throws {
         let dump = try Self.lumis([subcommand, "--experimental-dump-help"])
         let json = try #require(

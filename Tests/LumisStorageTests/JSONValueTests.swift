@@ -120,6 +120,18 @@ struct JSONValueTests {
         #expect(throws: DecodingError.self) { try JSONValue.parse(Array("[300]".utf8)).decode([UInt8].self) }
     }
 
+    @Test("Repeated keys below the top level may keep their last value; at the top level they never do")
+    func nestedDuplicates() throws {
+        let text = Array(#"{"a": {"b": 1, "b": 2}, "c": 3}"#.utf8)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
+        let lenient = try JSONValue.parse(text, nestedDuplicateKeys: .lastKept)
+        #expect(lenient == .object(["a": .object(["b": .number("2")]), "c": .number("3")]))
+        let error = #expect(throws: JSONSyntaxError.self) {
+            try JSONValue.parse(Array(#"{"a": {"b": 1, "b": 2}, "c": 3, "a": 4}"#.utf8), nestedDuplicateKeys: .lastKept)
+        }
+        #expect(error?.duplicateKey == "a")
+    }
+
     @Test(
         "Syntax errors give the byte offset; a repeated key is named",
         arguments: [

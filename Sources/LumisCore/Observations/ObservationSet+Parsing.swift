@@ -38,7 +38,8 @@ extension ObservationSet {
         }
         let root: JSONValue
         do {
-            root = try JSONValue.parse(Array(data))
+            // A name repeated inside a value is not a repeated observation; the value is refused below.
+            root = try JSONValue.parse(Array(data), nestedDuplicateKeys: .lastKept)
         } catch {
             if let repeated = error.duplicateKey {
                 throw ObservationParseError("observation '\(repeated)' is given twice in \(path)")

@@ -1,0 +1,150 @@
+import Foundation
+import LumisInference
+import LumisTestSupport
+import Testing
+
+/// `lumis calibrate` through the real binary and the bundled C++ GUM simulator.
+@Suite("lumis calibrate", .serialized, .timeLimit(.minutes(4)))
+struct CalibrateTests {
+    static func lumis(_ arguments: [String]) throws -> Executables.Outcome {
+        try Executables.run(try Executables.lumis(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"])
+    }
+
+    static func gum() throws -> String { "\(try Executables.simulator("gum")) {endpoint}" }
+
+    /// The lines of stderr that carry an error.
+    static func errorLines(_ text: String) -> [Substring] {
+        text.split(separator: "\n").filter { $0.contains("Error: ") }
+    }
+
+    @Test("IS from the prior on gum, 400 events: coverages in their 4-sigma bands, KS p >= 0.001; summary and plot")
+    func importanceSamplingCalibrated() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-is")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("calibration.json").path
+        // 200 traces per event give ESS about 90; IS's finite-N shortfall of the 90% coverage (about 1.45/ESS =
+        // 0.016, docs/calibration.md) is then a quarter of the band's half-width (0.06).
+        let outcome = try Self.lumis([
+            "calibrate", "--launch", try Self.gum(), "--engine", "is", "--events", "400", "--traces", "200",
+            "--workers", "2", "--seed", "41", "--out", out, "--no-progress",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try CalibrationReport(contentsOfFile: out)
+        #expect(report.events == 400 && report.tracesPerEvent == 200 && report.seed == 41 && report.engine == "is")
+        #expect(report.model == "Gaussian with unknown mean")
+        #expect(Set(report.variables.keys) == ["mu", "(result)"])
+        #expect(report.medianEffectiveSampleSize > 50 && report.medianEffectiveSampleSize < 150)
+        for (label, variable) in report.variables {
+            #expect(variable.events == 400 && variable.undefinedEvents == 0)
+            for level in CalibrationReport.levels {
+                let halfWidth = 4 * (level * (1 - level) / 400).squareRoot()
+                #expect(abs(variable.coverage(level: level) - level) <= halfWidth, "\(label) \(level)")
+            }
+            #expect(try #require(variable.ksPValue) >= 0.001, "\(label)")
+        }
+        // The JSON keys the issue names.
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(
+            json["events"] as? Int == 400 && json["traces_per_event"] as? Int == 200 && json["median_ess"] is Double)
+        let mu = try #require((json["variables"] as? [String: Any])?["mu"] as? [String: Any])
+        let coverage = try #require(mu["coverage"] as? [String: Double])
+        #expect(Set(coverage.keys) == ["0.5", "0.9"] && mu["ks_p"] is Double)
+
+        let summary = try Self.lumis(["summary", out])
+        #expect(
+            summary.status == 0 && summary.standardOutput.contains("no latent flagged"), "\(summary.standardOutput)")
+        #expect(!summary.standardOutput.contains("MISCALIBRATED"))
+        let plots = directory.appendingPathComponent("plots").path
+        let plot = try Self.lumis(["plot", out, "--out", plots])
+        #expect(plot.status == 0, "\(plot.standardError)")
+        let svg = try String(contentsOfFile: plots + "/mu.rank.svg", encoding: .utf8)
+        #expect(svg.contains("class=\"band\"") && svg.components(separatedBy: "class=\"bar\"").count - 1 == 20)
+        #expect(FileManager.default.fileExists(atPath: plots + "/index.html"))
+    }
+
+    @Test("A network overfitted to 8 training traces is flagged: its IC posteriors are confidently wrong")
+    func overfittedNetworkFlagged() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-ic")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data").path
+        let network = directory.appendingPathComponent("over.lumisnet").path
+        // 8 training traces seen 5,000 times each: the proposals memorise their mu values (measured: training loss
+        // −0.74, validation loss 6.9), narrow and in the wrong place for a new observation. Measured with these
+        // seeds: coverage 0.16 (50%) and 0.33 (90%), KS p 6e-14, far outside the bands of 100 events.
+        let dataset = try Self.lumis([
+            "dataset", "--launch", try Self.gum(), "--traces", "12", "--shard-traces", "12", "--seed", "42", "--out",
+            data, "--no-progress",
+        ])
+        #expect(dataset.status == 0, "\(dataset.standardError)")
+        let training = try Self.lumis([
+            "train", "--dataset", data, "--traces", "40000", "--batch-size", "8", "--lstm-hidden", "32",
+            "--learning-rate", "0.01", "--validation-traces", "4", "--seed", "43", "--out", network, "--no-progress",
+        ])
+        #expect(training.status == 0, "\(training.standardError)")
+        let out = directory.appendingPathComponent("calibration.json").path
+        let outcome = try Self.lumis([
+            "calibrate", "--launch", try Self.gum(), "--engine", "ic", "--network", network, "--events", "100",
+            "--traces", "20", "--seed", "44", "--out", out, "--no-progress",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("MISCALIBRATED"), "\(outcome.standardError)")
+        let report = try CalibrationReport(contentsOfFile: out)
+        let mu = try #require(report.variables["mu"])
+        #expect(report.engine == "ic" && !mu.flags.isEmpty, "\(mu.flags)")
+        // Overconfident: the 90% intervals hold the truth far less often than 90%.
+        #expect(mu.coverage(level: 0.9) < mu.coverageBand(level: 0.9).lowerBound, "\(mu.flags)")
+        let summary = try Self.lumis(["summary", out])
+        #expect(summary.standardOutput.contains("MISCALIBRATED: 2 of 2 latents flagged"), "\(summary.standardOutput)")
+    }
+
+    @Test("The file does not depend on --workers")
+    func workersInvariant() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-workers")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [Data] = []
+        for workers in ["1", "3"] {
+            let out = directory.appendingPathComponent("w\(workers).json").path
+            let outcome = try Self.lumis([
+                "calibrate", "--launch", try Self.gum(), "--events", "23", "--traces", "30", "--workers", workers,
+                "--seed", "45", "--out", out, "--no-progress",
+            ])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            files.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+        }
+        #expect(files[0] == files[1])
+    }
+
+    @Test(
+        "Bad input: one error line, non-zero exit, no file",
+        arguments: [
+            (["--engine", "ic"], "--engine ic needs --network"),
+            (["--network", "/tmp/x.lumisnet"], "--network applies to --engine ic"),
+            (["--engine", "ic", "--network", "/nonexistent/net.lumisnet"], "--network"),
+            (["--events", "0"], "--events"),
+            (["--traces", "-3"], "--traces"),
+        ])
+    func badInput(extra: [String], message: String) throws {
+        let directory = try Executables.temporaryDirectory("calibrate-bad")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("c.json").path
+        var arguments = ["calibrate", "--launch", try Self.gum(), "--events", "5", "--traces", "5", "--out", out]
+        arguments += extra
+        let outcome = try Self.lumis(arguments)
+        #expect(outcome.status != 0)
+        let errors = Self.errorLines(outcome.standardError)
+        #expect(errors.count == 1 && errors.first?.contains(message) == true, "\(outcome.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("An unwritable --out is refused before any simulator starts")
+    func unwritableOutput() throws {
+        let outcome = try Self.lumis([
+            "calibrate", "--launch", try Self.gum(), "--events", "5", "--traces", "5", "--out",
+            "/nonexistent-lumis/c.json",
+        ])
+        #expect(outcome.status != 0)
+        let errors = Self.errorLines(outcome.standardError)
+        #expect(errors.count == 1 && errors.first?.contains("/nonexistent-lumis") == true, "\(outcome.standardError)")
+    }
+}
