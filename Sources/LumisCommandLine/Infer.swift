@@ -136,12 +136,8 @@ extension LumisCommand {
 
         /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (one line, exit 64).
         private func checkMemory() throws {
-            let chains = mcmc.chains ?? InferenceRun.Chains.defaultCount(endpoints: connection.endpoints.count)
-            let (kept, overflow) = chains.multipliedReportingOverflow(by: traceCount / mcmc.thin)
-            let stored = !engine.isMCMC ? traceCount : overflow ? Int.max : kept
             do {
-                try MemoryBudget.check(
-                    count: stored, bytesEach: TraceStore.minimumBytesPerTrace, what: "--traces \(traceCount)")
+                try request.checkMemory(what: "--traces \(traceCount)")
             } catch {
                 throw ValidationError(error.description)
             }
@@ -185,18 +181,25 @@ extension LumisCommand {
             ) { observations in try CompiledProposal(network: network, observations: observations) }
         }
 
-        func run() throws {
-            let world = try Communicator.world()
+        /// The run these options ask for, in one process and without its observations (read in ``run()``).
+        private var request: InferenceRun {
             var request = InferenceRun(
                 engine: inferenceEngine(), source: connection.simulators.allSimulators, traceCount: traceCount,
-                workers: workers, seed: seed, observations: observed.isEmpty ? nil : try observed.observationSet())
+                workers: workers, seed: seed)
             request.timeout = connection.timeoutDuration
             request.maxConsecutiveFailures = runOptions.maxFailures
             request.chains = mcmc.settings
+            request.rejectsUnusedObservations = strictObservations
+            return request
+        }
+
+        func run() throws {
+            let world = try Communicator.world()
+            var request = self.request
+            request.observations = observed.isEmpty ? nil : try observed.observationSet()
             if engine.isMCMC, let network {
                 request.independence = try independenceMove(networkPath: network)
             }
-            request.rejectsUnusedObservations = strictObservations
             request.world = world
             Console.installInterruptHandlers()
             let line = runOptions.progressReporter(isRoot: world.isRoot)
@@ -205,7 +208,11 @@ extension LumisCommand {
             let outcome: InferenceRun.Outcome?
             do {
                 defer { line?.finish() }
-                outcome = try request.run(outputs: outputOptions, progress: progress) { Console.note($0) }
+                outcome = try request.run(outputs: outputOptions, progress: progress) { warning in
+                    // On its own line, not appended to a live progress line (which the next update redraws).
+                    line?.finish()
+                    Console.note(warning)
+                }
             } catch let error as InferenceRunError where error.kind == .request {
                 throw ValidationError(error.description)
             } catch let error as NetworkFileError {

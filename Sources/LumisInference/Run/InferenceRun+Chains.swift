@@ -105,7 +105,7 @@ extension InferenceRun {
     }
 
     /// One chain per attached endpoint, else 4.
-    private var defaultChainCount: Int {
+    var defaultChainCount: Int {
         guard case .source(.attach(let endpoints)) = simulators else { return Chains.defaultCount(endpoints: 0) }
         return Chains.defaultCount(endpoints: endpoints.count)
     }

@@ -210,6 +210,23 @@ public struct InferenceRun: Sendable {
         return try runTraces(outputs: outputs, progress: progress, warning: warning)
     }
 
+    /// The traces the run keeps in memory: the traces, or for MCMC every chain's kept draws (`Int.max` if that
+    /// overflows); a resumed file's chain count is not read for it.
+    public var storedTraceCount: Int {
+        guard engine.kernel != nil else { return traceCount }
+        let (kept, overflow) = (chains.count ?? defaultChainCount).multipliedReportingOverflow(
+            by: traceCount / chains.thin)
+        return overflow ? Int.max : kept
+    }
+
+    /// Refuses, before any simulator starts, a run whose traces cannot fit in memory (``MemoryBudget``).
+    ///
+    /// - Parameter what: what the message names as needing the memory (such as `"--traces 10000000000"`).
+    /// - Throws: ``MemoryBudget/Exceeded``.
+    public func checkMemory(what: String) throws(MemoryBudget.Exceeded) {
+        try MemoryBudget.check(count: storedTraceCount, bytesEach: TraceStore.minimumBytesPerTrace, what: what)
+    }
+
     // MARK: Shared steps
 
     /// The seed every rank uses: the given one, else one rank 0 draws and broadcasts.
