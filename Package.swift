@@ -153,6 +153,7 @@ let package = Package(
             name: "LumisCommandLineTests",
             dependencies: [
                 "LumisCommandLine", "LumisInference", "LumisTestSupport", "LumisCompilation", "LumisNeural",
+                "LumisDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Fixtures"],

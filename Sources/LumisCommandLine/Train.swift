@@ -146,7 +146,7 @@ extension LumisCommand {
         @Option(
             help: ArgumentHelp(
                 "Threads for the network step (default: OPENBLAS_NUM_THREADS if set, else the cores this process "
-                    + "may use, shared among the MPI ranks on its node)."))
+                    + "may use, shared among the MPI ranks on its node, less one per --launch simulator worker)."))
         var threads: Int?
 
         @OptionGroup var runOptions: RunOptions
