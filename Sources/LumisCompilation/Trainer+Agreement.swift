@@ -102,11 +102,9 @@ extension Trainer {
     /// After SIGINT or SIGTERM (a batch system's preemption), saves the state after the last whole step, so a
     /// resumed run loses at most the minibatch that was being gathered.
     ///
-    /// In a single process only: under MPI the ranks see the signal at different steps, and the collective a
-    /// checkpoint needs could wait forever; the last periodic checkpoint (`--checkpoint-every`) is the one to
-    /// resume from there.
+    /// In a single process; under MPI the ranks see the signal at different moments, so they agree on stopping in
+    /// the next step's first allreduce and save the checkpoint together (``saveCheckpoint(_:)``).
     func checkpointBeforeStopping(_ checkpoint: ((Trainer) throws -> Void)?) throws {
-        guard !communicator.usesMPI else { return }
         try checkpoint?(self)
     }
 

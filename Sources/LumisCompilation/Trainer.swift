@@ -314,14 +314,19 @@ public final class Trainer {
         for j in 0..<split.batchCount {
             let isLast = j + 1 == split.batchCount
             let dataStart = clock.now
-            let traces: [Trace]
+            var traces: [Trace] = []
+            var stopping = false
             do {
                 // A dataset source never waits on a socket, so the stop request is looked at here as well.
                 if Interrupt.isRequested { throw ZMQSocket.WaitError.interrupted }
                 traces = try source.batch(j)
             } catch  where Interrupt.isRequested {
-                try checkpointBeforeStopping(checkpoint)
-                throw error
+                guard communicator.usesMPI else {
+                    try checkpointBeforeStopping(checkpoint)
+                    throw error
+                }
+                // Under MPI the other ranks are at this step's collectives: stop there together (below).
+                stopping = true
             }
             let computeStart = clock.now
             report.dataSeconds += (computeStart - dataStart) / .seconds(1)
@@ -338,7 +343,13 @@ public final class Trainer {
             }
             let newAddresses = communicator.usesMPI && hasNewAddresses(examples) ? 1 : 0
             let counts = try timed(&report.communicationSeconds) {
-                try communicator.allreduceSum([examples.count, traces.count, rejected, newAddresses])
+                try communicator.allreduceSum([examples.count, traces.count, rejected, newAddresses, stopping ? 1 : 0])
+            }
+            if counts[4] > 0 {
+                // A rank was asked to stop (SIGINT or SIGTERM, which a batch system sends every rank): every rank
+                // drops this step and saves the state after the last whole one, as a single process does.
+                try saveCheckpoint(checkpoint)
+                throw ZMQSocket.WaitError.interrupted
             }
             let (globalExamples, globalTraces, globalRejected) = (counts[0], counts[1], counts[2])
             report.rejectedTraces += globalRejected

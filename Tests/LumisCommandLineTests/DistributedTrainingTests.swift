@@ -155,6 +155,60 @@ struct DistributedTrainingTests {
         #expect(difference <= Self.tolerance)
     }
 
+    @Test("SIGTERM to mpirun: the ranks stop after the same step, rank 0 checkpoints it, and the run resumes exactly")
+    func sigtermCheckpointsOnEveryRank() throws {
+        let directory = try Executables.temporaryDirectory("mpi-sigterm")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        // No periodic checkpoint (--checkpoint-every 3600): a file after the signal is the signal's checkpoint.
+        // No validation set (the signal lands in the training loop, and the loss history's points do not depend
+        // on where the run stopped); float64, where `tolerance` is derived.
+        let until = { (total: Int, resume: String?, out: String) in
+            try Self.options(traces: 0, out: out, resume: resume).map {
+                $0 == "--traces" ? "--until-traces" : $0 == "0" ? "\(total)" : $0 == "24" ? "0" : $0
+            } + (resume == nil ? ["--precision", "float64"] : [])
+        }
+        let arguments = try until(1_000_000, nil, path("net")).map { $0 == "0.005" ? "3600" : $0 }
+        let errorPath = path("stderr.txt")
+        let pid = try EndToEndTests.spawn(
+            Self.mpirun!,
+            [
+                "--allow-run-as-root", "--oversubscribe", "-np", "2", "-x", "OPENBLAS_NUM_THREADS=1",
+                try Executables.lumis(),
+            ] + arguments + ["--progress-every", "0.1"], errorPath: errorPath, clearsSignalMask: true)
+        // Training has started once rank 0 prints a progress line with traces done.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
+            let text = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            // A line "…  N/1000000 traces …" with N > 0: a step is done.
+            let done = text.split(separator: "\n").compactMap { line in
+                line.split(separator: " ").first { $0.hasSuffix("/1000000") }.flatMap { Int($0.dropLast(8)) }
+            }
+            if done.contains(where: { $0 > 0 }) { break }
+            usleep(50_000)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path("net")))
+        kill(pid, SIGTERM)
+        let status = EndToEndTests.wait(for: pid, limit: .seconds(60))
+        if status == nil { kill(pid, SIGKILL) }
+        #expect(status != nil && status != 0, "\((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")")
+        let stopped = try NetworkFile.read(from: path("net"))
+        let traces = stopped.state.traces
+        #expect(traces > 0 && traces % 16 == 0 && traces < 1_000_000, "checkpoint after \(traces) traces")
+        // Continuing from it to 32 more traces equals one uninterrupted run of the same total.
+        _ = try Self.lumis(try until(traces + 32, nil, path("straight")), ranks: 1)
+        _ = try Self.lumis(try until(traces + 32, path("net"), path("net")), ranks: 2)
+        let (a, b) = (try NetworkFile.read(from: path("straight")), try NetworkFile.read(from: path("net")))
+        #expect(a.state.traces == b.state.traces && a.state.iterations == b.state.iterations)
+        #expect(a.optimizer.step == b.optimizer.step && a.network.addresses == b.network.addresses)
+        let (x, y) = (a.network.store.values, b.network.store.values)
+        try #require(x.count == y.count)
+        let difference = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+        print("max parameter difference, straight vs SIGTERMed on 2 ranks and resumed: \(difference)")
+        #expect(difference <= Self.tolerance)
+    }
+
     @Test("A resubmitted job with --until-traces trains up to the total from its checkpoint, then stops")
     func resubmittedJobReachesItsTotal() throws {
         let directory = try Executables.temporaryDirectory("mpi-until")

@@ -154,8 +154,21 @@ struct EndToEndTests {
     /// Starts `executable` with `arguments`, standard output to /dev/null and standard error to `errorPath`.
     ///
     /// posix_spawn rather than Foundation's Process: the test reaps the child itself with waitpid, and the child
-    /// inherits this thread's signal mask as it is (a test runner's threads block SIGINT, which lumis must undo).
-    static func spawn(_ executable: String, _ arguments: [String], errorPath: String) throws -> pid_t {
+    /// inherits this thread's signal mask as it is (a test runner's threads block SIGINT, which lumis must undo),
+    /// unless `clearsSignalMask` (for a program such as mpirun that does not undo it, as a batch system's would not
+    /// need to).
+    static func spawn(
+        _ executable: String, _ arguments: [String], errorPath: String, clearsSignalMask: Bool = false
+    ) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if clearsSignalMask {
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -164,7 +177,7 @@ struct EndToEndTests {
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         guard status == 0 else { throw Executables.Missing(description: "cannot spawn \(executable): \(status)") }
         return pid
     }
