@@ -424,7 +424,7 @@ private struct ChainRunner {
         let policy = self.policy
         let currentControlled = policy.controlledIndices.count
         var siteEntry = 0
-        var candidate = try withRetries(stream: stream, simulator: &simulator) { generator in
+        let candidate = try withRetries(stream: stream, simulator: &simulator) { generator in
             // The kernel choice's uniform, drawn first when an independence move is mixed in.
             if move != nil { _ = generator.nextUniform() }
             siteEntry = policy.controlledIndices[Int.random(in: 0..<currentControlled, using: &generator)]
@@ -444,17 +444,26 @@ private struct ChainRunner {
         let isPossible = policy.reachedSite && !policy.isIrreversible && candidateControlled > 0
         let logU = Foundation.log(execution.generator.nextOpenUniform())
         let isAccepted = isPossible && logU < logAlpha
+        record(
+            proposalAt: siteAddress, controlled: candidateControlled, reused: policy.reusedCount,
+            accepting: isAccepted ? candidate : nil, logWeight: nil)
+    }
+
+    /// Counts a move proposed at `key` and, when `candidate` is given (accepted), makes it the chain's state,
+    /// whose log weight under the independence proposal is then `logWeight` (`nil`: not yet scored).
+    private mutating func record(
+        proposalAt key: String, controlled: Int, reused: Int, accepting candidate: Trace?, logWeight: Double?
+    ) {
         result.statistics.proposals += 1
-        result.statistics.proposalsByAddress[siteAddress, default: 0] += 1
-        result.statistics.reusedSamples += policy.reusedCount
-        result.statistics.controlledSamples += candidateControlled
-        if isAccepted {
-            result.statistics.accepted += 1
-            result.statistics.acceptedByAddress[siteAddress, default: 0] += 1
-            candidate.logWeight = 0
-            policy.setCurrent(candidate)
-            currentLogWeight = nil
-        }
+        result.statistics.proposalsByAddress[key, default: 0] += 1
+        result.statistics.reusedSamples += reused
+        result.statistics.controlledSamples += controlled
+        guard var candidate else { return }
+        result.statistics.accepted += 1
+        result.statistics.acceptedByAddress[key, default: 0] += 1
+        candidate.logWeight = 0
+        policy.setCurrent(candidate)
+        currentLogWeight = logWeight
     }
 
     /// Makes one independence move: a whole trace from the proposal, accepted with probability
@@ -465,7 +474,7 @@ private struct ChainRunner {
             currentLogWeight = current.logPrior + current.logLikelihood - pair.scorer.logDensity(of: current)
             independent = pair
         }
-        var candidate = try withRetries(stream: stream, simulator: &simulator, isIndependent: true) { generator in
+        let candidate = try withRetries(stream: stream, simulator: &simulator, isIndependent: true) { generator in
             _ = generator.nextUniform()
         }
         steps += 1
@@ -478,16 +487,8 @@ private struct ChainRunner {
         let logU = Foundation.log(acceptance.nextOpenUniform())
         // A candidate without controlled draws leaves nothing for the single-site moves; NaN ratios reject.
         let isAccepted = candidateControlled > 0 && candidate.logLikelihood > -.infinity && logU < logAlpha
-        let key = IndependenceMove.statisticsKey
-        result.statistics.proposals += 1
-        result.statistics.proposalsByAddress[key, default: 0] += 1
-        result.statistics.controlledSamples += candidateControlled
-        if isAccepted {
-            result.statistics.accepted += 1
-            result.statistics.acceptedByAddress[key, default: 0] += 1
-            candidate.logWeight = 0
-            policy.setCurrent(candidate)
-            currentLogWeight = candidateLogWeight
-        }
+        record(
+            proposalAt: IndependenceMove.statisticsKey, controlled: candidateControlled, reused: 0,
+            accepting: isAccepted ? candidate : nil, logWeight: candidateLogWeight)
     }
 }
