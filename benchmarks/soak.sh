@@ -7,7 +7,8 @@
 #   --train-traces M  traces of the training part (default 20000; 0 skips it).
 #   --workers W       launched simulators (default 2).
 #   --kill-every S    seconds between kill -9s of a launched simulator (default 0.3).
-#   --term-after T    a training run gets SIGTERM between T/2 and T seconds after it starts (default 4).
+#   --term-after T    a training run gets SIGTERM between T/2 and T seconds after it starts (default: 3/4 of the
+#                     uninterrupted run's wall time, so preemptions land mid-run at any machine speed).
 #   --no-build        use the binaries already built.
 #
 # LUMIS_BIN=path overrides the lumis binary (default: the release build of this checkout).
@@ -27,7 +28,7 @@ traces=100000
 train_traces=20000
 workers=2
 kill_every=0.3
-term_after=4
+term_after=auto
 build=1
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -81,15 +82,20 @@ if [ "$train_traces" -gt 0 ]; then
     train=(train --launch "$gum {endpoint}" --workers "$workers" --until-traces "$train_traces" --batch-size 32
         --lstm-hidden 8 --embedding-dim 4 --validation-traces 32 --seed 11 --no-progress)
     echo "soak: training on $train_traces traces, uninterrupted"
+    started=$(date +%s.%N)
     "$lumis" "${train[@]}" --out "$work/whole.lumisnet" 2>"$work/whole.err"
+    if [ "$term_after" = auto ]; then term_after=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { print (b - a) * 3 / 4 }'); fi
     echo "soak: the same, SIGTERM every few seconds and --resume"
     terms=0
     resume=()
     while :; do
         "$lumis" "${train[@]}" "${resume[@]}" --out "$work/part.lumisnet" 2>"$work/part.err" &
         pid=$!
-        sleep "$(awk -v r=$RANDOM -v t="$term_after" 'BEGIN { printf "%.2f", t / 2 + t / 2 * r / 32768 }')"
-        kill -TERM "$pid" 2>/dev/null || true
+        # After 10 preemptions the run is left to finish, so a machine whose start-up takes longer than T ends.
+        if [ "$terms" -lt 10 ]; then
+            sleep "$(awk -v r=$RANDOM -v t="$term_after" 'BEGIN { printf "%.2f", t / 2 + t / 2 * r / 32768 }')"
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
         status=0
         wait "$pid" || status=$?
         if [ "$status" = 0 ]; then break; fi

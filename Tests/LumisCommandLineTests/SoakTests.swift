@@ -17,7 +17,7 @@ struct SoakTests {
         let script = Executables.repositoryRoot.appendingPathComponent("benchmarks/soak.sh").path
         let outcome = try Executables.run(
             "/bin/bash",
-            [script, "--traces", "4000", "--train-traces", "6000", "--term-after", "2", "--no-build"],
+            [script, "--traces", "4000", "--train-traces", "6000", "--no-build"],
             environment: ["LUMIS_BIN": try Executables.lumis(), "SOAK_KEEP": keep.path])
         #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError)")
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
