@@ -198,8 +198,9 @@ public struct InferenceRun: Sendable {
         /// the run's error; `nil` for a complete run.
         public var failure: MCMCFailure?
 
-        /// The weighted traces of a prior or importance-sampling run.
-        public var posterior: Posterior? { traces?.posterior }
+        /// The weighted traces of a prior or importance-sampling run; for MCMC, every chain's kept draws pooled with
+        /// equal weights.
+        public var posterior: Posterior? { traces?.posterior ?? chains?.chainSet.pooledPosterior }
     }
 
     /// Runs the engine on this rank's share and, on rank 0, merges every rank's part and writes `outputs`.
