@@ -3,7 +3,8 @@
 
     calorimeter-reference.py check EVENT_DIR     prints "met", or "more TOTAL" (steps per chain to reach next)
     calorimeter-reference.py summary EVENT_DIR   writes EVENT_DIR/summary.json
-    calorimeter-reference.py collect OUT FILE... merges summaries into one reference file
+    calorimeter-reference.py collect OUT CONFIG FILE...  merges summaries into one reference file
+    calorimeter-reference.py table REFERENCE     prints the Markdown table of docs/calorimeter.md
 
 EVENT_DIR holds run-1.json, run-1.draws.csv, run-2.json (a `lumis infer --resume` of run 1), ... and runs.jsonl
 (one line per run: command, steps per chain, wall seconds). The draws of all runs are joined per chain, so the
@@ -156,6 +157,25 @@ def collect(out, files, configuration):
         handle.write("\n")
 
 
+def table(path):
+    reference = json.load(open(path))
+    print("| event | truth | channel posterior (top 3) | px | py | pz | worst R-hat | lowest ESS | steps/chain"
+          " | time | converged |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for event in reference["events"]:
+        truth = event["truth"].split(",")[0].replace("truth: channel ", "")
+        ranked = sorted(enumerate(event["channel_probabilities"]), key=lambda item: -item[1])[:3]
+        top = ", ".join("%d: %.2f" % item for item in ranked)
+        stats = event["diagnostics"]
+        momenta = ["%.2f ± %.2f" % (stats[n]["mean"], stats[n]["sd"]) for n in MOMENTA]
+        checked = [(name, s) for name, s in stats.items() if not s.get("constant")]
+        worst = max(checked, key=lambda item: item[1]["r_hat"])
+        lowest = min(checked, key=lambda item: item[1]["ess_bulk"])
+        print("| %d | %s | %s | %s | %.3f (%s) | %.0f (%s) | %d | %.0f s | %s |" % (
+            event["seed"], truth, top, " | ".join(momenta), worst[1]["r_hat"], worst[0], lowest[1]["ess_bulk"],
+            lowest[0], event["steps_per_chain"], event["seconds"], "yes" if event["converged"] else "**no**"))
+
+
 def main():
     command = sys.argv[1]
     if command == "check":
@@ -167,6 +187,8 @@ def main():
         configuration.update({"r_hat_max": R_HAT_MAX, "ess_bulk_min": ESS_MIN,
                               "indicator_probability": INDICATOR_PROBABILITY})
         collect(sys.argv[2], sys.argv[4:], configuration)
+    elif command == "table":
+        table(sys.argv[2])
     else:
         sys.exit("unknown command %s" % command)
 
