@@ -18,11 +18,7 @@ struct GuidedMCMCCommandTests {
         let directory = try Executables.temporaryDirectory("guided")
         defer { try? FileManager.default.removeItem(at: directory) }
         let network = directory.appendingPathComponent("gum.lumisnet").path
-        let training = try Self.lumis([
-            "train", "--launch", try Self.gum(), "--batch-size", "32", "--lstm-hidden", "8", "--embedding-dim", "4",
-            "--validation-traces", "32", "--seed", "81", "--traces", "2048", "--no-progress", "--out", network,
-        ])
-        #expect(training.status == 0, "\(training.standardError)")
+        try GUMRuns.trainNetwork(to: network, traces: 2048, seed: 81)
         let out = directory.appendingPathComponent("p.json").path
         let outcome = try Self.lumis([
             "infer", "--launch", try Self.gum(), "--engine", "rmh", "--network", network,
@@ -85,7 +81,7 @@ struct GuidedMCMCCommandTests {
             try resume(["--network", network, "--network-move-probability", "0.3"], out), status: 64,
             mentions: ["--network-move-probability 0.5", "0.3 differs"])
         let other = directory.appendingPathComponent("other.lumisnet").path
-        _ = try Self.train(other, traces: 64)
+        _ = try GUMRuns.trainNetwork(to: other, traces: 64, seed: 83)
         OperationsTests.expectOneLine(
             try resume(["--network", other], out), status: 64,
             mentions: [
@@ -105,15 +101,6 @@ struct GuidedMCMCCommandTests {
         #expect(!FileManager.default.fileExists(atPath: plain + ".more.json"))
     }
 
-    /// Trains a small network on gum into `path`.
-    static func train(_ path: String, traces: Int) throws {
-        let training = try lumis([
-            "train", "--launch", try gum(), "--batch-size", "32", "--lstm-hidden", "8", "--embedding-dim", "4",
-            "--validation-traces", "32", "--seed", "83", "--traces", "\(traces)", "--no-progress", "--out", path,
-        ])
-        try #require(training.status == 0, "\(training.standardError)")
-    }
-
     @Test(
         "Guided lmh/rmh against another model, or observations of another shape: IC's one line, nothing written",
         arguments: ["lmh", "rmh"])
@@ -121,7 +108,7 @@ struct GuidedMCMCCommandTests {
         let directory = try Executables.temporaryDirectory("guided-mismatch")
         defer { try? FileManager.default.removeItem(at: directory) }
         let network = directory.appendingPathComponent("gum.lumisnet").path
-        try Self.train(network, traces: 64)
+        try GUMRuns.trainNetwork(to: network, traces: 64, seed: 83)
         let out = directory.appendingPathComponent("p.json").path
         let infer = { (simulator: String, observations: [String]) in
             try Self.lumis(
