@@ -17,7 +17,7 @@
 #
 #   --reference   reference file (default Tests/Fixtures/calorimeter-reference/reference.json)
 #   --events      reference event seeds (default 1..10)
-#   --traces      IC traces per reference event (default 10000)
+#   --traces      IC traces per reference event (default 20000)
 #   --calibration-events, --calibration-traces   (default 200 and 1000; 0 events skips the calibration)
 #   --seed        inference and calibration seed (default 1)
 #   --out         work directory (default calorimeter-ic)
@@ -26,7 +26,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=1 network="" reference=$root/Tests/Fixtures/calorimeter-reference/reference.json
-events="1 2 3 4 5 6 7 8 9 10" traces=10000 calibration_events=200 calibration_traces=1000 seed=1
+events="1 2 3 4 5 6 7 8 9 10" traces=20000 calibration_events=200 calibration_traces=1000 seed=1
 out=calorimeter-ic
 usage="usage: $0 --network FILE [--no-build] [--reference FILE] [--events \"1 2 ...\"] [--traces N] \
 [--calibration-events M] [--calibration-traces N] [--seed S] [--out DIR]"
