@@ -104,6 +104,33 @@ struct CalorimeterRecipeTests {
         #expect(acceptance.standardOutput.contains("px, py, pz 90% coverage \(within ? "within" : "NOT within")"))
     }
 
+    @Test("calorimeter-train.sbatch trains online on 2 ranks and, resubmitted, has nothing left to train")
+    func slurmScript() throws {
+        let directory = try Executables.temporaryDirectory("calorimeter-sbatch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A stand-in for SLURM's srun on this one node: the command on SLURM_NTASKS local MPI ranks.
+        let srun = directory.appendingPathComponent("srun")
+        try """
+        #!/bin/sh
+        [ "$1" = "--mpi=pmix" ] && shift
+        exec mpirun --allow-run-as-root --oversubscribe -np "$SLURM_NTASKS" -x OPENBLAS_NUM_THREADS "$@"
+        """.write(to: srun, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: srun.path)
+        let environment = [
+            "PATH": directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+            "SLURM_NTASKS": "2", "SCRATCH": directory.path, "LUMIS": try Executables.lumis(),
+            "CALORIMETER": try Executables.simulator("calorimeter"), "GRID": "4x6x6", "EMBEDDING": "calo:ff:8",
+            "TRACES": "64", "BATCH": "32", "VALIDATION": "32",
+        ]
+        let script = Self.root.appendingPathComponent("examples/slurm/calorimeter-train.sbatch").path
+        let first = try Executables.run("/bin/bash", [script], environment: environment)
+        #expect(first.status == 0, "calorimeter-train.sbatch failed: \(first.standardError)")
+        #expect(first.standardError.contains("parameters identical on 2 ranks"))
+        #expect(first.standardOutput.contains("traces seen   64"))
+        let again = try Executables.run("/bin/bash", [script], environment: environment)
+        #expect(again.status == 0 && again.standardError.contains("nothing to train"), "\(again.standardError)")
+    }
+
     @Test("calorimeter-ic.sh refuses a missing network and an event the reference does not have, in one line")
     func acceptanceErrors() throws {
         let script = Self.root.appendingPathComponent("benchmarks/calorimeter-ic.sh").path
