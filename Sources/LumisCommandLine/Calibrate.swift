@@ -19,6 +19,14 @@ extension LumisCommand {
                 calibrated engine has uniform PIT values and coverages near 0.5 and 0.9; 'lumis summary FILE' \
                 flags latents whose coverage leaves its binomial 4-sigma band or whose KS p-value is below 0.001.
 
+                With --engine lmh or rmh each event runs --chains chains (each on its own simulator, so a worker \
+                needs that many) of --burn-in plus --traces proposals, keeping every --thin-th state, as lumis \
+                infer does; the posterior is the kept draws with equal weights and the event's ESS the smallest \
+                bulk ESS over its latents. Thin to about the ESS: correlated draws bias SBC.
+
+                With --strict, a flagged latent makes the exit status 2 (the file is written either way), so a CI \
+                pipeline can fail on it.
+
                 Event e's truth is trace e of random stream e of --seed (trace e of 'lumis dataset --seed S'); \
                 its engine seed and PIT variates come from stream 2^63 + e. The file does not depend on \
                 --workers or MPI ranks. See docs/calibration.md.
@@ -28,6 +36,8 @@ extension LumisCommand {
                       --events 400 --traces 200 --seed 1 --out calibration.json
                   lumis calibrate --launch 'simulators/build/bin/gum {endpoint}' --engine ic \\
                       --network gum.lumisnet --events 200 --traces 100 --workers 2 --out ic-calibration.json
+                  lumis calibrate --launch 'simulators/build/bin/gum {endpoint}' --engine rmh --chains 2 \\
+                      --burn-in 100 --traces 200 --thin 5 --events 200 --seed 1 --out rmh-calibration.json
                   lumis summary calibration.json
                   lumis plot calibration.json --out calibration-plots/
                 """)
@@ -35,19 +45,23 @@ extension LumisCommand {
         @OptionGroup var connection: ConnectionOptions
 
         enum Engine: String, ExpressibleByArgument, CaseIterable {
-            case prior, `is`, ic
+            case prior, `is`, ic, lmh, rmh
+            /// Whether this is an MCMC engine (chains per event).
+            var isMCMC: Bool { self == .lmh || self == .rmh }
         }
 
         @Option(
             help: """
-                The engine under test: prior (prior sampling), is (importance sampling) or ic (importance sampling \
-                with the proposals of a network from lumis train; needs --network).
+                The engine under test: prior (prior sampling), is (importance sampling), ic (importance sampling \
+                with the proposals of a network from lumis train; needs --network), lmh or rmh (Metropolis-Hastings; \
+                with --network, guided by its proposals).
                 """)
         var engine: Engine = .is
 
         @Option(
             help: ArgumentHelp(
-                "Inference network file for --engine ic (from lumis train; default: none).", valueName: "file"))
+                "Inference network file (from lumis train) for --engine ic, or to guide lmh and rmh (default: none).",
+                valueName: "file"))
         var network: String?
 
         @Option(
@@ -56,7 +70,8 @@ extension LumisCommand {
         var eventCount: Int
 
         @Option(
-            name: .customLong("traces"), parsing: .unconditional, help: "Traces the engine runs per event.",
+            name: .customLong("traces"), parsing: .unconditional,
+            help: "Traces the engine runs per event (lmh/rmh: proposals per chain after burn-in).",
             transform: Count.positive)
         var traceCount: Int
 
@@ -68,6 +83,15 @@ extension LumisCommand {
             transform: Count.positive)
         var workers: Int?
 
+        @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
+
+        @Flag(
+            help: """
+                Exit with status 2 when any latent is flagged as miscalibrated (for CI pipelines; the file is \
+                written either way).
+                """)
+        var strict = false
+
         @Option(help: "Random seed (default: drawn at random and printed to stderr).")
         var seed: UInt64?
 
@@ -77,9 +101,21 @@ extension LumisCommand {
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
-            guard (engine == .ic) == (network != nil) else {
+            if engine == .ic && network == nil { throw ValidationError("--engine ic needs --network FILE.") }
+            if network != nil && engine != .ic && !engine.isMCMC {
+                throw ValidationError("--network applies to --engine ic, lmh or rmh.")
+            }
+            if !engine.isMCMC && (mcmc.isUsed || mcmc.networkMoveProbability != nil) {
                 throw ValidationError(
-                    engine == .ic ? "--engine ic needs --network FILE." : "--network applies to --engine ic.")
+                    "--chains, --burn-in, --thin, --step-size and --network-move-probability apply to --engine lmh "
+                        + "or rmh.")
+            }
+            if mcmc.networkMoveProbability != nil && network == nil {
+                throw ValidationError("--network-move-probability applies to --engine lmh or rmh with --network.")
+            }
+            if mcmc.resume != nil || mcmc.initialTrace != nil {
+                throw ValidationError(
+                    "calibration chains start from the prior: --resume and --initial-trace do not apply.")
             }
             do {
                 try MemoryBudget.check(
@@ -88,8 +124,30 @@ extension LumisCommand {
                 throw ValidationError(error.description)
             }
             if connection.launch == nil && !connection.endpoints.isEmpty && !Communicator.isLaunchedByMPI() {
-                _ = try connection.simulators.source(workers: workers)
+                _ = try simulators(rank: 0, of: 1)
             }
+        }
+
+        /// Simulators per worker: one per chain for lmh and rmh.
+        private var simulatorsPerWorker: Int {
+            engine.isMCMC ? mcmc.chains ?? InferenceRun.Chains.defaultCount(endpoints: 0) : 1
+        }
+
+        /// This rank's simulators and how many workers drive them (each with ``simulatorsPerWorker`` of them).
+        private func simulators(rank: Int, of ranks: Int) throws -> (source: SimulatorSource, workers: Int) {
+            let perWorker = simulatorsPerWorker
+            guard perWorker > 1 else {
+                return try connection.simulators.source(workers: workers, rank: rank, of: ranks)
+            }
+            let asked = workers.map { $0 * perWorker } ?? (connection.launch != nil ? perWorker : nil)
+            let (source, count) = try connection.simulators.source(
+                workers: asked, rank: rank, of: ranks, countOption: "--workers × --chains =")
+            guard count % perWorker == 0 else {
+                throw ValidationError(
+                    "--engine \(engine.rawValue) runs --chains \(perWorker) simulators per worker: give a multiple of "
+                        + "\(perWorker) --simulator endpoints (per rank); got \(count).")
+            }
+            return (source, count / perWorker)
         }
 
         func run() throws {
@@ -99,21 +157,23 @@ extension LumisCommand {
             switch engine {
             case .prior: inferenceEngine = .prior
             case .is: inferenceEngine = .importanceSampling
-            case .ic:
-                // Read now, so that a bad file is one line before any simulator starts; validate() saw --network.
-                do {
-                    let network = SharedNetwork(try NetworkFile.readNetwork(from: network ?? ""))
-                    inferenceEngine = .importance(proposal: .network(InferenceNetworkProposal(network: network)))
-                } catch {
-                    throw ValidationError("--network: \(error)")
-                }
+            case .ic: inferenceEngine = .importance(proposal: .network(try readNetwork()))
+            case .lmh: inferenceEngine = .lmh
+            case .rmh: inferenceEngine = .rmh(stepSize: mcmc.stepSize)
             }
-            let (source, workers) = try connection.simulators.source(
-                workers: workers, rank: world.rank, of: world.size)
+            let (source, workers) = try simulators(rank: world.rank, of: world.size)
             let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
-            let calibration = Calibration(
+            var calibration = Calibration(
                 eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
                 maxConsecutiveFailures: runOptions.maxFailures)
+            if engine.isMCMC {
+                calibration.chains = InferenceRun.Chains(
+                    count: simulatorsPerWorker, burnIn: mcmc.burnIn, thin: mcmc.thin)
+                if network != nil {
+                    calibration.networkMove = InferenceRun.NetworkMove(
+                        network: try readNetwork(), probability: mcmc.networkMoveProbability)
+                }
+            }
             Console.installInterruptHandlers()
             let line = runOptions.progressReporter(isRoot: world.isRoot)
             let local: Calibration.Output
@@ -125,6 +185,8 @@ extension LumisCommand {
                 ) { line?.update($0) }
             } catch let error as CompiledInferenceError {
                 throw ValidationError(error.description)
+            } catch let mismatch as NetworkMismatch {
+                throw NetworkMismatchError(description: "--network \(network ?? ""): \(mismatch)")
             }
             guard let output = try gather(local, world: world) else { return }
             let report = CalibrationReport(
@@ -138,6 +200,18 @@ extension LumisCommand {
                     ? "no latent flagged; median ESS \(String(format: "%.1f", report.medianEffectiveSampleSize)); wrote \(out)"
                     : "MISCALIBRATED: \(flagged) of \(report.variables.count) latents flagged (lumis summary \(out)); "
                         + "wrote \(out)")
+            if strict && report.isMiscalibrated { throw ExitCode(2) }
+        }
+
+        /// The network of `--network`, read now so that a bad file is one line before any simulator starts.
+        private func readNetwork() throws -> InferenceNetworkProposal {
+            do {
+                // validate() saw --network.
+                let network = SharedNetwork(try NetworkFile.readNetwork(from: network ?? ""))
+                return InferenceNetworkProposal(network: network, batchesProposals: !engine.isMCMC)
+            } catch {
+                throw ValidationError("--network: \(error)")
+            }
         }
 
         /// Checks on rank 0 that `--out` can be written, before any simulator starts; if not, rank 0 throws (one

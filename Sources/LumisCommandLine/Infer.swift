@@ -160,27 +160,6 @@ extension LumisCommand {
             }
         }
 
-        /// The independence move of `--engine lmh|rmh --network`: the network is read and checked against the
-        /// observations now, so that a bad file or a missing observation is one line before any simulator starts.
-        private func independenceMove(networkPath: String) throws -> IndependenceMove {
-            let network: SharedNetwork
-            do {
-                network = SharedNetwork(try NetworkFile.readNetwork(from: networkPath))
-            } catch {
-                throw ValidationError("--network: \(error)")
-            }
-            if !observed.isEmpty {
-                do {
-                    _ = try CompiledProposal(network: network, observations: try observed.observationSet())
-                } catch let error as CompiledInferenceError {
-                    throw ValidationError(error.description)
-                }
-            }
-            return IndependenceMove(
-                probability: mcmc.networkMoveProbability ?? MCMCOptions.defaultNetworkMoveProbability
-            ) { observations in try CompiledProposal(network: network, observations: observations) }
-        }
-
         /// The run these options ask for, in one process and without its observations (read in ``run()``).
         private var request: InferenceRun {
             var request = InferenceRun(
@@ -198,7 +177,10 @@ extension LumisCommand {
             var request = self.request
             request.observations = observed.isEmpty ? nil : try observed.observationSet()
             if engine.isMCMC, let network {
-                request.independence = try independenceMove(networkPath: network)
+                // Read and checked by the run, as IC's network, after the outputs are checked.
+                request.networkMove = InferenceRun.NetworkMove(
+                    network: InferenceNetworkProposal(contentsOfFile: network, batchesProposals: false),
+                    probability: mcmc.networkMoveProbability)
             }
             request.world = world
             Console.installInterruptHandlers()

@@ -25,12 +25,9 @@ struct MCMCOptions: ParsableArguments {
     @Option(
         help: """
             With --network: the probability that a step is a whole-trace independence move from the network's \
-            proposals rather than a single-site move (default: 0.2).
+            proposals rather than a single-site move (default: 0.2, or with --resume the file's).
             """)
     var networkMoveProbability: Double?
-
-    /// The independence moves' share when none is given.
-    static let defaultNetworkMoveProbability = 0.2
 
     @Option(
         help: ArgumentHelp(

@@ -10,11 +10,11 @@ import Synchronization
 /// Each worker gets a ``CompiledProposal``; with several workers their LSTM steps can run as one batch (issue 4
 /// item 10) through an ``LSTMBatcher`` made per run. Made from a file, the network is read (network only, no
 /// trainer) by ``check(observations:)``, after the run has checked its outputs.
-public final class InferenceNetworkProposal: NetworkProposal {
+public final class InferenceNetworkProposal: GuidingNetworkProposal {
     /// The network file to read, or `nil` when the network was given.
     public let path: String?
-    /// The network once given or read.
-    private let loaded: Mutex<SharedNetwork?>
+    /// The network once given or read, with what identifies it.
+    private let loaded: Mutex<(network: SharedNetwork, record: MCMCSummary.NetworkRecord)?>
     /// Whether the workers' LSTM steps run as one batch (only matters with several workers).
     public let batchesProposals: Bool
     /// How many LSTM batches may be computed at once; `nil` for the run's share of the cores, so batching never
@@ -27,7 +27,9 @@ public final class InferenceNetworkProposal: NetworkProposal {
     /// `batchConcurrency` batches at once.
     public init(network: SharedNetwork, batchesProposals: Bool = true, batchConcurrency: Int? = nil) {
         self.path = nil
-        self.loaded = Mutex(network)
+        let record = MCMCSummary.NetworkRecord(
+            file: nil, model: network.network.signature.model, tracesSeen: nil, checksum: nil)
+        self.loaded = Mutex((network, record))
         self.batchesProposals = batchesProposals
         self.batchConcurrency = batchConcurrency
     }
@@ -44,8 +46,20 @@ public final class InferenceNetworkProposal: NetworkProposal {
     ///
     /// - Precondition: given, or read by ``check(observations:)``.
     public var network: SharedNetwork {
-        guard let network = loaded.withLock({ $0 }) else { preconditionFailure("the network file was not read yet") }
+        guard let network = loaded.withLock({ $0?.network }) else {
+            preconditionFailure("the network file was not read yet")
+        }
         return network
+    }
+
+    /// What a guided MCMC posterior file records of the network: the file's name, model, traces seen and checksum.
+    ///
+    /// - Precondition: given, or read by ``check(observations:)``.
+    public var record: MCMCSummary.NetworkRecord {
+        guard let record = loaded.withLock({ $0?.record }) else {
+            preconditionFailure("the network file was not read yet")
+        }
+        return record
     }
 
     /// Proposal heads in the network.
@@ -58,10 +72,18 @@ public final class InferenceNetworkProposal: NetworkProposal {
     ///   ``NetworkMismatch/observationShape(name:network:given:)``.
     public func check(observations: ObservationSet) throws {
         if let path, loaded.withLock({ $0 == nil }) {
-            let network = SharedNetwork(try NetworkFile.readNetwork(from: path))
-            loaded.withLock { $0 = network }
+            let (network, tracesSeen, checksum) = try NetworkFile.readNetworkIdentified(from: path)
+            let record = MCMCSummary.NetworkRecord(
+                file: URL(fileURLWithPath: path).lastPathComponent, model: network.signature.model,
+                tracesSeen: tracesSeen, checksum: String(format: "%016llx", checksum))
+            loaded.withLock { $0 = (SharedNetwork(network), record) }
         }
         _ = try CompiledProposal(network: network, observations: observations)
+    }
+
+    /// One chain's ``CompiledProposal`` (unbatched: each chain runs its own steps).
+    public func traceProposal(observations: ObservationSet) throws -> any TraceProposal {
+        try CompiledProposal(network: network, observations: observations)
     }
 
     /// Simulators whose model name is checked against the network's before their first trace (a PPX simulator
@@ -104,3 +126,6 @@ public final class InferenceNetworkProposal: NetworkProposal {
         batcher.withLock { $0?.statistics }
     }
 }
+
+/// A simulator of another model than the network's ends a run, MCMC's included, with nothing written.
+extension NetworkMismatch: RunRefusal {}

@@ -95,6 +95,27 @@ public enum NetworkFile {
         try load(path) { (file) throws(NetworkFileError) in try network(from: file).network }
     }
 
+    /// Reads only the network of a network file, with what identifies the file: the traces it was trained on and
+    /// its checksum (FNV-1a 64 of its content, the parameter file's last 8 bytes).
+    ///
+    /// - Throws: ``NetworkFileError``, wrapped in ``NetworkFileError/inFile(path:_:)``.
+    public static func readNetworkIdentified(
+        from path: String
+    ) throws(NetworkFileError) -> (network: InferenceNetwork, tracesSeen: Int, checksum: UInt64) {
+        do throws(NetworkFileError) {
+            let read: (file: ParameterFile, checksum: UInt64)
+            do {
+                read = try ParameterFile.readWithChecksum(contentsOfFile: path)
+            } catch {
+                throw .parameters(error)
+            }
+            let (network, training) = try network(from: read.file)
+            return (network, training.traces, read.checksum)
+        } catch {
+            throw .inFile(path: path, error)
+        }
+    }
+
     /// Whether the file at `path` starts like a parameter file (magic `LUMISPRM`), so a command taking either a
     /// network or another file can tell which it was given; it says nothing of whether the file is valid.
     public static func looksLikeNetworkFile(atPath path: String) -> Bool {

@@ -128,10 +128,6 @@ public final class TrainingSession {
                 description:
                     "--batch-size \(request.batchSize) must be at least the number of ranks (\(world.size)).")
         }
-        // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
-        let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
-        BLASThreading.threads =
-            request.threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? defaultThreads
         var resumed: Trainer?
         if let path = request.resume {
             do {
@@ -141,6 +137,10 @@ public final class TrainingSession {
             }
         }
         let traces = try traceSource(validationCount: resumed?.state.validationCount ?? request.validationTraces)
+        // An explicit OPENBLAS_NUM_THREADS is OpenBLAS's own convention (and what MPI runs and tests set).
+        let environmentThreads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
+        BLASThreading.threads =
+            request.threads ?? environmentThreads.flatMap { $0 > 0 ? $0 : nil } ?? defaultThreads(traces)
         let trainer: Trainer
         var validation: [TrainingExample]
         if let resumed {
@@ -222,11 +222,9 @@ public final class TrainingSession {
     /// The network step's threads when neither `--threads` nor `OPENBLAS_NUM_THREADS` says: this rank's cores,
     /// less one per simulator it launches, since those run on the same cores while the step computes (measured on
     /// 2 cores: gum trains at 2,838 traces/s with one BLAS thread beside its simulator, 1,810 with two).
-    private var defaultThreads: Int {
-        guard case .simulators(let all, let workers, _) = request.source, case .launch = all,
-            let share = try? all.share(rank: world.rank, of: world.size, workers: workers)
-        else { return world.coresPerRank }
-        return max(1, world.coresPerRank - share.workers)
+    private func defaultThreads(_ traces: Traces) -> Int {
+        guard case .simulators(.launch, _, _) = request.source else { return world.coresPerRank }
+        return max(1, world.coresPerRank - traces.workers)
     }
 
     /// The simulators of this rank (the one rule of every command: `--launch` starts `--workers` per rank;

@@ -216,6 +216,26 @@ public struct ParameterFile: Sendable, Equatable {
     ///
     /// - Throws: ``ParameterFileError``: a system error naming the path, or any decoding error.
     public init(contentsOfFile path: String) throws(ParameterFileError) {
+        try self.init(decoding: try Self.bytes(ofFile: path))
+    }
+
+    /// Reads and decodes the file at `path`, with its checksum (the FNV-1a 64 hash it ends with, which identifies
+    /// its content).
+    ///
+    /// - Throws: as ``init(contentsOfFile:)``.
+    public static func readWithChecksum(
+        contentsOfFile path: String
+    ) throws(ParameterFileError) -> (file: ParameterFile, checksum: UInt64) {
+        let bytes = try bytes(ofFile: path)
+        let file = try ParameterFile(decoding: bytes)
+        // Decoding checked the length and that these last 8 bytes are the checksum of the rest.
+        var reader = ByteReader(bytes, in: (bytes.count - 8)..<bytes.count)
+        guard let checksum = try? reader.read(UInt64.self) else { preconditionFailure("a decoded file has a checksum") }
+        return (file, checksum)
+    }
+
+    /// The bytes of the file at `path`.
+    private static func bytes(ofFile path: String) throws(ParameterFileError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw .system(operation: "opening", path: path, message: String(cString: strerror(errno)))
@@ -232,7 +252,7 @@ public struct ParameterFile: Sendable, Equatable {
             if result == 0 { break }
             bytes.append(contentsOf: chunk[0..<result])
         }
-        try self.init(decoding: bytes)
+        return bytes
     }
 }
 

@@ -63,6 +63,68 @@ struct CalibrateTests {
         #expect(FileManager.default.fileExists(atPath: plots + "/index.html"))
     }
 
+    @Test(
+        "RMH on gum, 200 events thinned to about the ESS: coverages in their 4-sigma bands, KS p >= 0.001; --strict exits 0"
+    )
+    func rmhCalibrated() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-rmh")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("calibration.json").path
+        // 2 chains of 50 burn-in and 100 proposals kept every 4th: 50 draws per event. RMH on gum mixes in a few
+        // proposals, so the thinned draws are nearly independent (checked below: median bulk ESS near 50) and the
+        // ranks are uniform up to their grid: P(|rank/50 − ½| ≤ 0.45) = 45/51 = 0.882, inside the 90% band.
+        let outcome = try Self.lumis([
+            "calibrate", "--launch", try Self.gum(), "--engine", "rmh", "--chains", "2", "--burn-in", "50", "--traces",
+            "100", "--thin", "4", "--events", "200", "--workers", "2", "--seed", "51", "--strict", "--out", out,
+            "--no-progress",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try CalibrationReport(contentsOfFile: out)
+        #expect(report.events == 200 && report.tracesPerEvent == 100 && report.engine == "rmh")
+        #expect(Set(report.variables.keys) == ["mu", "(result)"])
+        // Thinned to about the ESS: the smallest bulk ESS of an event's latents is close to its 50 draws.
+        #expect(
+            report.medianEffectiveSampleSize > 30 && report.medianEffectiveSampleSize < 80,
+            "\(report.medianEffectiveSampleSize)")
+        for (label, variable) in report.variables {
+            #expect(variable.events == 200 && variable.undefinedEvents == 0)
+            for level in CalibrationReport.levels {
+                let halfWidth = 4 * (level * (1 - level) / 200).squareRoot()
+                #expect(abs(variable.coverage(level: level) - level) <= halfWidth, "\(label) \(level)")
+            }
+            #expect(try #require(variable.ksPValue) >= 0.001, "\(label)")
+        }
+        #expect(!report.isMiscalibrated)
+    }
+
+    @Test("Guided RMH (--network) calibrates through the same run; a network of another model is one line")
+    func guidedRMH() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-guided")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let network = directory.appendingPathComponent("gum.lumisnet").path
+        try GUMRuns.trainNetwork(to: network, seed: 52)
+        let out = directory.appendingPathComponent("calibration.json").path
+        let arguments = [
+            "calibrate", "--engine", "rmh", "--network", network, "--network-move-probability", "0.5", "--chains", "2",
+            "--burn-in", "20", "--traces", "40", "--thin", "4", "--events", "10", "--seed", "53", "--out", out,
+            "--no-progress",
+        ]
+        let outcome = try Self.lumis(arguments + ["--launch", try Self.gum()])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try CalibrationReport(contentsOfFile: out)
+        #expect(report.events == 10 && report.engine == "rmh" && report.variables["mu"]?.undefinedEvents == 0)
+        try FileManager.default.removeItem(atPath: out)
+        let branching = "\(try Executables.simulator("branching")) {endpoint}"
+        let mismatch = try Self.lumis(arguments + ["--launch", branching])
+        #expect(mismatch.status == 1)
+        let errors = Self.errorLines(mismatch.standardError)
+        #expect(
+            errors.count == 1
+                && errors.first?.contains("the network was trained on model 'Gaussian with unknown mean'") == true,
+            "\(mismatch.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test("A network overfitted to 8 training traces is flagged: its IC posteriors are confidently wrong")
     func overfittedNetworkFlagged() throws {
         let directory = try Executables.temporaryDirectory("calibrate-ic")
@@ -85,9 +147,10 @@ struct CalibrateTests {
         let out = directory.appendingPathComponent("calibration.json").path
         let outcome = try Self.lumis([
             "calibrate", "--launch", try Self.gum(), "--engine", "ic", "--network", network, "--events", "100",
-            "--traces", "20", "--seed", "44", "--out", out, "--no-progress",
+            "--traces", "20", "--seed", "44", "--out", out, "--no-progress", "--strict",
         ])
-        #expect(outcome.status == 0, "\(outcome.standardError)")
+        // --strict: a flagged latent is exit status 2, with the file written all the same.
+        #expect(outcome.status == 2, "\(outcome.standardError)")
         #expect(outcome.standardError.contains("MISCALIBRATED"), "\(outcome.standardError)")
         let report = try CalibrationReport(contentsOfFile: out)
         let mu = try #require(report.variables["mu"])
@@ -120,6 +183,9 @@ struct CalibrateTests {
         arguments: [
             (["--engine", "ic"], "--engine ic needs --network"),
             (["--network", "/tmp/x.lumisnet"], "--network applies to --engine ic"),
+            (["--chains", "2"], "apply to --engine lmh or rmh"),
+            (["--engine", "rmh", "--resume", "/tmp/x.json"], "--resume and --initial-trace do not apply"),
+            (["--engine", "rmh", "--network-move-probability", "0.5"], "--network-move-probability applies"),
             (["--engine", "ic", "--network", "/nonexistent/net.lumisnet"], "--network"),
             (["--events", "0"], "--events"),
             (["--traces", "-3"], "--traces"),

@@ -12,7 +12,9 @@ import Testing
 /// Adam's step `lr·m̂/(√v̂ + ε)` changes by at most `lr·δg/ε` (its derivative in `g` is at most `lr/ε`,
 /// reached where `|g| ≈ ε`), i.e. ≤ 1e-3 · 1.8e-15 / 1e-8 ≈ 1.8e-10 per step and parameter; over the runs'
 /// at most 36 steps, allowing a factor 10 for differences fed back through later gradients, ≤ 7e-8. We compare
-/// with `tolerance` = 1e-7 absolute; the observed maximum is printed (it is far smaller: ~1e-15).
+/// with `tolerance` = 1e-7 absolute; the observed maximum is printed (it is far smaller: ~1e-15). The derivation
+/// is for float64, so every run here trains in float64 (`--precision float64`; the default float32 has
+/// u = 6e-8, for which the same bound would be about 1e-9 · 1e8 = 0.1, too loose to show the runs equal).
 @Suite(.enabled(if: MPILauncher.path != nil, "mpirun is not installed (apt-get install openmpi-bin)"))
 struct DistributedTrainingTests {
     static var mpirun: String? { MPILauncher.path }
@@ -32,7 +34,7 @@ struct DistributedTrainingTests {
         } else {
             options += [
                 "--seed", "42", "--lstm-hidden", "8", "--embedding-dim", "8", "--address-embedding", "4",
-                "--validation-traces", "24", "--learning-rate", "1e-3",
+                "--validation-traces", "24", "--learning-rate", "1e-3", "--precision", "float64",
             ]
         }
         return options
@@ -129,6 +131,7 @@ struct DistributedTrainingTests {
                 "train", "--dataset", path("data"), "--traces", "400", "--batch-size", "16", "--out", path(out),
                 "--seed", "42", "--lstm-hidden", "8", "--embedding-dim", "8", "--address-embedding", "4",
                 "--validation-traces", "24", "--validate-every", "64", "--checkpoint-every", "0.005",
+                "--precision", "float64",
             ]
         }
         _ = try Self.lumis(options("one"), ranks: 1)
@@ -162,11 +165,11 @@ struct DistributedTrainingTests {
         let path = { (name: String) in directory.appendingPathComponent(name).path }
         // No periodic checkpoint (--checkpoint-every 3600): a file after the signal is the signal's checkpoint.
         // No validation set (the signal lands in the training loop, and the loss history's points do not depend
-        // on where the run stopped); float64, where `tolerance` is derived.
+        // on where the run stopped).
         let until = { (total: Int, resume: String?, out: String) in
             try Self.options(traces: 0, out: out, resume: resume).map {
                 $0 == "--traces" ? "--until-traces" : $0 == "0" ? "\(total)" : $0 == "24" ? "0" : $0
-            } + (resume == nil ? ["--precision", "float64"] : [])
+            }
         }
         let arguments = try until(1_000_000, nil, path("net")).map { $0 == "0.005" ? "3600" : $0 }
         let errorPath = path("stderr.txt")

@@ -1,4 +1,5 @@
 import Foundation
+import LumisCompilation
 import LumisInference
 import LumisTestSupport
 import Testing
@@ -17,11 +18,7 @@ struct GuidedMCMCCommandTests {
         let directory = try Executables.temporaryDirectory("guided")
         defer { try? FileManager.default.removeItem(at: directory) }
         let network = directory.appendingPathComponent("gum.lumisnet").path
-        let training = try Self.lumis([
-            "train", "--launch", try Self.gum(), "--batch-size", "32", "--lstm-hidden", "8", "--embedding-dim", "4",
-            "--validation-traces", "32", "--seed", "81", "--traces", "2048", "--no-progress", "--out", network,
-        ])
-        #expect(training.status == 0, "\(training.standardError)")
+        try GUMRuns.trainNetwork(to: network, traces: 2048, seed: 81)
         let out = directory.appendingPathComponent("p.json").path
         let outcome = try Self.lumis([
             "infer", "--launch", try Self.gum(), "--engine", "rmh", "--network", network,
@@ -42,6 +39,100 @@ struct GuidedMCMCCommandTests {
             #expect((chain.statistics.proposalsByAddress[key] ?? 0) > 500, "\(chain.statistics.proposalsByAddress)")
             #expect((chain.statistics.acceptedByAddress[key] ?? 0) > 0)
         }
+
+        // The file records the guided kernel: the move probability and the network as its file identifies itself.
+        let trainer = try NetworkFile.read(from: network)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: network)))
+        let checksum = bytes.suffix(8).reversed().map { String(format: "%02x", $0) }.joined()
+        let guide = try #require(summary.mcmc?.guide)
+        #expect(guide.moveProbability == 0.5)
+        #expect(
+            guide.network
+                == MCMCSummary.NetworkRecord(
+                    file: "gum.lumisnet", model: "Gaussian with unknown mean", tracesSeen: trainer.state.traces,
+                    checksum: checksum))
+        let json = try String(contentsOfFile: out, encoding: .utf8).filter { $0 != " " }
+        #expect(json.contains("\"network_move_probability\":0.5") && json.contains("\"checksum\":\"\(checksum)\""))
+        let shown = try Self.lumis(["summary", out])
+        #expect(shown.status == 0, "\(shown.standardError)")
+        #expect(
+            shown.standardOutput.contains(
+                "network moves: probability 0.5 from gum.lumisnet (model 'Gaussian with unknown mean', "
+                    + "\(trainer.state.traces) traces seen, checksum \(checksum))\n"),
+            "\(shown.standardOutput)")
+
+        // Resuming keeps the kernel: the same network and probability (the file's when not given) continue;
+        // without --network, with another probability or another network it refuses in one line.
+        let resume = { (extra: [String], out: String) in
+            try Self.lumis(
+                ["infer", "--launch", try Self.gum(), "--engine", "rmh", "--traces", "100", "--resume", out]
+                    + extra + ["--out", out + ".more.json", "--no-progress"])
+        }
+        let continued = try resume(["--network", network], out)
+        #expect(continued.status == 0, "\(continued.standardError)")
+        let more = try PosteriorSummary(contentsOfFile: out + ".more.json")
+        #expect(more.mcmc?.guide == guide)
+        #expect(more.mcmc?.chainStates.compactMap { $0?.steps } == [2_300, 2_300, 2_300, 2_300])
+        try FileManager.default.removeItem(atPath: out + ".more.json")
+        OperationsTests.expectOneLine(
+            try resume([], out), status: 64,
+            mentions: ["--resume \(out) ran with network moves from gum.lumisnet (", "give --network again"])
+        OperationsTests.expectOneLine(
+            try resume(["--network", network, "--network-move-probability", "0.3"], out), status: 64,
+            mentions: ["--network-move-probability 0.5", "0.3 differs"])
+        let other = directory.appendingPathComponent("other.lumisnet").path
+        _ = try GUMRuns.trainNetwork(to: other, traces: 64, seed: 83)
+        OperationsTests.expectOneLine(
+            try resume(["--network", other], out), status: 64,
+            mentions: [
+                "--resume \(out) ran with network gum.lumisnet (", "--network other.lumisnet (", "another network",
+            ])
+        // A plain chain is not continued with network moves.
+        let plain = directory.appendingPathComponent("plain.json").path
+        let single = try Self.lumis([
+            "infer", "--launch", try Self.gum(), "--engine", "rmh", "--chains", "2", "--burn-in", "10", "--traces",
+            "20", "--observe", "obs0=8", "--observe", "obs1=9", "--seed", "3", "--out", plain,
+        ])
+        #expect(single.status == 0, "\(single.standardError)")
+        #expect(!(try String(contentsOfFile: plain, encoding: .utf8)).contains("network"))
+        OperationsTests.expectOneLine(
+            try resume(["--network", network], plain), status: 64,
+            mentions: ["--resume \(plain) ran single-site moves only"])
+        #expect(!FileManager.default.fileExists(atPath: plain + ".more.json"))
+    }
+
+    @Test(
+        "Guided lmh/rmh against another model, or observations of another shape: IC's one line, nothing written",
+        arguments: ["lmh", "rmh"])
+    func mismatches(engine: String) throws {
+        let directory = try Executables.temporaryDirectory("guided-mismatch")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let network = directory.appendingPathComponent("gum.lumisnet").path
+        try GUMRuns.trainNetwork(to: network, traces: 64, seed: 83)
+        let out = directory.appendingPathComponent("p.json").path
+        let infer = { (simulator: String, observations: [String]) in
+            try Self.lumis(
+                [
+                    "infer", "--engine", engine, "--network", network, "--launch",
+                    "\(try Executables.simulator(simulator)) {endpoint}", "--chains", "2", "--burn-in", "5",
+                    "--traces", "20", "--seed", "1", "--out", out, "--no-progress",
+                ] + observations.flatMap { ["--observe", $0] })
+        }
+        OperationsTests.expectOneLine(
+            try infer("branching", ["obs0=8", "obs1=9"]), status: 1,
+            mentions: [
+                "--network \(network): the network was trained on model 'Gaussian with unknown mean', but the "
+                    + "simulator's model is 'Branching'"
+            ])
+        #expect(!FileManager.default.fileExists(atPath: out))
+        OperationsTests.expectOneLine(
+            try infer("gum", ["obs0=8", "obs1=[9,1]"]), status: 64,
+            mentions: ["--network \(network): observation obs1 has shape [2]; the network was trained on shape []"])
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // The same model with the same shapes (a one-element array is a scalar) runs.
+        let good = try infer("gum", ["obs0=8", "obs1=[9]"])
+        #expect(good.status == 0, "\(good.standardError)")
+        #expect(FileManager.default.fileExists(atPath: out))
     }
 
     @Test(

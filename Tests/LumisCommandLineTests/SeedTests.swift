@@ -6,29 +6,17 @@ import Testing
 /// and repeating the run with it gives the same posterior file; with `--seed` nothing is printed.
 @Suite("lumis infer seed rule", .serialized, .timeLimit(.minutes(3)))
 struct SeedTests {
-    static let observations = ["--observe", "obs0=8", "--observe", "obs1=9"]
+    static let observations = GUMRuns.observations
 
     @Test("prior, is, lmh, rmh and ic print a random seed that repeats the run")
     func everyEngine() throws {
         let directory = try Executables.temporaryDirectory("seeds")
         defer { try? FileManager.default.removeItem(at: directory) }
         let lumis = try Executables.lumis()
-        let launch = "\(try Executables.simulator("gum")) {endpoint}"
+        let launch = try GUMRuns.launch()
         let network = directory.appendingPathComponent("gum.lumisnet").path
-        let training = try Executables.run(
-            lumis,
-            [
-                "train", "--launch", launch, "--batch-size", "32", "--lstm-hidden", "8", "--embedding-dim", "4",
-                "--validation-traces", "32", "--seed", "96", "--traces", "256", "--no-progress", "--out", network,
-            ])
-        try #require(training.status == 0, "\(training.standardError)")
-        let engines: [(String, [String])] = [
-            ("prior", ["--engine", "prior"]), ("is", ["--engine", "is"]),
-            ("lmh", ["--engine", "lmh", "--chains", "2", "--burn-in", "20"]),
-            ("rmh", ["--engine", "rmh", "--chains", "2", "--burn-in", "20"]),
-            ("ic", ["--engine", "ic", "--network", network]),
-        ]
-        for (engine, arguments) in engines {
+        try GUMRuns.trainNetwork(to: network)
+        for (engine, arguments) in GUMRuns.engines(network: network) {
             let first = directory.appendingPathComponent("\(engine)-1.json").path
             let base = ["infer", "--launch", launch, "--traces", "50", "--no-progress"] + arguments + Self.observations
             let random = try Executables.run(lumis, base + ["--out", first])

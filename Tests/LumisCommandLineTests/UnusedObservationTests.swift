@@ -8,7 +8,7 @@ import Testing
 /// (and the NetCDF file) listing it, and `--strict-observations` refusing it with one line and no file.
 @Suite("lumis infer unused observations", .serialized, .timeLimit(.minutes(3)))
 struct UnusedObservationTests {
-    static let observations = ["--observe", "obs0=8", "--observe", "obs1=9"]
+    static let observations = GUMRuns.observations
     static let warning =
         "warning: the simulator's first trace did not observe 'typo': this observation has no effect unless a later "
         + "trace observes it (a misspelt name?)"
@@ -21,20 +21,10 @@ struct UnusedObservationTests {
     func everyEngine() throws {
         let directory = try Executables.temporaryDirectory("unused-observations")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let launch = "\(try Executables.simulator("gum")) {endpoint}"
+        let launch = try GUMRuns.launch()
         let network = directory.appendingPathComponent("gum.lumisnet").path
-        let training = try Self.lumis([
-            "train", "--launch", launch, "--batch-size", "32", "--lstm-hidden", "8", "--embedding-dim", "4",
-            "--validation-traces", "32", "--seed", "96", "--traces", "256", "--no-progress", "--out", network,
-        ])
-        try #require(training.status == 0, "\(training.standardError)")
-        let engines: [(String, [String])] = [
-            ("prior", ["--engine", "prior"]), ("is", ["--engine", "is"]),
-            ("lmh", ["--engine", "lmh", "--chains", "2", "--burn-in", "20"]),
-            ("rmh", ["--engine", "rmh", "--chains", "2", "--burn-in", "20"]),
-            ("ic", ["--engine", "ic", "--network", network]),
-        ]
-        for (engine, arguments) in engines {
+        try GUMRuns.trainNetwork(to: network)
+        for (engine, arguments) in GUMRuns.engines(network: network) {
             let base = ["infer", "--launch", launch, "--traces", "60", "--seed", "4", "--no-progress"] + arguments
             let path = directory.appendingPathComponent("\(engine).json").path
             let netCDF = directory.appendingPathComponent("\(engine).nc").path

@@ -95,6 +95,23 @@ struct CalibrationTests {
         }
     }
 
+    @Test("RMH on GUM, 400 events of 2 chains thinned to about their ESS, is calibrated; ESS is the chains' bulk ESS")
+    func rmhCalibrated() throws {
+        var calibration = Calibration(eventCount: 400, tracesPerEvent: 100, seed: 13, workers: 2)
+        calibration.chains = InferenceRun.Chains(count: 2, burnIn: 50, thin: 4)
+        let engine = InferenceRun.Engine.rmh(stepSize: 1)
+        #expect(calibration.simulatorsPerWorker(engine: engine) == 2)
+        let output = try calibration.run(events: 0..<400, engine: engine, makeSimulator: { _ in GaussianUnknownMean() })
+        let report = CalibrationReport(
+            engine: engine.name, model: output.modelName, seed: 13, tracesPerEvent: 100, events: output.events)
+        // 50 kept draws per event; a bulk ESS is not an IS ESS (which would be exactly 50 for equal weights).
+        #expect(report.medianEffectiveSampleSize > 30 && report.medianEffectiveSampleSize < 80)
+        #expect(Set(output.events.map(\.effectiveSampleSize)).count > 100)
+        for (label, variable) in report.variables {
+            #expect(variable.flags.isEmpty, "\(label): \(variable.flags)")
+        }
+    }
+
     /// A deliberately wrong proposal: every controlled Normal draw from Normal(6, 0.5), whatever the data.
     struct ShiftedProposal: NetworkProposal, ProposalPolicy {
         var addressCount: Int { 1 }

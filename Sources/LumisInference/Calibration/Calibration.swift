@@ -15,8 +15,13 @@ import Synchronization
 /// - its engine seed is the first output of `Xoshiro256StarStar(seed: seed, stream: 2⁶³ + e)`, and the same
 ///   generator then gives the PIT randomisation variates (``CalibrationEvent/measure(truth:posterior:using:)``).
 ///
-/// Each worker owns one simulator for the whole run and takes whole events, the truth and the engine's
-/// traces, one after another.
+/// Each worker owns one simulator for the whole run (with MCMC, one per chain: worker *w*'s chain *c* runs on
+/// simulator `w · chains + c`) and takes whole events, the truth and the engine's traces, one after another.
+///
+/// An MCMC engine's posterior is its chains' kept draws pooled with equal weights, and an event's effective
+/// sample size is the smallest bulk ESS (``ConvergenceDiagnostics``) over the scalar latents of the posterior
+/// file: SBC's ranks are uniform only if the kept draws are close to independent, so thin to about the ESS
+/// (Talts et al. 2018, §5).
 public struct Calibration: Sendable {
     /// How many events.
     public var eventCount: Int
@@ -28,6 +33,18 @@ public struct Calibration: Sendable {
     public var workers: Int
     /// How many failed attempts in a row at one trace a worker tolerates.
     public var maxConsecutiveFailures: Int
+    /// MCMC engines: the chains of each event (count, burn-in, thinning; they start from the prior).
+    public var chains = InferenceRun.Chains()
+    /// MCMC engines: the network whose proposals guide the chains (`--network`), `nil` for single-site moves.
+    public var networkMove: InferenceRun.NetworkMove?
+
+    /// Simulators per worker: one per chain for an MCMC engine, else one.
+    public func simulatorsPerWorker(engine: InferenceRun.Engine) -> Int {
+        engine.kernel == nil ? 1 : chainCount
+    }
+
+    /// The chains of an MCMC event.
+    var chainCount: Int { chains.count ?? InferenceRun.Chains.defaultCount(endpoints: 0) }
 
     /// Creates a run.
     ///
@@ -62,32 +79,36 @@ public struct Calibration: Sendable {
     /// it is exactly what `lumis infer --seed` with the event's engine seed and observations would give.
     /// - Parameters:
     ///   - events: the events to run.
-    ///   - engine: the engine under test: prior or importance sampling (with the prior or a network as proposal).
-    ///   - makeSimulator: opens worker *w*'s simulator, on that worker's thread.
+    ///   - engine: the engine under test: prior, importance sampling (with the prior or a network as proposal), or
+    ///     MCMC with ``chains`` (and ``networkMove``).
+    ///   - makeSimulator: opens simulator *i* on the thread of the worker that uses it: worker *w*'s, or with
+    ///     MCMC worker *w*'s chain *c*'s as `w · chains + c` (``simulatorsPerWorker(engine:)``).
     ///   - progress: called after each event with the events finished so far.
     /// - Returns: the records of `events`, in order.
     /// - Throws: the first error any worker met; the others stop after their current event. A true trace
     ///   without observations, or with two observations of one name, is a ``CalibrationError``.
-    /// - Precondition: `events` lies in `0..<eventCount`; `engine` is not an MCMC engine.
+    /// - Precondition: `events` lies in `0..<eventCount`; ``chains`` start from the prior.
     public func run(
         events: Range<Int>, engine: InferenceRun.Engine,
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
         progress: (@Sendable (RunProgress) -> Void)? = nil
     ) throws -> Output {
         precondition(events.lowerBound >= 0 && events.upperBound <= eventCount, "events out of range")
-        precondition(engine.kernel == nil, "calibration runs prior or importance sampling")
+        precondition(chains.start == .prior, "calibration chains start from the prior")
         let state = Mutex(RunState(count: events.count))
         let stopped = Atomic<Bool>(false)
         let configuration = self
         let work: @Sendable (Int) -> Void = { worker in
             do {
-                let handle = SimulatorHandle(try makeSimulator(worker))
+                let perWorker = configuration.simulatorsPerWorker(engine: engine)
+                let handles = try (0..<perWorker).map { SimulatorHandle(try makeSimulator(worker * perWorker + $0)) }
                 while !stopped.load(ordering: .relaxed) {
                     guard let index = state.withLock({ $0.claim() }) else { break }
-                    let record = try configuration.event(events.lowerBound + index, engine: engine, simulator: handle)
+                    let record = try configuration.event(
+                        events.lowerBound + index, engine: engine, simulators: handles)
                     let done = state.withLock { state in
                         state.records[index] = record
-                        if state.modelName.isEmpty { state.modelName = handle.simulator.modelName }
+                        if state.modelName.isEmpty { state.modelName = handles[0].simulator.modelName }
                         state.completed += 1
                         return state.completed
                     }
@@ -108,13 +129,19 @@ public struct Calibration: Sendable {
         }
     }
 
-    /// Runs event `event` on `simulator`: its truth, the engine's posterior, the measures.
-    func event(_ event: Int, engine: InferenceRun.Engine, simulator: SimulatorHandle) throws -> CalibrationEvent {
+    /// Runs event `event` on `simulators` (the first for the truth, one per chain for MCMC): its truth, the engine's
+    /// posterior, the measures.
+    func event(_ event: Int, engine: InferenceRun.Engine, simulators: [SimulatorHandle]) throws -> CalibrationEvent {
+        let simulator = simulators[0]
         var configuration = TraceSampler.Configuration(
             mode: .simulateObservations, traceCount: 1, seed: seed, maxConsecutiveFailures: maxConsecutiveFailures)
         configuration.firstStream = UInt64(event)
         let truthBox = Mutex<Trace?>(nil)
-        _ = try TraceSampler(configuration: configuration).run(workers: 1, makeSimulator: simulator.factory) {
+        // A simulator of another model than the network's is refused before its truth, as IC and guided MCMC do.
+        var network: (any NetworkProposal)? = networkMove?.network
+        if case .importance(.network(let proposal)) = engine { network = proposal }
+        let truthSimulator = network?.checkedSimulators(simulator.factory) ?? simulator.factory
+        _ = try TraceSampler(configuration: configuration).run(workers: 1, makeSimulator: truthSimulator) {
             _, traces in
             truthBox.withLock { $0 = traces.first }
         }
@@ -140,13 +167,31 @@ public struct Calibration: Sendable {
         var generator = Self.eventGenerator(seed: seed, event: event)
         var run = InferenceRun(
             engine: engine, traceCount: tracesPerEvent, workers: 1, seed: generator.next(),
-            observations: ObservationSet(observed), makeSimulator: simulator.factory)
+            observations: ObservationSet(observed), makeSimulator: { simulators[$0].simulator })
         run.maxConsecutiveFailures = maxConsecutiveFailures
-        // One process, one worker: the run's outcome and its posterior are always there.
-        guard let posterior = try run.run()?.posterior else {
+        if engine.kernel != nil {
+            run.workers = nil
+            run.chains = chains
+            run.chains.count = chainCount
+            run.networkMove = networkMove
+        }
+        // One process: the run's outcome and its posterior are always there.
+        guard let outcome = try run.run(), let posterior = outcome.posterior else {
             throw CalibrationError(description: "event \(event): the engine returned no posterior")
         }
-        return CalibrationEvent.measure(truth: truth, posterior: posterior, using: &generator)
+        if let failure = outcome.failure { throw failure }
+        var record = CalibrationEvent.measure(truth: truth, posterior: posterior, using: &generator)
+        if engine.kernel != nil { record.effectiveSampleSize = Self.smallestBulkESS(outcome.summary) }
+        return record
+    }
+
+    /// The smallest bulk ESS over the scalar latents (named variables and result elements) of an MCMC posterior
+    /// file; 0 when none is defined.
+    static func smallestBulkESS(_ summary: PosteriorSummary) -> Double {
+        let sizes = (Array(summary.variables.values) + (summary.result.map { [$0] } ?? [])).flatMap {
+            $0.diagnostics?.essBulk ?? []
+        }
+        return sizes.filter(\.isFinite).min() ?? 0
     }
 }
 

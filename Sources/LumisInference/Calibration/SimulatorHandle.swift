@@ -2,8 +2,9 @@ import LumisCore
 
 /// One worker's simulator, lent to the engine runs of successive calibration events.
 ///
-/// Invariant (hence `@unchecked Sendable`): only the worker thread that made it uses it, one run at a time; each
-/// run is an ``InferenceRun`` with one worker, which runs on the calling thread.
+/// Invariant (hence `@unchecked Sendable`): one thread uses it at a time: the worker thread that made it, or during
+/// an MCMC event one chain's thread, which the worker waits for (each run is an ``InferenceRun`` with one worker,
+/// on the calling thread, or with one chain per handle).
 final class SimulatorHandle: @unchecked Sendable {
     /// The simulator.
     var simulator: any Simulator

@@ -80,6 +80,13 @@ public struct ChainRecord: Sendable, Equatable {
 }
 
 extension ChainSet {
+    /// Every chain's kept draws, in chain order, with equal weights.
+    public var pooledPosterior: Posterior {
+        var pooled = TraceStore()
+        for chain in chains { pooled.append(contentsOf: chain) }
+        return Posterior(store: pooled, weighting: .uniform)
+    }
+
     /// Summarises the pooled draws of all chains (uniform weights) and adds the convergence diagnostics of
     /// every variable and one ``ChainRecord`` per chain.
     ///
@@ -90,10 +97,7 @@ extension ChainSet {
     public func summary(
         metadata: PosteriorMetadata, quantileLevels: [Double] = Posterior.defaultQuantileLevels
     ) -> PosteriorSummary {
-        var pooled = TraceStore()
-        for chain in chains { pooled.append(contentsOf: chain) }
-        var summary = Posterior(store: pooled, weighting: .uniform)
-            .summary(metadata: metadata, quantileLevels: quantileLevels)
+        var summary = pooledPosterior.summary(metadata: metadata, quantileLevels: quantileLevels)
         // The importance-sampling ESS of equally weighted draws is just their count: meaningless for correlated
         // chains, whose ESS is per variable (ess_bulk, ess_tail).
         summary.effectiveSampleSize = nil

@@ -29,6 +29,9 @@ public struct IndependenceMove: Sendable {
     /// The kernel's key in the per-address proposal and acceptance counts.
     public static let statisticsKey = "(network)"
 
+    /// The probability when none is given (`--network-move-probability`).
+    public static let defaultProbability = 0.2
+
     /// Creates the move.
     ///
     /// - Precondition: `0 < probability <= 1`.

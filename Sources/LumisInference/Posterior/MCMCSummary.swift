@@ -21,15 +21,65 @@ public struct MCMCSummary: Sendable, Equatable {
     public var note: String?
     /// Each chain's last state (`nil` for a chain that never had one), to resume from.
     public var chainStates: [ChainState?]
+    /// The network-guided kernel (`--network`), `nil` for single-site moves only (then the file has neither
+    /// `network_move_probability` nor `network`, exactly as before they existed).
+    public var guide: Guide?
+
+    /// The independence move of network-guided MCMC, as the file records it.
+    public struct Guide: Sendable, Equatable {
+        /// The probability of an independence move at each step.
+        public var moveProbability: Double
+        /// The network whose proposals it draws from.
+        public var network: NetworkRecord
+
+        /// Creates a record.
+        public init(moveProbability: Double, network: NetworkRecord) {
+            self.moveProbability = moveProbability
+            self.network = network
+        }
+    }
+
+    /// A network as a posterior file identifies it: what the network file says of itself.
+    public struct NetworkRecord: Sendable, Equatable {
+        /// The network file's name (its last path component), `nil` for a network given in memory.
+        public var file: String?
+        /// The simulator model the network was trained on, `nil` when the file does not record it.
+        public var model: String?
+        /// The traces the network was trained on, `nil` when not known.
+        public var tracesSeen: Int?
+        /// The file's own checksum as 16 lowercase hex digits.
+        ///
+        /// The FNV-1a 64 hash every parameter file ends with (docs/neural.md): two files with the same checksum hold the same network. `nil` in memory.
+        public var checksum: String?
+
+        /// Creates a record.
+        public init(file: String?, model: String?, tracesSeen: Int?, checksum: String?) {
+            self.file = file
+            self.model = model
+            self.tracesSeen = tracesSeen
+            self.checksum = checksum
+        }
+
+        /// One line for a table header: `gum.lumisnet (model 'gum', 2048 traces seen, checksum 0123…)`.
+        public var description: String {
+            var details: [String] = []
+            if let model { details.append("model '\(model.escapedForMessage)'") }
+            if let tracesSeen { details.append("\(tracesSeen) traces seen") }
+            if let checksum { details.append("checksum \(checksum)") }
+            let name = file?.escapedForMessage ?? "(in memory)"
+            return details.isEmpty ? name : "\(name) (\(details.joined(separator: ", ")))"
+        }
+    }
 
     /// Creates a section.
     ///
     /// - Precondition: `chainStates` has one element per chain.
     public init(
         chains: Int, steps: Int, burnIn: Int, thin: Int, stepSize: Double?, isComplete: Bool, note: String?,
-        chainStates: [ChainState?]
+        chainStates: [ChainState?], guide: Guide? = nil
     ) {
         precondition(chainStates.count == chains, "one state per chain")
+        self.guide = guide
         self.chains = chains
         self.steps = steps
         self.burnIn = burnIn
@@ -57,7 +107,7 @@ public struct MCMCSummary: Sendable, Equatable {
                     }),
             ])
         }
-        return .object([
+        var members: [String: JSONValue] = [
             "chains": .integer(chains),
             "steps": .integer(steps),
             "burn_in": .integer(burnIn),
@@ -66,7 +116,18 @@ public struct MCMCSummary: Sendable, Equatable {
             "complete": .bool(isComplete),
             "note": note.map(JSONValue.string) ?? .null,
             "chain_states": .array(states),
-        ])
+        ]
+        if let guide {
+            members["network_move_probability"] = .double(guide.moveProbability)
+            let network = guide.network
+            members["network"] = .object([
+                "file": network.file.map(JSONValue.string) ?? .null,
+                "model": network.model.map(JSONValue.string) ?? .null,
+                "traces_seen": network.tracesSeen.map(JSONValue.integer) ?? .null,
+                "checksum": network.checksum.map(JSONValue.string) ?? .null,
+            ])
+        }
+        return .object(members)
     }
 
     init(field: Field) throws(FieldError) {
@@ -111,6 +172,24 @@ public struct MCMCSummary: Sendable, Equatable {
             stepSize: try field.member("step_size").optional { field throws(FieldError) in try field.double() },
             isComplete: isComplete,
             note: try field.member("note").optional { field throws(FieldError) in try field.string() },
-            chainStates: states)
+            chainStates: states, guide: try Self.guide(in: field))
+    }
+
+    /// The guided kernel's record, `nil` in a file of single-site moves (or one written before it was recorded).
+    private static func guide(in field: Field) throws(FieldError) -> Guide? {
+        guard let probabilityField = try field.optionalMember("network_move_probability") else { return nil }
+        let probability = try probabilityField.double()
+        guard probability > 0 && probability <= 1 else {
+            throw FieldError(message: "\(probabilityField.keyPath): must be above 0 and at most 1")
+        }
+        let network = try field.member("network")
+        let tracesSeen = try network.member("traces_seen").optional { field throws(FieldError) in try field.count() }
+        return Guide(
+            moveProbability: probability,
+            network: NetworkRecord(
+                file: try network.member("file").optional { field throws(FieldError) in try field.string() },
+                model: try network.member("model").optional { field throws(FieldError) in try field.string() },
+                tracesSeen: tracesSeen,
+                checksum: try network.member("checksum").optional { field throws(FieldError) in try field.string() }))
     }
 }

@@ -40,6 +40,11 @@ extension PosteriorSummary {
                     + "controlled draws; \(ic.priorFallbackDraws) from the prior at \(ic.priorFallbacks.count) addresses"
             )
         }
+        if let guide = mcmc?.guide {
+            lines.append(
+                "network moves: probability \(format(guide.moveProbability, digits: 6)) from \(guide.network.description)"
+            )
+        }
         lines.append("")
 
         let allStatistics = Array(variables.values) + Array(addresses.values) + (result.map { [$0] } ?? [])

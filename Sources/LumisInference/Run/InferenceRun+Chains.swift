@@ -17,6 +17,7 @@ extension InferenceRun {
         var chainCount = chains.count
         var initialStates: [ChainState?]?
         var isResumed = false
+        var previousGuide: MCMCSummary.Guide?
         // Every rank reads --resume / --initial-trace itself (a shared file system), so only the seed is agreed.
         switch chains.start {
         case .prior: break
@@ -43,6 +44,8 @@ extension InferenceRun {
                     .request, "--resume \(path) was conditioned on other observations; omit --observe")
             }
             initialStates = section.chainStates
+            previousGuide = section.guide
+            try Self.checkResumedKernel(previousGuide, networkMove, path: path)
         case .initialTrace(let path):
             let file = try PosteriorSummary(contentsOfFile: path)
             let states = (file.mcmc?.chainStates ?? []).compactMap { $0 }
@@ -53,20 +56,43 @@ extension InferenceRun {
                 ChainState(steps: 0, entries: states[chain % states.count].entries)
             }
         }
+        var guide: MCMCSummary.Guide?
+        if let networkMove {
+            // The checks of IC: the observations now, each simulator's model before its first trace.
+            try networkMove.network.check(observations: observations)
+            let record = networkMove.network.record
+            if let previous = previousGuide?.network, case .resume(let path) = chains.start,
+                let recorded = previous.checksum, let given = record.checksum, recorded != given
+            {
+                throw InferenceRunError(
+                    .request,
+                    "--resume \(path) ran with network \(previous.description); --network \(record.description) "
+                        + "is another network")
+            }
+            guide = MCMCSummary.Guide(
+                moveProbability: networkMove.probability ?? previousGuide?.moveProbability
+                    ?? IndependenceMove.defaultProbability,
+                network: record)
+        }
         let count = chainCount ?? defaultChainCount
-        let makeSimulator: @Sendable (Int) throws -> any Simulator
+        var makeSimulator: @Sendable (Int) throws -> any Simulator
         switch simulators {
         case .source(let all):
             // Chain c opens endpoint c (or its own launched process) whichever rank runs it.
             makeSimulator = try all.share(rank: 0, of: 1, workers: count).source.simulatorFactory(timeout: timeout)
         case .inProcess(let make): makeSimulator = make
         }
+        if let networkMove { makeSimulator = networkMove.network.checkedSimulators(makeSimulator) }
         let runSeed = try agreedSeed(seed)
         var configuration = MetropolisHastings.Configuration(
             kernel: kernel, steps: traceCount, burnIn: chains.burnIn ?? (isResumed ? 0 : 1_000), thin: chains.thin,
             seed: runSeed, observations: observations, initialStates: initialStates,
             maxConsecutiveFailures: maxConsecutiveFailures)
-        configuration.independence = independence
+        if let guide, let network = networkMove?.network {
+            configuration.independence = IndependenceMove(probability: guide.moveProbability) { observations in
+                try network.traceProposal(observations: observations)
+            }
+        }
         let share = world.share(of: count)
         let observationUse = makeObservationUse(observations, warning: warning)
         var local: (output: MCMCOutput, failure: MCMCFailure?)?
@@ -79,6 +105,8 @@ extension InferenceRun {
             } catch let error as MCMCFailure {
                 // Refused observations end the run without files, as a usage error.
                 if let refusal = error.underlying as? InferenceRunError { throw refusal }
+                // So does a simulator the network does not fit (another model): no trace was kept.
+                if let refusal = error.underlying as? any RunRefusal { throw refusal }
                 local = (error.partial, error)
             }
         }
@@ -86,7 +114,8 @@ extension InferenceRun {
         // A rank whose chains stopped on an error that rank 0 reports (with every rank's draws) ends here.
         guard let (output, failure) = try gather(local) else { return nil }
         var notes = output.notes + Self.seedNote(runSeed, given: seed)
-        var summary = Self.summary(of: output, configuration: configuration, chains: count, failure: failure)
+        var summary = Self.summary(
+            of: output, configuration: configuration, chains: count, guide: guide, failure: failure)
         summary.metadata.unusedObservations = unused ?? []
         let totals = output.chainSet.statistics
         let restarts = totals.reduce(0) { $0 + $1.restarts }
@@ -113,7 +142,8 @@ extension InferenceRun {
     /// The posterior file's contents: the pooled draws' summary (with R-hat, bulk/tail ESS and MCSE per variable,
     /// and one record per chain) plus the `mcmc` section.
     static func summary(
-        of output: MCMCOutput, configuration: MetropolisHastings.Configuration, chains: Int, failure: MCMCFailure?
+        of output: MCMCOutput, configuration: MetropolisHastings.Configuration, chains: Int,
+        guide: MCMCSummary.Guide?, failure: MCMCFailure?
     ) -> PosteriorSummary {
         let statistics = output.chainSet.statistics
         let metadata = PosteriorMetadata(
@@ -127,8 +157,35 @@ extension InferenceRun {
         summary.mcmc = MCMCSummary(
             chains: chains, steps: configuration.steps, burnIn: configuration.burnIn, thin: configuration.thin,
             stepSize: stepSize, isComplete: failure == nil, note: failure.map { "stopped early: \($0)" },
-            chainStates: output.finalStates)
+            chainStates: output.finalStates, guide: guide)
         return summary
+    }
+
+    /// Refuses to resume chains with another kernel than they ran.
+    ///
+    /// Refused: a guided file without `--network`, a file of single-site moves with it, or another move probability (docs/mcmc.md, "Resuming guided chains"). The
+    /// network itself is compared once read (its checksum).
+    static func checkResumedKernel(
+        _ previous: MCMCSummary.Guide?, _ move: NetworkMove?, path: String
+    ) throws(InferenceRunError) {
+        switch (previous, move) {
+        case (nil, nil): return
+        case (nil, .some):
+            throw InferenceRunError(
+                .request,
+                "--resume \(path) ran single-site moves only; a resumed chain keeps its kernel: omit --network")
+        case (.some(let previous), nil):
+            throw InferenceRunError(
+                .request,
+                "--resume \(path) ran with network moves from \(previous.network.description); give --network again")
+        case (.some(let previous), .some(let move)):
+            if let probability = move.probability, probability != previous.moveProbability {
+                throw InferenceRunError(
+                    .request,
+                    "--resume \(path) ran with --network-move-probability \(previous.moveProbability); "
+                        + "--network-move-probability \(probability) differs")
+            }
+        }
     }
 
     /// Gathers every rank's chains on rank 0, in chain order; `nil` on the other ranks.

@@ -121,7 +121,26 @@ public struct InferenceRun: Sendable {
     public var chains = Chains()
     /// MCMC: whole-trace independence moves from a network's proposals mixed with the single-site moves
     /// (`--network` with `lmh`/`rmh`); `nil` for single-site moves only.
-    public var independence: IndependenceMove?
+    public var networkMove: NetworkMove?
+
+    /// Network-guided MCMC: the network whose proposals make the independence moves, checked against the run as
+    /// IC checks it (observations before any simulator starts, each simulator's model before its first trace).
+    public struct NetworkMove: Sendable {
+        /// The network.
+        public var network: any GuidingNetworkProposal
+        /// The probability of an independence move at each step; `nil` for the resumed file's, else
+        /// ``IndependenceMove/defaultProbability``.
+        public var probability: Double?
+
+        /// Creates the settings.
+        ///
+        /// - Precondition: `probability`, if given, is in (0, 1].
+        public init(network: any GuidingNetworkProposal, probability: Double? = nil) {
+            precondition(probability.map { $0 > 0 && $0 <= 1 } ?? true, "the move probability must be in (0, 1]")
+            self.network = network
+            self.probability = probability
+        }
+    }
     /// Whether a given observation the first trace does not observe is an error (a ``InferenceRunError`` of kind
     /// `.request`, before any output is written) rather than a warning.
     public var rejectsUnusedObservations = false
@@ -179,8 +198,9 @@ public struct InferenceRun: Sendable {
         /// the run's error; `nil` for a complete run.
         public var failure: MCMCFailure?
 
-        /// The weighted traces of a prior or importance-sampling run.
-        public var posterior: Posterior? { traces?.posterior }
+        /// The weighted traces of a prior or importance-sampling run; for MCMC, every chain's kept draws pooled with
+        /// equal weights.
+        public var posterior: Posterior? { traces?.posterior ?? chains?.chainSet.pooledPosterior }
     }
 
     /// Runs the engine on this rank's share and, on rank 0, merges every rank's part and writes `outputs`.

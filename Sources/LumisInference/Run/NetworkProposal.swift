@@ -1,9 +1,12 @@
 public import LumisCore
 
-/// The proposal of inference compilation: importance sampling whose proposal is a trained network.
+/// A trained network's proposals: the proposal of inference compilation (importance sampling whose proposal is the
+/// network) and of network-guided MCMC's independence move.
 ///
 /// The network lives in LumisCompilation, above this module, which supplies a conforming value; ``InferenceRun``
-/// runs it exactly as importance sampling with the prior, through the ``ProposalPolicy`` seam.
+/// runs IC exactly as importance sampling with the prior, through the ``ProposalPolicy`` seam, and guided MCMC
+/// through ``IndependenceMove``. Both check the network against the run the same way: ``check(observations:)``
+/// before any simulator starts, ``checkedSimulators(_:)`` before each simulator's first trace.
 public protocol NetworkProposal: Sendable {
     /// Proposal heads in the network (the posterior file's `ic.network_addresses`).
     var addressCount: Int { get }
@@ -43,3 +46,23 @@ extension NetworkProposal {
         makeSimulator
     }
 }
+
+/// A network whose proposals can also guide MCMC (``InferenceRun/NetworkMove``): it proposes and scores whole
+/// traces, and says what identifies it in the posterior file.
+public protocol GuidingNetworkProposal: NetworkProposal {
+    /// One MCMC chain's whole-trace proposal for the independence move.
+    ///
+    /// - Precondition: ``check(observations:)`` accepted `observations`.
+    /// - Throws: what ``check(observations:)`` would throw.
+    func traceProposal(observations: ObservationSet) throws -> any TraceProposal
+
+    /// What a guided MCMC posterior file records of the network (``MCMCSummary/NetworkRecord``).
+    ///
+    /// - Precondition: ``check(observations:)`` ran (a network read from a file is read there).
+    var record: MCMCSummary.NetworkRecord { get }
+}
+
+/// An error after which a run keeps nothing.
+///
+/// The request does not fit the simulator (a network trained on another model). MCMC chains that stop on one write no files, as importance sampling does not.
+public protocol RunRefusal: Error {}
