@@ -22,7 +22,7 @@
 #   --seed        inference and calibration seed (default 1)
 #   --out         work directory (default calorimeter-ic)
 #   LUMIS         the lumis executable (default .build/release/lumis)
-# With the recipe's network (4x6x6, noise 4 GeV) the defaults take about 25 minutes on one shared core.
+# With the recipe's network the defaults took about 40 minutes on one shared core (docs/calorimeter.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=1 network="" reference=$root/Tests/Fixtures/calorimeter-reference/reference.json
