@@ -29,21 +29,8 @@ work=${1:-calorimeter-recipe}
 RANKS=${RANKS:-1} GRID=${GRID:-4x6x6} NOISE=${NOISE:-4.0} TRAIN=${TRAIN:-204800} SCHEDULE=${SCHEDULE:-480000}
 BATCH=${BATCH:-64} LSTM=${LSTM:-128} EMBEDDING=${EMBEDDING:-calo:ff:64} COMPONENTS=${COMPONENTS:-5} LR=${LR:-3e-3}
 LR_END=${LR_END:-1e-4} VALIDATION=${VALIDATION:-1024} SEED=${SEED:-15}
-lumis=${LUMIS:-$root/.build/release/lumis}
-simulator="$root/simulators/build/bin/calorimeter"
-for tool in "$lumis" "$simulator"; do
-    [ -x "$tool" ] || { echo "missing $tool: run ./install.sh first" >&2; exit 1; }
-done
+. "$root/examples/calorimeter/common.sh"
 model="$simulator {endpoint} --grid $GRID --noise $NOISE"
-# One network thread per rank: the rank's simulator needs the rest of its core.
-export OPENBLAS_NUM_THREADS=1
-
-ranks() {
-    if [ "$RANKS" -le 1 ]; then "$lumis" "$@"; return; fi
-    local flags=(--oversubscribe -np "$RANKS" -x OPENBLAS_NUM_THREADS)
-    [ "$(id -u)" = 0 ] && flags+=(--allow-run-as-root)
-    mpirun "${flags[@]}" "$lumis" "$@"
-}
 
 mkdir -p "$work"
 cd "$work"

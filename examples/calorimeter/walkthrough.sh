@@ -21,21 +21,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-calorimeter-walkthrough}
 RANKS=${RANKS:-2} GRID=${GRID:-6x10x10} NOISE=${NOISE:-0.5} TRACES=${TRACES:-20000} SHARD=${SHARD:-5000}
 VALIDATION=${VALIDATION:-500} TRAIN=${TRAIN:-60000} POSTERIOR=${POSTERIOR:-2000} EVENT=${EVENT:-7}
-lumis=${LUMIS:-$root/.build/release/lumis}
-simulator="$root/simulators/build/bin/calorimeter"
-for tool in "$lumis" "$simulator"; do
-    [ -x "$tool" ] || { echo "missing $tool: run ./install.sh first" >&2; exit 1; }
-done
+. "$root/examples/calorimeter/common.sh"
 model="$simulator {endpoint} --grid $GRID --noise $NOISE"
-export OPENBLAS_NUM_THREADS=1
-
-# Runs a lumis command on RANKS MPI ranks (Open MPI asks root to say so; more ranks than cores need --oversubscribe).
-ranks() {
-    if [ "$RANKS" -le 1 ]; then "$lumis" "$@"; return; fi
-    local flags=(--oversubscribe -np "$RANKS" -x OPENBLAS_NUM_THREADS)
-    [ "$(id -u)" = 0 ] && flags+=(--allow-run-as-root)
-    mpirun "${flags[@]}" "$lumis" "$@"
-}
 
 mkdir -p "$work"
 cd "$work"
