@@ -108,14 +108,7 @@ struct CalorimeterRecipeTests {
     func slurmScript() throws {
         let directory = try Executables.temporaryDirectory("calorimeter-sbatch")
         defer { try? FileManager.default.removeItem(at: directory) }
-        // A stand-in for SLURM's srun on this one node: the command on SLURM_NTASKS local MPI ranks.
-        let srun = directory.appendingPathComponent("srun")
-        try """
-        #!/bin/sh
-        [ "$1" = "--mpi=pmix" ] && shift
-        exec mpirun --allow-run-as-root --oversubscribe -np "$SLURM_NTASKS" -x OPENBLAS_NUM_THREADS "$@"
-        """.write(to: srun, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: srun.path)
+        try ExamplesTests.writeSrunStandIn(in: directory)
         let environment = [
             "PATH": directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
             "SLURM_NTASKS": "2", "SCRATCH": directory.path, "LUMIS": try Executables.lumis(),

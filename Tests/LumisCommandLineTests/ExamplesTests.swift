@@ -9,6 +9,18 @@ import Testing
 struct ExamplesTests {
     static let examples = Executables.repositoryRoot.appendingPathComponent("examples")
 
+    /// Writes `directory/srun`, a stand-in for SLURM's srun on this one node: the command on SLURM_NTASKS local
+    /// MPI ranks.
+    static func writeSrunStandIn(in directory: URL) throws {
+        let srun = directory.appendingPathComponent("srun")
+        try """
+        #!/bin/sh
+        [ "$1" = "--mpi=pmix" ] && shift
+        exec mpirun --allow-run-as-root --oversubscribe -np "$SLURM_NTASKS" -x OPENBLAS_NUM_THREADS "$@"
+        """.write(to: srun, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: srun.path)
+    }
+
     /// The posterior file's trace count.
     static func traceCount(ofPosterior path: String) throws -> Int? {
         let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -38,16 +50,9 @@ struct ExamplesTests {
     func slurmScripts() throws {
         let directory = try Executables.temporaryDirectory("slurm")
         defer { try? FileManager.default.removeItem(at: directory) }
-        // A stand-in for SLURM's srun on this one node: the command on SLURM_NTASKS local MPI ranks.
         let bin = directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let srun = bin.appendingPathComponent("srun")
-        try """
-        #!/bin/sh
-        [ "$1" = "--mpi=pmix" ] && shift
-        exec mpirun --allow-run-as-root --oversubscribe -np "$SLURM_NTASKS" -x OPENBLAS_NUM_THREADS "$@"
-        """.write(to: srun, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: srun.path)
+        try Self.writeSrunStandIn(in: bin)
         let scratch = directory.appendingPathComponent("scratch").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let calorimeter = try Executables.simulator("calorimeter")
