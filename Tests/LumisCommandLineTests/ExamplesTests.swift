@@ -71,7 +71,13 @@ struct ExamplesTests {
         }
         for _ in 0..<2 { _ = try submit("dataset", ["TRACES": "300"]) }
         let training = ["TRACES": "96", "BATCH": "32", "LSTM": "16", "VALIDATION": "32"]
-        _ = try submit("train", training)
+        // A SLURM log is not a terminal: it gets one plain progress line per validation (after the stand-in's
+        // "rank 0: " prefix).
+        let first = try submit("train", training)
+        let validations = first.standardError.split(separator: "\n").filter {
+            $0.contains(": training ") && $0.contains(" validation ")
+        }
+        #expect(!validations.isEmpty, "\(first.standardError)")
         let again = try submit("train", training)
         #expect(again.standardError.contains("nothing to train"))
 
