@@ -153,11 +153,14 @@ extension LumisCommand {
         func run() throws {
             let world = try Communicator.world()
             try checkOutput(world: world)
+            let proposal = try network.map(readNetwork)
             let inferenceEngine: InferenceRun.Engine
             switch engine {
             case .prior: inferenceEngine = .prior
             case .is: inferenceEngine = .importanceSampling
-            case .ic: inferenceEngine = .importance(proposal: .network(try readNetwork()))
+            case .ic:
+                guard let proposal else { throw ValidationError("--engine ic needs --network FILE.") }
+                inferenceEngine = .importance(proposal: .network(proposal))
             case .lmh: inferenceEngine = .lmh
             case .rmh: inferenceEngine = .rmh(stepSize: mcmc.stepSize)
             }
@@ -166,12 +169,18 @@ extension LumisCommand {
             var calibration = Calibration(
                 eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
                 maxConsecutiveFailures: runOptions.maxFailures)
+            var settings = CalibrationReport.Settings(network: proposal?.record)
             if engine.isMCMC {
                 calibration.chains = InferenceRun.Chains(
                     count: simulatorsPerWorker, burnIn: mcmc.burnIn, thin: mcmc.thin)
-                if network != nil {
-                    calibration.networkMove = InferenceRun.NetworkMove(
-                        network: try readNetwork(), probability: mcmc.networkMoveProbability)
+                settings.chains = simulatorsPerWorker
+                settings.burnIn = mcmc.burnIn ?? InferenceRun.Chains.defaultBurnIn
+                settings.thin = mcmc.thin
+                if engine == .rmh { settings.stepSize = mcmc.stepSize }
+                if let proposal {
+                    let probability = mcmc.networkMoveProbability ?? IndependenceMove.defaultProbability
+                    calibration.networkMove = InferenceRun.NetworkMove(network: proposal, probability: probability)
+                    settings.networkMoveProbability = probability
                 }
             }
             Console.installInterruptHandlers()
@@ -191,7 +200,7 @@ extension LumisCommand {
             guard let output = try gather(local, world: world) else { return }
             let report = CalibrationReport(
                 engine: inferenceEngine.name, model: output.modelName, seed: runSeed, tracesPerEvent: traceCount,
-                events: output.events)
+                events: output.events, settings: settings)
             if seed == nil { Console.note("seed \(runSeed) (drawn at random; --seed \(runSeed) repeats the run)") }
             try report.write(toFile: out)
             let flagged = report.variables.values.count { !$0.flags.isEmpty }
@@ -203,12 +212,11 @@ extension LumisCommand {
             if strict && report.isMiscalibrated { throw ExitCode(2) }
         }
 
-        /// The network of `--network`, read now so that a bad file is one line before any simulator starts.
-        private func readNetwork() throws -> InferenceNetworkProposal {
+        /// The network of `--network` at `path`, read now so that a bad file is one line before any simulator
+        /// starts.
+        private func readNetwork(_ path: String) throws -> InferenceNetworkProposal {
             do {
-                // validate() saw --network.
-                let network = SharedNetwork(try NetworkFile.readNetwork(from: network ?? ""))
-                return InferenceNetworkProposal(network: network, batchesProposals: !engine.isMCMC)
+                return try InferenceNetworkProposal(readingFile: path, batchesProposals: !engine.isMCMC)
             } catch {
                 throw ValidationError("--network: \(error)")
             }

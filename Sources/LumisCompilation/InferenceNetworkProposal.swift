@@ -42,6 +42,28 @@ public final class InferenceNetworkProposal: GuidingNetworkProposal {
         self.batchConcurrency = nil
     }
 
+    /// The network of the file at `path`, read now, so that a bad file is reported before any simulator starts;
+    /// its ``record`` names the file as ``init(contentsOfFile:batchesProposals:)``'s does.
+    ///
+    /// - Throws: ``NetworkFileError`` for a file that cannot be read as a network.
+    public init(readingFile path: String, batchesProposals: Bool = true) throws(NetworkFileError) {
+        self.path = nil
+        self.loaded = Mutex(try Self.read(path))
+        self.batchesProposals = batchesProposals
+        self.batchConcurrency = nil
+    }
+
+    /// Reads the network file at `path` with what identifies it.
+    private static func read(
+        _ path: String
+    ) throws(NetworkFileError) -> (network: SharedNetwork, record: MCMCSummary.NetworkRecord) {
+        let (network, tracesSeen, checksum) = try NetworkFile.readNetworkIdentified(from: path)
+        let record = MCMCSummary.NetworkRecord(
+            file: URL(fileURLWithPath: path).lastPathComponent, model: network.signature.model,
+            tracesSeen: tracesSeen, checksum: String(format: "%016llx", checksum))
+        return (SharedNetwork(network), record)
+    }
+
     /// The network.
     ///
     /// - Precondition: given, or read by ``check(observations:)``.
@@ -72,11 +94,8 @@ public final class InferenceNetworkProposal: GuidingNetworkProposal {
     ///   ``NetworkMismatch/observationShape(name:network:given:)``.
     public func check(observations: ObservationSet) throws {
         if let path, loaded.withLock({ $0 == nil }) {
-            let (network, tracesSeen, checksum) = try NetworkFile.readNetworkIdentified(from: path)
-            let record = MCMCSummary.NetworkRecord(
-                file: URL(fileURLWithPath: path).lastPathComponent, model: network.signature.model,
-                tracesSeen: tracesSeen, checksum: String(format: "%016llx", checksum))
-            loaded.withLock { $0 = (SharedNetwork(network), record) }
+            let read = try Self.read(path)
+            loaded.withLock { $0 = read }
         }
         _ = try CompiledProposal(network: network, observations: observations)
     }

@@ -84,6 +84,32 @@ public enum Executables {
             standardError: String(decoding: errorData.get(), as: UTF8.self))
     }
 
+    /// A bundled simulator serving at a private abstract ipc endpoint, for `--simulator`; stop it with
+    /// ``stop()``.
+    public final class AttachedSimulator {
+        /// The simulator's process.
+        public let process: Process
+        /// Where it serves.
+        public let endpoint: String
+
+        /// Starts simulator `name` (``simulator(_:)``) at a fresh endpoint, with `options` after it; its stderr is
+        /// discarded.
+        public init(_ name: String, options: [String] = []) throws {
+            endpoint = "ipc://@lumis-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: try simulator(name))
+            process.arguments = [endpoint] + options
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Kills the simulator and waits for it.
+        public func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+    }
+
     /// A scratch directory for one test, removed by the caller.
     public static func temporaryDirectory(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory

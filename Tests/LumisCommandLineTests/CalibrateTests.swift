@@ -1,4 +1,5 @@
 import Foundation
+import LumisCompilation
 import LumisInference
 import LumisTestSupport
 import Testing
@@ -32,6 +33,7 @@ struct CalibrateTests {
         let report = try CalibrationReport(contentsOfFile: out)
         #expect(report.events == 400 && report.tracesPerEvent == 200 && report.seed == 41 && report.engine == "is")
         #expect(report.model == "Gaussian with unknown mean")
+        #expect(report.settings == CalibrationReport.Settings())
         #expect(Set(report.variables.keys) == ["mu", "(result)"])
         #expect(report.medianEffectiveSampleSize > 50 && report.medianEffectiveSampleSize < 150)
         for (label, variable) in report.variables {
@@ -81,6 +83,12 @@ struct CalibrateTests {
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let report = try CalibrationReport(contentsOfFile: out)
         #expect(report.events == 200 && report.tracesPerEvent == 100 && report.engine == "rmh")
+        // The settings the run used, defaults included (step size 1), so a later reader can rerun it.
+        #expect(report.settings == CalibrationReport.Settings(chains: 2, burnIn: 50, thin: 4, stepSize: 1))
+        let summary = try Self.lumis(["summary", out])
+        #expect(
+            summary.standardOutput.contains("chains: 2  burn-in: 50  thin: 4  step size: 1"),
+            "\(summary.standardOutput)")
         #expect(Set(report.variables.keys) == ["mu", "(result)"])
         // Thinned to about the ESS: the smallest bulk ESS of an event's latents is close to its 50 draws.
         #expect(
@@ -113,6 +121,19 @@ struct CalibrateTests {
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let report = try CalibrationReport(contentsOfFile: out)
         #expect(report.events == 10 && report.engine == "rmh" && report.variables["mu"]?.undefinedEvents == 0)
+        // The guided kernel and the network, identified as in a guided posterior file.
+        let trained = try NetworkFile.readNetworkIdentified(from: network)
+        let record = MCMCSummary.NetworkRecord(
+            file: "gum.lumisnet", model: "Gaussian with unknown mean", tracesSeen: trained.tracesSeen,
+            checksum: String(format: "%016llx", trained.checksum))
+        #expect(
+            report.settings
+                == CalibrationReport.Settings(
+                    chains: 2, burnIn: 20, thin: 4, stepSize: 1, networkMoveProbability: 0.5, network: record))
+        let summary = try Self.lumis(["summary", out])
+        #expect(
+            summary.standardOutput.contains("network move probability: 0.5  network: \(record.description)"),
+            "\(summary.standardOutput)")
         try FileManager.default.removeItem(atPath: out)
         let branching = "\(try Executables.simulator("branching")) {endpoint}"
         let mismatch = try Self.lumis(arguments + ["--launch", branching])
@@ -155,6 +176,8 @@ struct CalibrateTests {
         let report = try CalibrationReport(contentsOfFile: out)
         let mu = try #require(report.variables["mu"])
         #expect(report.engine == "ic" && !mu.flags.isEmpty, "\(mu.flags)")
+        #expect(report.settings.network?.file == "over.lumisnet" && report.settings.network?.tracesSeen == 40000)
+        #expect(report.settings.chains == nil && report.settings.networkMoveProbability == nil)
         // Overconfident: the 90% intervals hold the truth far less often than 90%.
         #expect(mu.coverage(level: 0.9) < mu.coverageBand(level: 0.9).lowerBound, "\(mu.flags)")
         let summary = try Self.lumis(["summary", out])

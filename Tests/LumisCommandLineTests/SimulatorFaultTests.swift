@@ -23,23 +23,6 @@ struct SimulatorFaultTests {
         return outcome.standardError
     }
 
-    /// Starts `faulty` serving at a private abstract ipc endpoint; the caller stops it with ``stop(_:)``.
-    static func attachedFaulty(_ options: [String]) throws -> (process: Process, endpoint: String) {
-        let endpoint = "ipc://@lumis-faults-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Executables.simulator("faulty"))
-        process.arguments = [endpoint] + options
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return (process, endpoint)
-    }
-
-    /// Stops a started simulator and waits for it.
-    static func stop(_ process: Process) {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
     @Test("Simulator text with NUL, escape and newline bytes is escaped, and the invalid value is named")
     func escapedAddress() throws {
         let faulty = try Executables.simulator("faulty")
@@ -54,8 +37,9 @@ struct SimulatorFaultTests {
 
     @Test("An error on an attached simulator names its endpoint")
     func attachedEndpointNamed() throws {
-        let (process, endpoint) = try Self.attachedFaulty(["--bad-address-at", "1"])
-        defer { Self.stop(process) }
+        let faulty = try Executables.AttachedSimulator("faulty", options: ["--bad-address-at", "1"])
+        defer { faulty.stop() }
+        let endpoint = faulty.endpoint
         let message = try Self.failingRun([
             "infer", "--simulator", endpoint, "--observe", "obs0=1", "--observe", "obs1=2", "--traces", "5",
         ])
@@ -97,8 +81,9 @@ struct SimulatorFaultTests {
 
     @Test("An attached simulator that dies mid-run ends the run with one line, long before --timeout")
     func deadAttachedSimulator() throws {
-        let (process, endpoint) = try Self.attachedFaulty(["--die-at", "3"])
-        defer { Self.stop(process) }
+        let faulty = try Executables.AttachedSimulator("faulty", options: ["--die-at", "3"])
+        defer { faulty.stop() }
+        let endpoint = faulty.endpoint
         let started = ContinuousClock.now
         let message = try Self.failingRun([
             "infer", "--simulator", endpoint, "--observe", "obs0=1", "--observe", "obs1=2", "--traces", "50",

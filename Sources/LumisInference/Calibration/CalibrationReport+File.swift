@@ -35,6 +35,7 @@ extension CalibrationReport {
             "format": .string(Self.formatName),
             "version": .integer(Self.formatVersion),
             "engine": .string(engine),
+            "settings": settings.jsonValue,
             "model": .string(model),
             "seed": .integer(seed),
             "events": .integer(events),
@@ -121,7 +122,9 @@ extension CalibrationReport {
         self.init(
             engine: try root.member("engine").string(), model: try root.member("model").string(), seed: seed,
             tracesPerEvent: try root.member("traces_per_event").count(), effectiveSampleSizes: sizes,
-            variables: variables)
+            variables: variables,
+            settings: try root.optionalMember("settings").map { field throws(FieldError) in try Settings(field: field) }
+                ?? Settings())
         let events = try root.member("events").count()
         guard events == sizes.count else {
             throw FieldError(message: "events is \(events) but ess holds \(sizes.count) values")

@@ -8,6 +8,9 @@ extension CalibrationReport {
             "model: \(model)",
             "engine: \(engine)  seed: \(seed)  events: \(events)  traces per event: \(tracesPerEvent)  "
                 + "median ESS: \(Variable.format(medianEffectiveSampleSize, digits: 4))",
+        ]
+        if let settings = settings.description { lines.append(settings) }
+        lines += [
             flagged == 0
                 ? "calibration: no latent flagged (coverage within its 4-sigma band, KS p >= \(Self.ksThreshold))"
                 : "calibration: MISCALIBRATED: \(flagged) of \(variables.count) latents flagged",

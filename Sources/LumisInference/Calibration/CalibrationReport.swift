@@ -106,12 +106,15 @@ public struct CalibrationReport: Sendable, Equatable {
     public var effectiveSampleSizes: [Double]
     /// The latents, by label.
     public var variables: [String: Variable]
+    /// How the engine ran (MCMC's chains, the network).
+    public var settings: Settings
 
     /// Creates a report from its parts.
     public init(
         engine: String, model: String, seed: UInt64, tracesPerEvent: Int, effectiveSampleSizes: [Double],
-        variables: [String: Variable]
+        variables: [String: Variable], settings: Settings = Settings()
     ) {
+        self.settings = settings
         self.engine = engine
         self.model = model
         self.seed = seed
@@ -121,7 +124,10 @@ public struct CalibrationReport: Sendable, Equatable {
     }
 
     /// Gathers the events' records (in event order) into a report.
-    public init(engine: String, model: String, seed: UInt64, tracesPerEvent: Int, events: [CalibrationEvent]) {
+    public init(
+        engine: String, model: String, seed: UInt64, tracesPerEvent: Int, events: [CalibrationEvent],
+        settings: Settings = Settings()
+    ) {
         var variables: [String: Variable] = [:]
         for event in events {
             for (label, measure) in event.measures {
@@ -133,7 +139,7 @@ public struct CalibrationReport: Sendable, Equatable {
         }
         self.init(
             engine: engine, model: model, seed: seed, tracesPerEvent: tracesPerEvent,
-            effectiveSampleSizes: events.map(\.effectiveSampleSize), variables: variables)
+            effectiveSampleSizes: events.map(\.effectiveSampleSize), variables: variables, settings: settings)
     }
 
     /// The number of events.

@@ -119,13 +119,7 @@ public struct MCMCSummary: Sendable, Equatable {
         ]
         if let guide {
             members["network_move_probability"] = .double(guide.moveProbability)
-            let network = guide.network
-            members["network"] = .object([
-                "file": network.file.map(JSONValue.string) ?? .null,
-                "model": network.model.map(JSONValue.string) ?? .null,
-                "traces_seen": network.tracesSeen.map(JSONValue.integer) ?? .null,
-                "checksum": network.checksum.map(JSONValue.string) ?? .null,
-            ])
+            members["network"] = guide.network.jsonValue
         }
         return .object(members)
     }
@@ -182,14 +176,27 @@ public struct MCMCSummary: Sendable, Equatable {
         guard probability > 0 && probability <= 1 else {
             throw FieldError(message: "\(probabilityField.keyPath): must be above 0 and at most 1")
         }
-        let network = try field.member("network")
-        let tracesSeen = try network.member("traces_seen").optional { field throws(FieldError) in try field.count() }
-        return Guide(
-            moveProbability: probability,
-            network: NetworkRecord(
-                file: try network.member("file").optional { field throws(FieldError) in try field.string() },
-                model: try network.member("model").optional { field throws(FieldError) in try field.string() },
-                tracesSeen: tracesSeen,
-                checksum: try network.member("checksum").optional { field throws(FieldError) in try field.string() }))
+        return Guide(moveProbability: probability, network: try NetworkRecord(field: field.member("network")))
+    }
+}
+
+extension MCMCSummary.NetworkRecord {
+    /// The record as posterior and calibration files write it (unknown parts `null`).
+    var jsonValue: JSONValue {
+        .object([
+            "file": file.map(JSONValue.string) ?? .null,
+            "model": model.map(JSONValue.string) ?? .null,
+            "traces_seen": tracesSeen.map(JSONValue.integer) ?? .null,
+            "checksum": checksum.map(JSONValue.string) ?? .null,
+        ])
+    }
+
+    /// Reads a record written by ``jsonValue``.
+    init(field: Field) throws(FieldError) {
+        self.init(
+            file: try field.member("file").optional { field throws(FieldError) in try field.string() },
+            model: try field.member("model").optional { field throws(FieldError) in try field.string() },
+            tracesSeen: try field.member("traces_seen").optional { field throws(FieldError) in try field.count() },
+            checksum: try field.member("checksum").optional { field throws(FieldError) in try field.string() })
     }
 }

@@ -85,7 +85,8 @@ extension InferenceRun {
         if let networkMove { makeSimulator = networkMove.network.checkedSimulators(makeSimulator) }
         let runSeed = try agreedSeed(seed)
         var configuration = MetropolisHastings.Configuration(
-            kernel: kernel, steps: traceCount, burnIn: chains.burnIn ?? (isResumed ? 0 : 1_000), thin: chains.thin,
+            kernel: kernel, steps: traceCount, burnIn: chains.burnIn ?? (isResumed ? 0 : Chains.defaultBurnIn),
+            thin: chains.thin,
             seed: runSeed, observations: observations, initialStates: initialStates,
             maxConsecutiveFailures: maxConsecutiveFailures)
         if let guide, let network = networkMove?.network {

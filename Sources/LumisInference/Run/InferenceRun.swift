@@ -70,7 +70,7 @@ public struct InferenceRun: Sendable {
         /// How many chains, each with its own simulator; `nil` for ``defaultCount(endpoints:)`` (or a resumed
         /// file's count).
         public var count: Int?
-        /// Proposals per chain before the first kept draw; `nil` for 1000 (0 when resuming).
+        /// Proposals per chain before the first kept draw; `nil` for ``defaultBurnIn`` (0 when resuming).
         public var burnIn: Int?
         /// Keep every `thin`-th state after burn-in.
         public var thin: Int
@@ -87,6 +87,9 @@ public struct InferenceRun: Sendable {
             self.thin = thin
             self.start = start
         }
+
+        /// The burn-in of new chains when the request does not set it.
+        public static let defaultBurnIn = 1_000
 
         /// The chain count when neither the request nor a resumed file sets it: one per attached endpoint, else 4.
         public static func defaultCount(endpoints: Int) -> Int { endpoints == 0 ? 4 : endpoints }
