@@ -55,7 +55,9 @@ extension LumisCommand {
         @Flag(help: "Complete the dataset in --out: write only its missing shards.")
         var resume = false
 
-        @Option(help: "Random seed (default: the dataset's with --resume, else random, printed to stderr).")
+        @Option(
+            help: "Random seed (default: the dataset's with --resume, else random, printed to stderr with the results)."
+        )
         var seed: UInt64?
 
         @OptionGroup var observed: ObservationOptions
@@ -107,7 +109,6 @@ extension LumisCommand {
             } catch let error as SimulatorSource.AssignmentError {
                 throw connection.simulators.usageError(for: error, countOption: "--workers")
             }
-            if run.isSeedDrawn && world.isRoot { Console.note("seed \(run.seed)") }
             Console.installInterruptHandlers()
             // Ranks share one terminal: only rank 0 draws its progress.
             let line = runOptions.progressReporter(isRoot: run.writerRank == 0)
@@ -124,6 +125,11 @@ extension LumisCommand {
                 throw error
             }
             guard world.isRoot else { return }
+            // The seed rule of every command: a seed drawn at random is reported with the results, not before an
+            // error that leaves nothing to repeat (the manifest records it either way).
+            if run.isSeedDrawn {
+                Console.note("seed \(run.seed) (drawn at random; --seed \(run.seed) repeats the run)")
+            }
             for line in Self.summary(report, seconds: (clock.now - start) / .seconds(1), directory: out) {
                 Console.note(line)
             }

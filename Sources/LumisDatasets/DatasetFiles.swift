@@ -148,11 +148,15 @@ enum DatasetFiles {
     }
 
     /// Creates `directory` (and its parents) if needed.
+    ///
+    /// Wraps `mkdir`, one path component at a time, so that a failure names the component and the system's reason
+    /// (for example a parent that is a file: "Not a directory").
     static func makeDirectory(_ directory: String) throws(DatasetError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DatasetError(path: directory, reason: "cannot create the directory: \(error.localizedDescription)")
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o777) != 0 && errno != EEXIST { throw error(prefix, "creating the directory") }
+            prefix += "/"
         }
     }
 

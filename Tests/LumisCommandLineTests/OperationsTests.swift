@@ -224,6 +224,29 @@ struct OperationsTests {
         #expect(lines.contains("shards      1 of 1, 2000 traces (at most 100000 per shard)"), "\(info.standardOutput)")
     }
 
+    @Test("lumis dataset: an --out under a file is one line naming it; a drawn seed is reported with the results")
+    func datasetOutputAndSeed() throws {
+        let directory = try Executables.temporaryDirectory("ops-dataset-out")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("file").path
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let gum = try Executables.simulator("gum") + " {endpoint}"
+        let refused = try Self.lumis(["dataset", "--launch", gum, "--traces", "10", "--out", file + "/data"])
+        Self.expectOneLine(refused, status: 1, mentions: [file + "/data", "Not a directory"])
+        let data = directory.appendingPathComponent("data").path
+        let written = try Self.lumis(["dataset", "--launch", gum, "--traces", "10", "--out", data, "--no-progress"])
+        #expect(written.status == 0, "\(written.standardError)")
+        // The seed the manifest records (dataset-info's "seed" line).
+        let info = try Self.lumis(["dataset-info", data])
+        let seedLine = try #require(info.standardOutput.split(separator: "\n").first { $0.hasPrefix("seed ") })
+        let seed = try #require(seedLine.split(separator: " ").last.flatMap { UInt64($0) })
+        let lines = written.standardError.split(separator: "\n")
+        #expect(
+            lines.first == "seed \(seed) (drawn at random; --seed \(seed) repeats the run)"
+                && lines.last?.hasPrefix("wrote 10 traces") == true,
+            "\(written.standardError)")
+    }
+
     @Test(
         "Every option with a value states its default in --help",
         arguments: [
