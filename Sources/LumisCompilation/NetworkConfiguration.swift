@@ -27,6 +27,13 @@ public struct ObservationEmbeddingSpec: Sendable, Hashable, Codable {
     public var offset: Double = 0
     /// Divides every element after `offset` (the training data's stddev).
     public var scale: Double = 1
+    /// The width of the hidden dense layers, when not `(input + dimension) / 2` (the rule of networks made before
+    /// it was recorded, and of every network whose rule stays within ``maximumFeedForwardHidden``).
+    public var hiddenWidth: Int?
+
+    /// A feed-forward embedding's hidden width at most: its input is the whole observation, and half of a
+    /// 24,500-cell calorimeter image would make 300 million weights.
+    public static let maximumFeedForwardHidden = 1024
 
     /// Creates a spec.
     ///
@@ -46,6 +53,10 @@ public struct ObservationEmbeddingSpec: Sendable, Hashable, Codable {
         self.architecture = chosen
         self.dimension = dimension
         self.depth = depth
+        let halfway = (elementCount + dimension) / 2
+        if chosen == .feedForward && halfway > Self.maximumFeedForwardHidden {
+            hiddenWidth = Self.maximumFeedForwardHidden
+        }
     }
 
     /// Feed-forward for scalars and vectors, 2D CNN for matrices, 3D CNN for volumes and 4-D `[C, D, H, W]`.

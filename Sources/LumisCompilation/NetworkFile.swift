@@ -212,7 +212,8 @@ public enum NetworkFile {
             }
             guard rankFits, !spec.shape.isEmpty, spec.shape.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }),
                 spec.dimension > 0, spec.dimension <= 1 << 16, spec.depth > 0, spec.depth <= 64,
-                spec.offset.isFinite, spec.scale.isFinite, spec.scale > 0
+                spec.offset.isFinite, spec.scale.isFinite, spec.scale > 0,
+                spec.hiddenWidth.map({ $0 > 0 && $0 <= 1 << 16 }) ?? true
             else { throw .malformedHeader("observation embedding \(spec.name) has invalid sizes") }
         }
         for record in addresses {

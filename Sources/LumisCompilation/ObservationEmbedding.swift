@@ -134,7 +134,7 @@ struct ObservationEmbedding {
             for extent in size { width = width * Checked(extent) }
         }
         guard var input = width.value, input < Int.max / 2 else { return nil }
-        let hidden = max((input + spec.dimension) / 2, 1)
+        let hidden = spec.hiddenWidth ?? max((input + spec.dimension) / 2, 1)
         for layer in 0..<spec.depth {
             let output = layer == spec.depth - 1 ? spec.dimension : hidden
             // A CNN's last layer is linear: a final ReLU can leave every output unit dead for all inputs at

@@ -124,6 +124,12 @@ public struct MetropolisHastings: Sendable {
         return try run(chainRange: 0..<chains, makeSimulator: makeSimulator, progress: progress)
     }
 
+    /// `a · b`, or `Int.max` when it overflows.
+    static func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+        let product = a.multipliedReportingOverflow(by: b)
+        return product.overflow ? Int.max : product.partialValue
+    }
+
     /// Runs the chains `chainRange` of a larger set (the part of one process in a run split between
     /// processes), each exactly as in a run of all chains: chain *c* uses the streams and initial state of
     /// chain *c*.
@@ -151,8 +157,10 @@ public struct MetropolisHastings: Sendable {
         let firstError = Mutex<(chain: Int, error: any Error)?>(nil)
         let stopped = Atomic<Bool>(false)
         let completed = Atomic<Int>(0)
-        let total = chains * (configuration.burnIn + configuration.steps)
-        let burnInTotal = chains * configuration.burnIn
+        // Totals for progress only: saturated, since a request too long to finish must not trap here.
+        let perChain = configuration.burnIn.addingReportingOverflow(configuration.steps)
+        let total = perChain.overflow ? Int.max : Self.saturatingProduct(chains, perChain.partialValue)
+        let burnInTotal = Self.saturatingProduct(chains, configuration.burnIn)
         let work: @Sendable (Int) -> Void = { position in
             let chain = chainRange.lowerBound + position
             var runner = ChainRunner(chain: chain, configuration: self.configuration, onTrace: onTrace)
