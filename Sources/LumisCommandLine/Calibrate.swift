@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import LumisCompilation
+import LumisCore
 import LumisDistributed
 import LumisInference
 import LumisOutput
 import LumisSimulation
 import LumisStorage
+import LumisTransport
 
 extension LumisCommand {
     struct Calibrate: ParsableCommand {
@@ -26,6 +28,10 @@ extension LumisCommand {
 
                 With --strict, a flagged latent makes the exit status 2 (the file is written either way), so a CI \
                 pipeline can fail on it.
+
+                SIGINT or SIGTERM (one process) writes the events finished so far as a file marked incomplete; \
+                --resume FILE with the same options runs the rest, and the result equals an uninterrupted run. \
+                --resume with a larger --events extends a complete calibration the same way.
 
                 Event e's truth is trace e of random stream e of --seed (trace e of 'lumis dataset --seed S'); \
                 its engine seed and PIT variates come from stream 2^63 + e. The file does not depend on \
@@ -98,6 +104,13 @@ extension LumisCommand {
         @Option(help: ArgumentHelp("Write the calibration to this JSON file.", valueName: "file"))
         var out: String
 
+        @Option(
+            help: ArgumentHelp(
+                "Continue (or extend to --events) the calibration in this file, run with the same options "
+                    + "(default: a new calibration).",
+                valueName: "file"))
+        var resume: String?
+
         @OptionGroup var runOptions: RunOptions
 
         func validate() throws {
@@ -112,10 +125,6 @@ extension LumisCommand {
             }
             if mcmc.networkMoveProbability != nil && network == nil {
                 throw ValidationError("--network-move-probability applies to --engine lmh or rmh with --network.")
-            }
-            if mcmc.resume != nil || mcmc.initialTrace != nil {
-                throw ValidationError(
-                    "calibration chains start from the prior: --resume and --initial-trace do not apply.")
             }
             do {
                 try MemoryBudget.check(
@@ -153,6 +162,7 @@ extension LumisCommand {
         func run() throws {
             let world = try Communicator.world()
             try checkOutput(world: world)
+            let previous = try resume.map(Self.readPrevious)
             let proposal = try network.map(readNetwork)
             let inferenceEngine: InferenceRun.Engine
             switch engine {
@@ -164,23 +174,40 @@ extension LumisCommand {
             case .lmh: inferenceEngine = .lmh
             case .rmh: inferenceEngine = .rmh(stepSize: mcmc.stepSize)
             }
-            let (source, workers) = try simulators(rank: world.rank, of: world.size)
-            let runSeed = try seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
-            var calibration = Calibration(
-                eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
-                maxConsecutiveFailures: runOptions.maxFailures)
+            // What the file records of the engine's options, defaults written as used.
             var settings = CalibrationReport.Settings(network: proposal?.record)
             if engine.isMCMC {
-                calibration.chains = InferenceRun.Chains(
-                    count: simulatorsPerWorker, burnIn: mcmc.burnIn, thin: mcmc.thin)
                 settings.chains = simulatorsPerWorker
                 settings.burnIn = mcmc.burnIn ?? InferenceRun.Chains.defaultBurnIn
                 settings.thin = mcmc.thin
                 if engine == .rmh { settings.stepSize = mcmc.stepSize }
-                if let proposal {
-                    let probability = mcmc.networkMoveProbability ?? IndependenceMove.defaultProbability
+                if proposal != nil {
+                    settings.networkMoveProbability = mcmc.networkMoveProbability ?? IndependenceMove.defaultProbability
+                }
+            }
+            let runSeed = try seed ?? previous?.seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
+            if let previous {
+                try check(previous, engine: inferenceEngine.name, seed: runSeed, settings: settings)
+                guard previous.events < eventCount else {
+                    // Nothing to run: the file already holds the events asked for.
+                    var complete = previous
+                    complete.requestedEvents = nil
+                    if world.isRoot { try complete.write(toFile: out) }
+                    if world.isRoot { Console.note("\(resume ?? "") holds all \(eventCount) events; wrote \(out)") }
+                    return
+                }
+            }
+            let first = previous?.events ?? 0
+            let share = world.share(of: eventCount - first)
+            let (source, workers) = try simulators(rank: world.rank, of: world.size)
+            var calibration = Calibration(
+                eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
+                maxConsecutiveFailures: runOptions.maxFailures)
+            if engine.isMCMC {
+                calibration.chains = InferenceRun.Chains(
+                    count: simulatorsPerWorker, burnIn: mcmc.burnIn, thin: mcmc.thin)
+                if let proposal, let probability = settings.networkMoveProbability {
                     calibration.networkMove = InferenceRun.NetworkMove(network: proposal, probability: probability)
-                    settings.networkMoveProbability = probability
                 }
             }
             Console.installInterruptHandlers()
@@ -189,19 +216,43 @@ extension LumisCommand {
             do {
                 defer { line?.finish() }
                 local = try calibration.run(
-                    events: world.share(of: eventCount), engine: inferenceEngine,
-                    makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration)
-                ) { line?.update($0) }
+                    events: (first + share.lowerBound)..<(first + share.upperBound), engine: inferenceEngine,
+                    makeSimulator: try source.simulatorFactory(timeout: connection.timeoutDuration),
+                    progress: { line?.update($0) }, isInterrupted: { Interrupt.isRequested })
             } catch let error as CompiledInferenceError {
                 throw ValidationError(error.description)
             } catch let mismatch as NetworkMismatch {
                 throw NetworkMismatchError(description: "--network \(network ?? ""): \(mismatch)")
             }
+            var report =
+                previous
+                ?? CalibrationReport(
+                    engine: inferenceEngine.name, model: local.modelName, seed: runSeed, tracesPerEvent: traceCount,
+                    events: [], settings: settings)
+            report.requestedEvents = nil
+            if local.isInterrupted {
+                // One process: keep the finished prefix (ranks would need a collective a signal may have cut).
+                if !world.usesMPI && !local.events.isEmpty {
+                    report.append(local.events)
+                    report.requestedEvents = eventCount
+                    try report.write(toFile: out)
+                    Console.note(
+                        "interrupted after \(report.events) of \(eventCount) events: wrote \(out); continue with "
+                            + "--resume \(out) and the same options")
+                }
+                throw CancellationError()
+            }
             guard let output = try gather(local, world: world) else { return }
-            let report = CalibrationReport(
-                engine: inferenceEngine.name, model: output.modelName, seed: runSeed, tracesPerEvent: traceCount,
-                events: output.events, settings: settings)
-            if seed == nil { Console.note("seed \(runSeed) (drawn at random; --seed \(runSeed) repeats the run)") }
+            if let previous, output.modelName != previous.model {
+                throw ValidationError(
+                    "--resume \(resume ?? ""): its events ran on model '\(previous.model.escapedForMessage)'; this "
+                        + "simulator is '\(output.modelName.escapedForMessage)'")
+            }
+            if previous == nil { report.model = output.modelName }
+            report.append(output.events)
+            if seed == nil && previous == nil {
+                Console.note("seed \(runSeed) (drawn at random; --seed \(runSeed) repeats the run)")
+            }
             try report.write(toFile: out)
             let flagged = report.variables.values.count { !$0.flags.isEmpty }
             Console.note(
@@ -210,6 +261,35 @@ extension LumisCommand {
                     : "MISCALIBRATED: \(flagged) of \(report.variables.count) latents flagged (lumis summary \(out)); "
                         + "wrote \(out)")
             if strict && report.isMiscalibrated { throw ExitCode(2) }
+        }
+
+        /// The calibration file of `--resume`, read before any simulator starts.
+        private static func readPrevious(_ path: String) throws -> CalibrationReport {
+            do {
+                return try CalibrationReport(contentsOfFile: path)
+            } catch {
+                throw ValidationError("--resume \(error)")
+            }
+        }
+
+        /// Refuses to continue `previous` with other options than it ran with: the result would not be one
+        /// calibration.
+        private func check(
+            _ previous: CalibrationReport, engine name: String, seed: UInt64, settings: CalibrationReport.Settings
+        ) throws {
+            func refuse(_ what: String, _ recorded: String, _ given: String) throws {
+                throw ValidationError(
+                    "--resume \(resume ?? ""): it ran with \(what) \(recorded), this run has \(given); give the same "
+                        + "options to continue it")
+            }
+            if previous.engine != name { try refuse("--engine", previous.engine, name) }
+            if previous.seed != seed { try refuse("--seed", "\(previous.seed)", "\(seed)") }
+            if previous.tracesPerEvent != traceCount {
+                try refuse("--traces", "\(previous.tracesPerEvent)", "\(traceCount)")
+            }
+            if previous.settings != settings {
+                try refuse("settings", previous.settings.description ?? "-", settings.description ?? "-")
+            }
         }
 
         /// The network of `--network` at `path`, read now so that a bad file is one line before any simulator

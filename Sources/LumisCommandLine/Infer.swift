@@ -60,6 +60,8 @@ extension LumisCommand {
 
         @OptionGroup(title: "MCMC (lmh, rmh)") var mcmc: MCMCOptions
 
+        @OptionGroup(title: "MCMC (lmh, rmh)") var chainStart: ChainStartOptions
+
         @OptionGroup var observed: ObservationOptions
 
         @Flag(
@@ -109,7 +111,7 @@ extension LumisCommand {
 
         func validate() throws {
             if !engine.isMCMC {
-                guard !mcmc.isUsed else {
+                guard !mcmc.isUsed && !chainStart.isUsed else {
                     throw ValidationError(
                         "--chains, --burn-in, --thin, --step-size, --initial-trace and --resume "
                             + "apply to --engine lmh or rmh.")
@@ -167,7 +169,7 @@ extension LumisCommand {
                 workers: workers, seed: seed)
             request.timeout = connection.timeoutDuration
             request.maxConsecutiveFailures = runOptions.maxFailures
-            request.chains = mcmc.settings
+            request.chains = mcmc.settings(start: chainStart.start)
             request.rejectsUnusedObservations = strictObservations
             return request
         }

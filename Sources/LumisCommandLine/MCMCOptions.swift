@@ -1,7 +1,8 @@
 import ArgumentParser
 import LumisInference
 
-/// The options of `lumis infer --engine lmh|rmh`.
+/// The options of the chains of `lumis infer` and `lumis calibrate` with `--engine lmh|rmh` (where the chains start:
+/// ``ChainStartOptions``, infer only).
 struct MCMCOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
@@ -11,7 +12,7 @@ struct MCMCOptions: ParsableArguments {
 
     @Option(
         parsing: .unconditional,
-        help: "Proposals per chain before the first kept draw (default 1000; 0 with --resume).",
+        help: "Proposals per chain before the first kept draw (default 1000; 0 when infer --resume continues chains).",
         transform: Count.nonNegative)
     var burnIn: Int?
 
@@ -25,42 +26,22 @@ struct MCMCOptions: ParsableArguments {
     @Option(
         help: """
             With --network: the probability that a step is a whole-trace independence move from the network's \
-            proposals rather than a single-site move (default: 0.2, or with --resume the file's).
+            proposals rather than a single-site move (default: 0.2, or when infer --resume continues chains, the file's).
             """)
     var networkMoveProbability: Double?
 
-    @Option(
-        help: ArgumentHelp(
-            "Start chain k from state k of this posterior file's chain_states (default: a draw from the prior).",
-            valueName: "file"))
-    var initialTrace: String?
+    /// Whether any option of the chains (not the network move) was given.
+    var isUsed: Bool { chains != nil || burnIn != nil || thin != 1 || stepSize != 1 }
 
-    @Option(
-        help: ArgumentHelp(
-            "Continue the chains saved in this posterior file (same seed, chains and random streams; default: "
-                + "new chains).",
-            valueName: "file"))
-    var resume: String?
-
-    /// Whether any MCMC option was given.
-    var isUsed: Bool {
-        chains != nil || burnIn != nil || thin != 1 || stepSize != 1 || initialTrace != nil || resume != nil
-    }
-
-    /// The chains these options ask for.
-    var settings: InferenceRun.Chains {
-        let start: InferenceRun.Chains.Start =
-            resume.map { .resume(path: $0) } ?? initialTrace.map { .initialTrace(path: $0) } ?? .prior
-        return InferenceRun.Chains(count: chains, burnIn: burnIn, thin: thin, start: start)
+    /// The chains these options ask for, started at `start`.
+    func settings(start: InferenceRun.Chains.Start = .prior) -> InferenceRun.Chains {
+        InferenceRun.Chains(count: chains, burnIn: burnIn, thin: thin, start: start)
     }
 
     func validate() throws {
         guard stepSize > 0, stepSize.isFinite else { throw ValidationError("--step-size must be a positive number.") }
         if let probability = networkMoveProbability, !(probability > 0 && probability <= 1) {
             throw ValidationError("--network-move-probability must be above 0 and at most 1.")
-        }
-        if initialTrace != nil && resume != nil {
-            throw ValidationError("Give either --initial-trace or --resume, not both.")
         }
     }
 }

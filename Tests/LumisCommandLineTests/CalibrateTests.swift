@@ -184,6 +184,78 @@ struct CalibrateTests {
         #expect(summary.standardOutput.contains("MISCALIBRATED: 2 of 2 latents flagged"), "\(summary.standardOutput)")
     }
 
+    @Test(
+        "SIGTERM keeps the finished events in a file marked incomplete; --resume runs the rest and equals an uninterrupted run"
+    )
+    func interruptAndResume() throws {
+        let directory = try Executables.temporaryDirectory("calibrate-resume")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let partial = directory.appendingPathComponent("partial.json").path
+        let errorPath = directory.appendingPathComponent("stderr.txt").path
+        let options = ["--launch", try Self.gum(), "--traces", "30", "--seed", "49"]
+        // 3,000 events take about a minute: SIGTERM once the progress line shows finished events.
+        let pid = try EndToEndTests.spawn(
+            try Executables.lumis(),
+            ["calibrate"] + options + ["--events", "3000", "--out", partial, "--progress-every", "0.1"],
+            errorPath: errorPath)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        var started = false
+        let finishedEvents = try Regex(" [1-9][0-9]*/3000 events")
+        while !started && clock.now < deadline {
+            let text = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            started = text.contains(finishedEvents)
+            if !started { usleep(20_000) }
+        }
+        #expect(started, "no progress line with finished events")
+        kill(pid, SIGTERM)
+        let status = EndToEndTests.wait(for: pid, limit: .seconds(30))
+        let standardError = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        #expect(status.map { ($0 >> 8) & 0xff } == 143, "\(standardError)")
+        #expect(standardError.contains("continue with --resume \(partial)"), "\(standardError)")
+        var report = try CalibrationReport(contentsOfFile: partial)
+        #expect(report.requestedEvents == 3000 && report.events > 0 && report.events < 3000)
+        let summary = try Self.lumis(["summary", partial])
+        #expect(summary.standardOutput.hasPrefix("INCOMPLETE: the run was interrupted after \(report.events) of 3000"))
+
+        // The finished events are the file a run of that many events writes.
+        let finished = report.events
+        let fresh = directory.appendingPathComponent("fresh.json").path
+        let short = try Self.lumis(
+            ["calibrate"] + options + ["--events", "\(finished)", "--out", fresh, "--no-progress"])
+        #expect(short.status == 0, "\(short.standardError)")
+        report.requestedEvents = nil
+        #expect(try CalibrationReport(contentsOfFile: fresh) == report)
+
+        // Resumed (here to 40 more events, so that the test stays short) it equals an uninterrupted run, byte for
+        // byte; the seed comes from the file.
+        let total = "\(finished + 40)"
+        let resumed = directory.appendingPathComponent("resumed.json").path
+        let continued = try Self.lumis([
+            "calibrate", "--launch", try Self.gum(), "--traces", "30", "--events", total, "--resume", partial, "--out",
+            resumed, "--no-progress",
+        ])
+        #expect(continued.status == 0, "\(continued.standardError)")
+        let whole = directory.appendingPathComponent("whole.json").path
+        let uninterrupted = try Self.lumis(
+            ["calibrate"] + options + ["--events", total, "--out", whole, "--no-progress"])
+        #expect(uninterrupted.status == 0, "\(uninterrupted.standardError)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: whole)))
+
+        // Other options than the file's are refused in one line, before any simulator starts; no file.
+        for (extra, named) in [(["--traces", "31"], "--traces 30"), (["--engine", "prior"], "--engine is")] {
+            let refused = directory.appendingPathComponent("refused.json").path
+            var arguments = ["calibrate", "--launch", try Self.gum(), "--traces", "30", "--events", total]
+            arguments += extra + ["--resume", partial, "--out", refused]
+            let outcome = try Self.lumis(arguments)
+            let errors = Self.errorLines(outcome.standardError)
+            #expect(
+                outcome.status == 64 && errors.count == 1 && errors.first?.contains("it ran with \(named)") == true,
+                "\(outcome.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: refused))
+        }
+    }
+
     @Test("The file does not depend on --workers")
     func workersInvariant() throws {
         let directory = try Executables.temporaryDirectory("calibrate-workers")
@@ -207,7 +279,7 @@ struct CalibrateTests {
             (["--engine", "ic"], "--engine ic needs --network"),
             (["--network", "/tmp/x.lumisnet"], "--network applies to --engine ic"),
             (["--chains", "2"], "apply to --engine lmh or rmh"),
-            (["--engine", "rmh", "--resume", "/tmp/x.json"], "--resume and --initial-trace do not apply"),
+            (["--resume", "/nonexistent-lumis/c.json"], "--resume calibration file '/nonexistent-lumis/c.json'"),
             (["--engine", "rmh", "--network-move-probability", "0.5"], "--network-move-probability applies"),
             (["--engine", "ic", "--network", "/nonexistent/net.lumisnet"], "--network"),
             (["--events", "0"], "--events"),

@@ -67,10 +67,13 @@ public struct Calibration: Sendable {
 
     /// What the events of one run (or of one rank's share) produced.
     public struct Output: Sendable {
-        /// The event records, in event order.
+        /// The event records, in event order: all of the run's events, or after an interruption the longest
+        /// finished prefix of them.
         public var events: [CalibrationEvent]
         /// The model name the simulators reported.
         public var modelName: String
+        /// Whether the run stopped on an interruption (``events`` is then a prefix).
+        public var isInterrupted = false
     }
 
     /// Runs the events `events` (a share of `0..<eventCount`).
@@ -84,14 +87,16 @@ public struct Calibration: Sendable {
     ///   - makeSimulator: opens simulator *i* on the thread of the worker that uses it: worker *w*'s, or with
     ///     MCMC worker *w*'s chain *c*'s as `w · chains + c` (``simulatorsPerWorker(engine:)``).
     ///   - progress: called after each event with the events finished so far.
-    /// - Returns: the records of `events`, in order.
+    ///   - isInterrupted: whether a stop was requested (a signal); when it is and a worker failed, the run
+    ///     returns the longest finished prefix of `events` instead of throwing, so that it can be kept and resumed.
+    /// - Returns: the records of `events`, in order (a prefix if interrupted).
     /// - Throws: the first error any worker met; the others stop after their current event. A true trace
     ///   without observations, or with two observations of one name, is a ``CalibrationError``.
     /// - Precondition: `events` lies in `0..<eventCount`; ``chains`` start from the prior.
     public func run(
         events: Range<Int>, engine: InferenceRun.Engine,
         makeSimulator: @escaping @Sendable (Int) throws -> any Simulator,
-        progress: (@Sendable (RunProgress) -> Void)? = nil
+        progress: (@Sendable (RunProgress) -> Void)? = nil, isInterrupted: @Sendable () -> Bool = { false }
     ) throws -> Output {
         precondition(events.lowerBound >= 0 && events.upperBound <= eventCount, "events out of range")
         precondition(chains.start == .prior, "calibration chains start from the prior")
@@ -123,7 +128,11 @@ public struct Calibration: Sendable {
         }
         if !events.isEmpty { runOnWorkerThreads(min(workers, events.count), work) }
         return try state.withLock { state in
-            if let error = state.error { throw error }
+            if let error = state.error {
+                guard isInterrupted() else { throw error }
+                let finished = state.records.prefix { $0 != nil }.compactMap { $0 }
+                return Output(events: finished, modelName: state.modelName, isInterrupted: true)
+            }
             // Every claimed event stored its record before the workers returned without an error.
             return Output(events: state.records.map { $0! }, modelName: state.modelName)
         }

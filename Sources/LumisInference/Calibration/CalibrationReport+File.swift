@@ -31,7 +31,7 @@ extension CalibrationReport {
             }
             members[label] = .object(fields)
         }
-        return .object([
+        var root: [String: JSONValue] = [
             "format": .string(Self.formatName),
             "version": .integer(Self.formatVersion),
             "engine": .string(engine),
@@ -44,7 +44,9 @@ extension CalibrationReport {
             "ess": .array(effectiveSampleSizes.map(JSONValue.double)),
             "miscalibrated": .bool(isMiscalibrated),
             "variables": .object(members),
-        ])
+        ]
+        if let requestedEvents { root["requested_events"] = .integer(requestedEvents) }
+        return .object(root)
     }
 
     /// Writes the file atomically (LumisStorage's staged write): readers see the old file or the complete new
@@ -128,6 +130,13 @@ extension CalibrationReport {
         let events = try root.member("events").count()
         guard events == sizes.count else {
             throw FieldError(message: "events is \(events) but ess holds \(sizes.count) values")
+        }
+        if let requested = try root.optionalMember("requested_events") {
+            let count = try requested.count()
+            guard count > events else {
+                throw FieldError(message: "requested_events \(count) is not above events \(events)")
+            }
+            requestedEvents = count
         }
     }
 }

@@ -4,7 +4,13 @@ extension CalibrationReport {
     /// class for Categorical draws, and what is flagged), in natural order.
     public func renderTable() -> String {
         let flagged = variables.values.count { !$0.flags.isEmpty }
-        var lines = [
+        var lines: [String] = []
+        if let requestedEvents {
+            lines.append(
+                "INCOMPLETE: the run was interrupted after \(events) of \(requestedEvents) events (continue it "
+                    + "with lumis calibrate --resume FILE and the same options)")
+        }
+        lines += [
             "model: \(model)",
             "engine: \(engine)  seed: \(seed)  events: \(events)  traces per event: \(tracesPerEvent)  "
                 + "median ESS: \(Variable.format(medianEffectiveSampleSize, digits: 4))",

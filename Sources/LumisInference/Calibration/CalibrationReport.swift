@@ -108,6 +108,9 @@ public struct CalibrationReport: Sendable, Equatable {
     public var variables: [String: Variable]
     /// How the engine ran (MCMC's chains, the network).
     public var settings: Settings
+    /// The events asked for when the run was interrupted before all of them finished (the report then holds
+    /// the first ``events`` of them); `nil` for a complete run.
+    public var requestedEvents: Int?
 
     /// Creates a report from its parts.
     public init(
@@ -128,8 +131,17 @@ public struct CalibrationReport: Sendable, Equatable {
         engine: String, model: String, seed: UInt64, tracesPerEvent: Int, events: [CalibrationEvent],
         settings: Settings = Settings()
     ) {
-        var variables: [String: Variable] = [:]
+        self.init(
+            engine: engine, model: model, seed: seed, tracesPerEvent: tracesPerEvent, effectiveSampleSizes: [],
+            variables: [:], settings: settings)
+        append(events)
+    }
+
+    /// Adds the records of the events that follow the report's (in event order), as if they had run with it:
+    /// a resumed run's report equals the uninterrupted one.
+    public mutating func append(_ events: [CalibrationEvent]) {
         for event in events {
+            effectiveSampleSizes.append(event.effectiveSampleSize)
             for (label, measure) in event.measures {
                 variables[label, default: Variable(pits: [])].pits.append(measure.pit)
                 if let probability = measure.trueClassProbability {
@@ -137,9 +149,6 @@ public struct CalibrationReport: Sendable, Equatable {
                 }
             }
         }
-        self.init(
-            engine: engine, model: model, seed: seed, tracesPerEvent: tracesPerEvent,
-            effectiveSampleSizes: events.map(\.effectiveSampleSize), variables: variables, settings: settings)
     }
 
     /// The number of events.
