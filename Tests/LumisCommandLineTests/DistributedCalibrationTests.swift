@@ -23,6 +23,16 @@ extension DistributedInferenceTests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: split)) == singleBytes, "\(ranks) ranks")
         }
         #expect(try CalibrationReport(contentsOfFile: single).events == 41)
+
+        // --resume under 2 ranks: 20 events extended to 41, the remaining 21 split over the ranks.
+        let first = directory.appendingPathComponent("first20.json").path
+        let firstArguments = arguments.map { $0 == "41" ? "20" : $0 }  // "41" is only the --events value
+        let twenty = try Self.lumis(firstArguments + ["--out", first])
+        #expect(twenty.status == 0, "\(twenty.standardError)")
+        let extended = directory.appendingPathComponent("extended.json").path
+        let resumed = try Self.lumis(arguments + ["--resume", first, "--out", extended], ranks: 2)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: extended)) == singleBytes, "resumed on 2 ranks")
     }
 }
 
