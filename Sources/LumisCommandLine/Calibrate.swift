@@ -287,7 +287,12 @@ extension LumisCommand {
             if previous.tracesPerEvent != traceCount {
                 try refuse("--traces", "\(previous.tracesPerEvent)", "\(traceCount)")
             }
-            if previous.settings != settings {
+            // The network is identified by its checksum: a renamed or moved file is the same network.
+            var recorded = previous.settings
+            var given = settings
+            recorded.network?.file = nil
+            given.network?.file = nil
+            if recorded != given {
                 try refuse("settings", previous.settings.description ?? "-", settings.description ?? "-")
             }
         }

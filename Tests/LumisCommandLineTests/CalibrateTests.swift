@@ -134,6 +134,24 @@ struct CalibrateTests {
         #expect(
             summary.standardOutput.contains("network move probability: 0.5  network: \(record.description)"),
             "\(summary.standardOutput)")
+        // Resumed with the same network under another name (the checksum identifies it), to 12 events: the file
+        // of a 12-event run.
+        let renamed = directory.appendingPathComponent("moved.lumisnet").path
+        try FileManager.default.copyItem(atPath: network, toPath: renamed)
+        let resumedPath = directory.appendingPathComponent("resumed.json").path
+        // "10" is only the --events value in `arguments`.
+        let twelveEvents = arguments.map { $0 == "10" ? "12" : $0 }
+        let resumed = try Self.lumis(
+            twelveEvents.map { $0 == network ? renamed : $0 == out ? resumedPath : $0 } + [
+                "--resume", out, "--launch", try Self.gum(),
+            ])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let twelvePath = directory.appendingPathComponent("twelve.json").path
+        let twelve = try Self.lumis(twelveEvents.map { $0 == out ? twelvePath : $0 } + ["--launch", try Self.gum()])
+        #expect(twelve.status == 0, "\(twelve.standardError)")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: resumedPath))
+                == Data(contentsOf: URL(fileURLWithPath: twelvePath)))
         try FileManager.default.removeItem(atPath: out)
         let branching = "\(try Executables.simulator("branching")) {endpoint}"
         let mismatch = try Self.lumis(arguments + ["--launch", branching])
