@@ -188,6 +188,11 @@ extension LumisCommand {
             let runSeed = try seed ?? previous?.seed ?? world.broadcast(UInt64.random(in: 0...UInt64.max))
             if let previous {
                 try check(previous, engine: inferenceEngine.name, seed: runSeed, settings: settings)
+                guard previous.events <= eventCount else {
+                    throw ValidationError(
+                        "--resume \(resume ?? ""): it holds \(previous.events) events, more than --events "
+                            + "\(eventCount); give at least \(previous.events)")
+                }
                 guard previous.events < eventCount else {
                     // Nothing to run: the file already holds the events asked for.
                     var complete = previous

@@ -260,15 +260,21 @@ struct CalibrateTests {
         #expect(uninterrupted.status == 0, "\(uninterrupted.standardError)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: resumed)) == Data(contentsOf: URL(fileURLWithPath: whole)))
 
-        // Other options than the file's are refused in one line, before any simulator starts; no file.
-        for (extra, named) in [(["--traces", "31"], "--traces 30"), (["--engine", "prior"], "--engine is")] {
+        // Other options than the file's, or fewer events than it holds, are refused in one line, before any
+        // simulator starts; no file.
+        let fewer = "\(finished + 39)"
+        for (extra, named, file) in [
+            (["--traces", "31"], "it ran with --traces 30", partial),
+            (["--engine", "prior"], "it ran with --engine is", partial),
+            (["--events", fewer], "it holds \(total) events, more than --events \(fewer)", resumed),
+        ] {
             let refused = directory.appendingPathComponent("refused.json").path
             var arguments = ["calibrate", "--launch", try Self.gum(), "--traces", "30", "--events", total]
-            arguments += extra + ["--resume", partial, "--out", refused]
+            arguments += extra + ["--resume", file, "--out", refused]
             let outcome = try Self.lumis(arguments)
             let errors = Self.errorLines(outcome.standardError)
             #expect(
-                outcome.status == 64 && errors.count == 1 && errors.first?.contains("it ran with \(named)") == true,
+                outcome.status == 64 && errors.count == 1 && errors.first?.contains(named) == true,
                 "\(outcome.standardError)")
             #expect(!FileManager.default.fileExists(atPath: refused))
         }
