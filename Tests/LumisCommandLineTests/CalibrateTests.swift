@@ -11,8 +11,6 @@ struct CalibrateTests {
         try Executables.run(try Executables.lumis(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"])
     }
 
-    static func gum() throws -> String { "\(try Executables.simulator("gum")) {endpoint}" }
-
     /// The lines of stderr that carry an error.
     static func errorLines(_ text: String) -> [Substring] {
         text.split(separator: "\n").filter { $0.contains("Error: ") }
@@ -26,7 +24,7 @@ struct CalibrateTests {
         // 200 traces per event give ESS about 90; IS's finite-N shortfall of the 90% coverage (about 1.45/ESS =
         // 0.016, docs/calibration.md) is then a quarter of the band's half-width (0.06).
         let outcome = try Self.lumis([
-            "calibrate", "--launch", try Self.gum(), "--engine", "is", "--events", "400", "--traces", "200",
+            "calibrate", "--launch", try GUMRuns.launch(), "--engine", "is", "--events", "400", "--traces", "200",
             "--workers", "2", "--seed", "41", "--out", out, "--no-progress",
         ])
         #expect(outcome.status == 0, "\(outcome.standardError)")
@@ -76,7 +74,8 @@ struct CalibrateTests {
         // proposals, so the thinned draws are nearly independent (checked below: median bulk ESS near 50) and the
         // ranks are uniform up to their grid: P(|rank/50 − ½| ≤ 0.45) = 45/51 = 0.882, inside the 90% band.
         let outcome = try Self.lumis([
-            "calibrate", "--launch", try Self.gum(), "--engine", "rmh", "--chains", "2", "--burn-in", "50", "--traces",
+            "calibrate", "--launch", try GUMRuns.launch(), "--engine", "rmh", "--chains", "2", "--burn-in", "50",
+            "--traces",
             "100", "--thin", "4", "--events", "200", "--workers", "2", "--seed", "51", "--strict", "--out", out,
             "--no-progress",
         ])
@@ -117,7 +116,7 @@ struct CalibrateTests {
             "--burn-in", "20", "--traces", "40", "--thin", "4", "--events", "10", "--seed", "53", "--out", out,
             "--no-progress",
         ]
-        let outcome = try Self.lumis(arguments + ["--launch", try Self.gum()])
+        let outcome = try Self.lumis(arguments + ["--launch", try GUMRuns.launch()])
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let report = try CalibrationReport(contentsOfFile: out)
         #expect(report.events == 10 && report.engine == "rmh" && report.variables["mu"]?.undefinedEvents == 0)
@@ -143,11 +142,12 @@ struct CalibrateTests {
         let twelveEvents = arguments.map { $0 == "10" ? "12" : $0 }
         let resumed = try Self.lumis(
             twelveEvents.map { $0 == network ? renamed : $0 == out ? resumedPath : $0 } + [
-                "--resume", out, "--launch", try Self.gum(),
+                "--resume", out, "--launch", try GUMRuns.launch(),
             ])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         let twelvePath = directory.appendingPathComponent("twelve.json").path
-        let twelve = try Self.lumis(twelveEvents.map { $0 == out ? twelvePath : $0 } + ["--launch", try Self.gum()])
+        let twelve = try Self.lumis(
+            twelveEvents.map { $0 == out ? twelvePath : $0 } + ["--launch", try GUMRuns.launch()])
         #expect(twelve.status == 0, "\(twelve.standardError)")
         #expect(
             try Data(contentsOf: URL(fileURLWithPath: resumedPath))
@@ -174,7 +174,8 @@ struct CalibrateTests {
         // −0.74, validation loss 6.9), narrow and in the wrong place for a new observation. Measured with these
         // seeds: coverage 0.16 (50%) and 0.33 (90%), KS p 6e-14, far outside the bands of 100 events.
         let dataset = try Self.lumis([
-            "dataset", "--launch", try Self.gum(), "--traces", "12", "--shard-traces", "12", "--seed", "42", "--out",
+            "dataset", "--launch", try GUMRuns.launch(), "--traces", "12", "--shard-traces", "12", "--seed", "42",
+            "--out",
             data, "--no-progress",
         ])
         #expect(dataset.status == 0, "\(dataset.standardError)")
@@ -185,7 +186,7 @@ struct CalibrateTests {
         #expect(training.status == 0, "\(training.standardError)")
         let out = directory.appendingPathComponent("calibration.json").path
         let outcome = try Self.lumis([
-            "calibrate", "--launch", try Self.gum(), "--engine", "ic", "--network", network, "--events", "100",
+            "calibrate", "--launch", try GUMRuns.launch(), "--engine", "ic", "--network", network, "--events", "100",
             "--traces", "20", "--seed", "44", "--out", out, "--no-progress", "--strict",
         ])
         // --strict: a flagged latent is exit status 2, with the file written all the same.
@@ -210,7 +211,7 @@ struct CalibrateTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let partial = directory.appendingPathComponent("partial.json").path
         let errorPath = directory.appendingPathComponent("stderr.txt").path
-        let options = ["--launch", try Self.gum(), "--traces", "30", "--seed", "49"]
+        let options = ["--launch", try GUMRuns.launch(), "--traces", "30", "--seed", "49"]
         // 3,000 events take about a minute: SIGTERM once the progress line shows finished events.
         let pid = try EndToEndTests.spawn(
             try Executables.lumis(),
@@ -250,7 +251,8 @@ struct CalibrateTests {
         let total = "\(finished + 40)"
         let resumed = directory.appendingPathComponent("resumed.json").path
         let continued = try Self.lumis([
-            "calibrate", "--launch", try Self.gum(), "--traces", "30", "--events", total, "--resume", partial, "--out",
+            "calibrate", "--launch", try GUMRuns.launch(), "--traces", "30", "--events", total, "--resume", partial,
+            "--out",
             resumed, "--no-progress",
         ])
         #expect(continued.status == 0, "\(continued.standardError)")
@@ -269,7 +271,7 @@ struct CalibrateTests {
             (["--events", fewer], "it holds \(total) events, more than --events \(fewer)", resumed),
         ] {
             let refused = directory.appendingPathComponent("refused.json").path
-            var arguments = ["calibrate", "--launch", try Self.gum(), "--traces", "30", "--events", total]
+            var arguments = ["calibrate", "--launch", try GUMRuns.launch(), "--traces", "30", "--events", total]
             arguments += extra + ["--resume", file, "--out", refused]
             let outcome = try Self.lumis(arguments)
             let errors = Self.errorLines(outcome.standardError)
@@ -288,7 +290,7 @@ struct CalibrateTests {
         for workers in ["1", "3"] {
             let out = directory.appendingPathComponent("w\(workers).json").path
             let outcome = try Self.lumis([
-                "calibrate", "--launch", try Self.gum(), "--events", "23", "--traces", "30", "--workers", workers,
+                "calibrate", "--launch", try GUMRuns.launch(), "--events", "23", "--traces", "30", "--workers", workers,
                 "--seed", "45", "--out", out, "--no-progress",
             ])
             #expect(outcome.status == 0, "\(outcome.standardError)")
@@ -313,7 +315,7 @@ struct CalibrateTests {
         let directory = try Executables.temporaryDirectory("calibrate-bad")
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("c.json").path
-        var arguments = ["calibrate", "--launch", try Self.gum(), "--events", "5", "--traces", "5", "--out", out]
+        var arguments = ["calibrate", "--launch", try GUMRuns.launch(), "--events", "5", "--traces", "5", "--out", out]
         arguments += extra
         let outcome = try Self.lumis(arguments)
         #expect(outcome.status != 0)
@@ -325,7 +327,7 @@ struct CalibrateTests {
     @Test("An unwritable --out is refused before any simulator starts")
     func unwritableOutput() throws {
         let outcome = try Self.lumis([
-            "calibrate", "--launch", try Self.gum(), "--events", "5", "--traces", "5", "--out",
+            "calibrate", "--launch", try GUMRuns.launch(), "--events", "5", "--traces", "5", "--out",
             "/nonexistent-lumis/c.json",
         ])
         #expect(outcome.status != 0)

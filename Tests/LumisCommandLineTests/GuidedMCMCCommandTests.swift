@@ -11,8 +11,6 @@ struct GuidedMCMCCommandTests {
         try Executables.run(try Executables.lumis(), arguments, environment: ["OPENBLAS_NUM_THREADS": "1"])
     }
 
-    static func gum() throws -> String { "\(try Executables.simulator("gum")) {endpoint}" }
-
     @Test("RMH with network moves on gum: the exact posterior within its MCSE bounds, R-hat < 1.01")
     func guided() throws {
         let directory = try Executables.temporaryDirectory("guided")
@@ -21,7 +19,7 @@ struct GuidedMCMCCommandTests {
         try GUMRuns.trainNetwork(to: network, traces: 2048, seed: 81)
         let out = directory.appendingPathComponent("p.json").path
         let outcome = try Self.lumis([
-            "infer", "--launch", try Self.gum(), "--engine", "rmh", "--network", network,
+            "infer", "--launch", try GUMRuns.launch(), "--engine", "rmh", "--network", network,
             "--network-move-probability", "0.5", "--chains", "4", "--burn-in", "200", "--traces", "2000",
             "--observe", "obs0=8", "--observe", "obs1=9", "--seed", "82", "--out", out, "--no-progress",
         ])
@@ -65,7 +63,7 @@ struct GuidedMCMCCommandTests {
         // without --network, with another probability or another network it refuses in one line.
         let resume = { (extra: [String], out: String) in
             try Self.lumis(
-                ["infer", "--launch", try Self.gum(), "--engine", "rmh", "--traces", "100", "--resume", out]
+                ["infer", "--launch", try GUMRuns.launch(), "--engine", "rmh", "--traces", "100", "--resume", out]
                     + extra + ["--out", out + ".more.json", "--no-progress"])
         }
         let continued = try resume(["--network", network], out)
@@ -90,7 +88,8 @@ struct GuidedMCMCCommandTests {
         // A plain chain is not continued with network moves.
         let plain = directory.appendingPathComponent("plain.json").path
         let single = try Self.lumis([
-            "infer", "--launch", try Self.gum(), "--engine", "rmh", "--chains", "2", "--burn-in", "10", "--traces",
+            "infer", "--launch", try GUMRuns.launch(), "--engine", "rmh", "--chains", "2", "--burn-in", "10",
+            "--traces",
             "20", "--observe", "obs0=8", "--observe", "obs1=9", "--seed", "3", "--out", plain,
         ])
         #expect(single.status == 0, "\(single.standardError)")
@@ -148,7 +147,7 @@ struct GuidedMCMCCommandTests {
         ])
     func badInput(extra: [String], message: String) throws {
         let outcome = try Self.lumis(
-            ["infer", "--launch", try Self.gum(), "--observe", "obs0=8", "--observe", "obs1=9", "--traces", "10"]
+            ["infer", "--launch", try GUMRuns.launch(), "--observe", "obs0=8", "--observe", "obs1=9", "--traces", "10"]
                 + extra)
         #expect(outcome.status == 64, "\(outcome.standardError)")
         let errors = outcome.standardError.split(separator: "\n").filter { $0.contains("Error: ") }
