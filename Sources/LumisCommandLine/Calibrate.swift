@@ -197,8 +197,10 @@ extension LumisCommand {
                     // Nothing to run: the file already holds the events asked for.
                     var complete = previous
                     complete.requestedEvents = nil
-                    if world.isRoot { try complete.write(toFile: out) }
-                    if world.isRoot { Console.note("\(resume ?? "") holds all \(eventCount) events; wrote \(out)") }
+                    if world.isRoot {
+                        try complete.write(toFile: out)
+                        Console.note("\(resume ?? "") holds all \(eventCount) events; wrote \(out)")
+                    }
                     return
                 }
             }
@@ -209,8 +211,7 @@ extension LumisCommand {
                 eventCount: eventCount, tracesPerEvent: traceCount, seed: runSeed, workers: workers,
                 maxConsecutiveFailures: runOptions.maxFailures)
             if engine.isMCMC {
-                calibration.chains = InferenceRun.Chains(
-                    count: simulatorsPerWorker, burnIn: mcmc.burnIn, thin: mcmc.thin)
+                calibration.chains = mcmc.settings()
                 if let proposal, let probability = settings.networkMoveProbability {
                     calibration.networkMove = InferenceRun.NetworkMove(network: proposal, probability: probability)
                 }
